@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.Buffering;
+
+/// <summary>
+/// The single reader of the span buffer: drains it in batches, converts activities to span records, adds them to
+/// the store and wakes live subscribers. Every failure is contained, counted and logged once.
+/// </summary>
+internal sealed class SpanPump
+{
+    internal const int MaxBatchSize = 1_024;
+
+    private readonly SpanBuffer _buffer;
+    private readonly SpanConverter _converter;
+    private readonly ITraceStore _store;
+    private readonly LiveSignal _signal;
+    private readonly PumpCounters _counters;
+    private readonly ILogger _logger;
+    private readonly List<Activity> _activities = new(MaxBatchSize);
+    private readonly List<SpanRecord> _records = new(MaxBatchSize);
+    private long _processed;
+    private bool _loggedConversionFailure;
+    private bool _loggedStoreFailure;
+
+    public SpanPump(SpanBuffer buffer, SpanConverter converter, ITraceStore store, LiveSignal signal, PumpCounters counters, ILogger logger)
+    {
+        _buffer = buffer;
+        _converter = converter;
+        _store = store;
+        _signal = signal;
+        _counters = counters;
+        _logger = logger;
+    }
+
+    /// <summary>Gets how many spans the pump has finished with (stored or counted as failed).</summary>
+    public long Processed => Interlocked.Read(ref _processed);
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        // Nothing FlowScope does from here on is captured (store I/O included).
+        CaptureSuppression.SuppressCurrentFlow();
+        Activity.Current = null;
+        try
+        {
+            while (await _buffer.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await DrainAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Shutting down: store what is still waiting.
+        await DrainAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves everything currently in the buffer into the store. Returns the number of spans taken.</summary>
+    internal async Task<int> DrainAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (_buffer.Drain(_activities, MaxBatchSize) > 0)
+        {
+            var batch = _activities.Count;
+            total += batch;
+            foreach (var activity in _activities)
+            {
+                try
+                {
+                    _records.Add(_converter.Convert(activity));
+                }
+                catch (Exception ex)
+                {
+                    _counters.AddFailed(1);
+                    if (!_loggedConversionFailure)
+                    {
+                        _loggedConversionFailure = true;
+                        Log.ConversionFailed(_logger, ex, activity.Source.Name);
+                    }
+                }
+            }
+
+            _activities.Clear();
+            try
+            {
+                await _store.AddAsync(_records, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _counters.AddFailed(_records.Count);
+                if (!_loggedStoreFailure)
+                {
+                    _loggedStoreFailure = true;
+                    Log.StoreFailed(_logger, ex, _records.Count);
+                }
+            }
+
+            _records.Clear();
+            Interlocked.Add(ref _processed, batch);
+            _signal.Notify();
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,53 @@
+using FlowScope.Embedded;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Internal;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Adds FlowScope to an application's request pipeline.</summary>
+public static class FlowScopeApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Instruments the request pipeline and serves the dashboard at <see cref="FlowScopeOptions.DashboardPath"/>
+    /// (default <c>/_flowscope</c>). Call it early, before the middleware you want to see, and after
+    /// <c>UseForwardedHeaders</c>/<c>UsePathBase</c> if you use them. Does nothing when FlowScope is disabled.
+    /// </summary>
+    /// <param name="app">The application builder.</param>
+    /// <returns>The application builder.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddFlowScope()</c> was not called.</exception>
+    public static IApplicationBuilder UseFlowScope(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetService<FlowScopeMarker>() is null)
+        {
+            throw new InvalidOperationException(FlowScopeMarker.MissingServicesMessage);
+        }
+
+        var options = app.ApplicationServices.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
+        if (!options.Enabled)
+        {
+            return app;
+        }
+
+        app.Use(next => new RequestCaptureMiddleware(next, options.DashboardPath).InvokeAsync);
+
+        if (app is IEndpointRouteBuilder endpoints)
+        {
+            endpoints.MapFlowScope(options.DashboardPath);
+        }
+        else
+        {
+            // Startup-style hosting without endpoint routing at this point: serve the dashboard from its own branch.
+            app.Map(options.DashboardPath, branch =>
+            {
+                branch.UseRouting();
+                branch.UseEndpoints(e => e.MapFlowScope("/"));
+            });
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Buffering;
+
+namespace FlowScope.Embedded.Capture;
+
+/// <summary>
+/// FlowScope's <see cref="ActivityListener"/>. It asks for <see cref="ActivitySamplingResult.AllData"/> — never
+/// <c>AllDataAndRecorded</c> — so the app's own sampling decision and everything it exports stay unchanged. On stop
+/// it hands the activity to the buffer; that is all the work done on the request path.
+/// </summary>
+internal sealed class ActivityCapture : IDisposable
+{
+    private readonly SpanBuffer _buffer;
+    private readonly SourceFilter _filter;
+    private ActivityListener? _listener;
+
+    public ActivityCapture(SpanBuffer buffer, SourceFilter filter)
+    {
+        _buffer = buffer;
+        _filter = filter;
+    }
+
+    public void Start()
+    {
+        if (_listener is not null)
+        {
+            return;
+        }
+
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => _filter.Matches(source.Name),
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) =>
+                CaptureSuppression.IsSuppressed ? ActivitySamplingResult.None : ActivitySamplingResult.AllData,
+            SampleUsingParentId = static (ref ActivityCreationOptions<string> _) =>
+                CaptureSuppression.IsSuppressed ? ActivitySamplingResult.None : ActivitySamplingResult.AllData,
+            ActivityStopped = OnStopped,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    internal void OnStopped(Activity activity)
+    {
+        if (!activity.IsAllDataRequested)
+        {
+            return;
+        }
+
+        var info = HttpRequestInfo.Get(activity);
+        if (info is not null)
+        {
+            if (ReferenceEquals(info, HttpRequestInfo.Ignored))
+            {
+                return;
+            }
+
+            ((HttpRequestInfo)info).Complete();
+        }
+
+        _buffer.TryWrite(activity);
+    }
+
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _listener = null;
+    }
+}

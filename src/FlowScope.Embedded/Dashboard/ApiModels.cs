@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FlowScope.Embedded.Storage;
+
+namespace FlowScope.Embedded.Dashboard;
+
+// The JSON shapes of the dashboard API. They are kept apart from the store's types so the wire format changes
+// only on purpose.
+
+internal sealed record TraceListResponse(IReadOnlyList<TraceSummaryDto> Traces, string? NextCursor);
+
+internal sealed record TraceDetailResponse(string TraceId, TraceSummaryDto Summary, IReadOnlyList<SpanDto> Spans);
+
+internal sealed record TraceSummaryDto(
+    string TraceId,
+    string Name,
+    DateTimeOffset StartTime,
+    double DurationMs,
+    string Status,
+    int SpanCount,
+    int ErrorCount,
+    int RejectedSpanCount,
+    IReadOnlyList<string> Components,
+    string? Instance,
+    string? Route,
+    string? Method,
+    int? StatusCode,
+    long Version)
+{
+    public static TraceSummaryDto From(TraceSummary s) => new(
+        s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
+        s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version);
+}
+
+internal sealed record SpanDto(
+    string TraceId,
+    string SpanId,
+    string? ParentSpanId,
+    string Name,
+    string Kind,
+    string Component,
+    DateTimeOffset StartTime,
+    double DurationMs,
+    string Status,
+    string? StatusMessage,
+    Dictionary<string, string> Attributes,
+    IReadOnlyList<SpanEventDto> Events,
+    IReadOnlyList<SpanLinkDto> Links,
+    string Source,
+    string Instance)
+{
+    public static SpanDto From(SpanRecord s)
+    {
+        var events = new SpanEventDto[s.Events.Count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            var e = s.Events[i];
+            events[i] = new SpanEventDto(e.Name, e.Timestamp, ToMap(e.Attributes));
+        }
+
+        var links = new SpanLinkDto[s.Links.Count];
+        for (var i = 0; i < links.Length; i++)
+        {
+            links[i] = new SpanLinkDto(s.Links[i].TraceId, s.Links[i].SpanId);
+        }
+
+        return new SpanDto(
+            s.TraceId, s.SpanId, s.ParentSpanId, s.Name, KindName(s.Kind), s.Component, s.StartTime,
+            s.Duration.TotalMilliseconds, StatusName(s.Status), s.StatusMessage, ToMap(s.Attributes), events, links,
+            s.Source, s.Instance);
+    }
+
+    private static Dictionary<string, string> ToMap(IReadOnlyList<KeyValuePair<string, string>> attributes)
+    {
+        var map = new Dictionary<string, string>(attributes.Count, StringComparer.Ordinal);
+        foreach (var pair in attributes)
+        {
+            map[pair.Key] = pair.Value;
+        }
+
+        return map;
+    }
+
+    private static string KindName(ActivityKind kind) => kind switch
+    {
+        ActivityKind.Server => "server",
+        ActivityKind.Client => "client",
+        ActivityKind.Producer => "producer",
+        ActivityKind.Consumer => "consumer",
+        _ => "internal",
+    };
+
+    private static string StatusName(ActivityStatusCode status) => status switch
+    {
+        ActivityStatusCode.Ok => "ok",
+        ActivityStatusCode.Error => "error",
+        _ => "unset",
+    };
+}
+
+internal sealed record SpanEventDto(string Name, DateTimeOffset Timestamp, Dictionary<string, string> Attributes);
+
+internal sealed record SpanLinkDto(string TraceId, string SpanId);
+
+internal sealed record StatsResponse(
+    long Captured,
+    long Dropped,
+    long Rejected,
+    long Failed,
+    long EvictedTraces,
+    long EvictedSpans,
+    long StoredTraces,
+    long StoredSpans,
+    long Buffered,
+    int BufferCapacity,
+    int LiveSubscribers,
+    double UptimeSeconds,
+    DateTimeOffset StartedAt,
+    string Instance);
+
+internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(TraceListResponse))]
+[JsonSerializable(typeof(TraceDetailResponse))]
+[JsonSerializable(typeof(IReadOnlyList<TraceSummaryDto>))]
+[JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(ProblemResponse))]
+internal sealed partial class DashboardJsonContext : JsonSerializerContext;

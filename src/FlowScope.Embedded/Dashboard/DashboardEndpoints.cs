@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using FlowScope.Embedded.Buffering;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Dashboard;
+
+/// <summary>The dashboard's endpoints: static files, the JSON API and the live stream.</summary>
+internal static class DashboardEndpoints
+{
+    internal const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern)
+    {
+        var group = endpoints.MapGroup(pattern);
+        group.MapGet("/", Guard(ServeIndexAsync)).WithDisplayName("FlowScope dashboard");
+        group.MapGet("/api/traces", Guard(ListTracesAsync)).WithDisplayName("FlowScope API: traces");
+        group.MapGet("/api/traces/{traceId}", Guard(GetTraceAsync)).WithDisplayName("FlowScope API: trace");
+        group.MapGet("/api/stats", Guard(GetStatsAsync)).WithDisplayName("FlowScope API: stats");
+        group.MapGet("/api/stream", Guard(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
+        group.MapGet("/api/{**rest}", Guard(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
+        group.MapGet("/{**asset}", Guard(ServeAssetAsync)).WithDisplayName("FlowScope dashboard asset");
+        return group;
+    }
+
+    /// <summary>
+    /// Runs before every dashboard handler: keeps the request and everything it does out of the captured data,
+    /// applies the loopback-only default and sets the security headers.
+    /// </summary>
+    private static RequestDelegate Guard(RequestDelegate handler) => context =>
+    {
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            HttpRequestInfo.MarkIgnored(activity);
+        }
+
+        CaptureSuppression.SuppressCurrentFlow();
+
+        var options = context.RequestServices.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
+        if (!options.AllowRemoteDashboard && !IsLocal(context) && context.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is null)
+        {
+            Log.RemoteRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Dashboard"), context.Connection.RemoteIpAddress?.ToString());
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        return handler(context);
+    };
+
+    /// <summary>Loopback, or an in-process caller without a remote address (test servers, named pipes).</summary>
+    internal static bool IsLocal(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        return remote is null || IPAddress.IsLoopback(remote);
+    }
+
+    private static Task ServeIndexAsync(HttpContext context)
+    {
+        var path = context.Request.PathBase.Add(context.Request.Path).Value ?? string.Empty;
+        if (!path.EndsWith('/'))
+        {
+            // Relative asset and API URLs in the page need the trailing slash.
+            context.Response.Redirect(path + "/" + context.Request.QueryString.Value);
+            return Task.CompletedTask;
+        }
+
+        return ServeFileAsync(context, "index.html");
+    }
+
+    private static Task ServeAssetAsync(HttpContext context)
+    {
+        var asset = context.Request.RouteValues["asset"] as string ?? string.Empty;
+        return ServeFileAsync(context, asset);
+    }
+
+    private static async Task ServeFileAsync(HttpContext context, string path)
+    {
+        var assets = context.RequestServices.GetRequiredService<DashboardAssets>();
+        if (!assets.TryGet(path, out var asset))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        var response = context.Response;
+        response.Headers.ETag = asset.ETag;
+        response.Headers.CacheControl = "no-cache";
+        if (context.Request.Headers.IfNoneMatch.Contains(asset.ETag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        response.ContentType = asset.ContentType;
+        response.ContentLength = asset.Content.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(asset.Content, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ListTracesAsync(HttpContext context)
+    {
+        if (!QueryParser.TryParse(context.Request.Query, out var query, out var error))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid query parameter", error!.Detail, error.Parameter).ConfigureAwait(false);
+            return;
+        }
+
+        var store = context.RequestServices.GetRequiredService<ITraceStore>();
+        TracePage page;
+        try
+        {
+            page = await store.QueryAsync(query, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex) when (query.Cursor is not null)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid query parameter", ex.Message.Split(" (Parameter")[0], "cursor").ConfigureAwait(false);
+            return;
+        }
+
+        var traces = new TraceSummaryDto[page.Traces.Count];
+        for (var i = 0; i < traces.Length; i++)
+        {
+            traces[i] = TraceSummaryDto.From(page.Traces[i]);
+        }
+
+        await WriteJsonAsync(context, new TraceListResponse(traces, page.NextCursor), DashboardJsonContext.Default.TraceListResponse).ConfigureAwait(false);
+    }
+
+    private static async Task GetTraceAsync(HttpContext context)
+    {
+        var traceId = context.Request.RouteValues["traceId"] as string ?? string.Empty;
+        if (!IsTraceId(traceId))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid trace id", "A trace id is 32 hexadecimal digits.", "traceId").ConfigureAwait(false);
+            return;
+        }
+
+        var store = context.RequestServices.GetRequiredService<ITraceStore>();
+        var trace = await store.GetTraceAsync(traceId.ToLowerInvariant(), context.RequestAborted).ConfigureAwait(false);
+        if (trace is null)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status404NotFound, "Trace not found", $"No trace {traceId} is held; it may have been evicted.", "traceId").ConfigureAwait(false);
+            return;
+        }
+
+        var spans = new SpanDto[trace.Spans.Count];
+        for (var i = 0; i < spans.Length; i++)
+        {
+            spans[i] = SpanDto.From(trace.Spans[i]);
+        }
+
+        var response = new TraceDetailResponse(trace.Summary.TraceId, TraceSummaryDto.From(trace.Summary), spans);
+        await WriteJsonAsync(context, response, DashboardJsonContext.Default.TraceDetailResponse).ConfigureAwait(false);
+    }
+
+    private static Task GetStatsAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var buffer = services.GetRequiredService<SpanBuffer>();
+        var store = services.GetRequiredService<ITraceStore>().GetStats();
+        var runtime = services.GetRequiredService<FlowScopeRuntime>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var options = services.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
+        var buffered = buffer.Count;
+        var stats = new StatsResponse(
+            Captured: buffer.Accepted + buffered,
+            Dropped: buffer.Dropped,
+            Rejected: store.RejectedSpans,
+            Failed: services.GetRequiredService<PumpCounters>().Failed,
+            EvictedTraces: store.EvictedTraces,
+            EvictedSpans: store.EvictedSpans,
+            StoredTraces: store.StoredTraces,
+            StoredSpans: store.StoredSpans,
+            Buffered: buffered,
+            BufferCapacity: buffer.Capacity,
+            LiveSubscribers: services.GetRequiredService<LiveSubscriptions>().Count,
+            UptimeSeconds: Math.Round((time.GetUtcNow() - runtime.StartedAt).TotalSeconds, 1),
+            StartedAt: runtime.StartedAt,
+            Instance: options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}");
+        return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
+    }
+
+    internal static bool IsTraceId(string value)
+    {
+        if (value.Length != 32)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiHexDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    internal static Task WriteJsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsJsonAsync(value, typeInfo, "application/json; charset=utf-8", context.RequestAborted);
+    }
+
+    internal static Task WriteProblemAsync(HttpContext context, int status, string title, string detail, string? parameter)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.CacheControl = "no-store";
+        var problem = new ProblemResponse(
+            status == StatusCodes.Status404NotFound ? "https://tools.ietf.org/html/rfc9110#section-15.5.5" : "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            title,
+            status,
+            detail,
+            parameter);
+        return context.Response.WriteAsJsonAsync(problem, DashboardJsonContext.Default.ProblemResponse, "application/problem+json; charset=utf-8", context.RequestAborted);
+    }
+
+    internal static string Serialize<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.Serialize(value, typeInfo);
+
+    internal static string FormatVersion(long version) => version.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,87 @@
+using FlowScope.Embedded;
+using FlowScope.Embedded.Buffering;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Dashboard;
+using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers FlowScope in an application's services.</summary>
+public static class FlowScopeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds FlowScope: capture of every request's activities, the bounded buffer, the in-memory trace store and the
+    /// dashboard's services. Options are bound from the <c>FlowScope</c> configuration section, then
+    /// <paramref name="configure"/> runs, and the result is validated when the host starts.
+    /// Then call <c>app.UseFlowScope()</c>.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Optional code configuration, applied after configuration binding.</param>
+    /// <returns>A builder for FlowScope add-ons.</returns>
+    public static IFlowScopeBuilder AddFlowScope(this IServiceCollection services, Action<FlowScopeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var optionsBuilder = services.AddOptions<FlowScopeOptions>().BindConfiguration(FlowScopeOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.ValidateOnStart();
+
+        if (services.Any(d => d.ServiceType == typeof(FlowScopeMarker)))
+        {
+            return new FlowScopeBuilder(services);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowScopeOptions>, FlowScopeOptionsValidator>());
+        services.AddRouting();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<FlowScopeMarker>();
+
+        services.AddSingleton(sp => new SpanBuffer(Options(sp).BufferCapacity));
+        services.AddSingleton(sp => new SourceFilter(Options(sp).Sources));
+        services.AddSingleton<ActivityCapture>();
+        services.AddSingleton(sp =>
+        {
+            var options = Options(sp);
+            return new SpanConverter(options, options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}");
+        });
+        services.TryAddSingleton<ITraceStore>(sp =>
+        {
+            var options = Options(sp);
+            return new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
+        });
+        services.AddSingleton<LiveSignal>();
+        services.AddSingleton<PumpCounters>();
+        services.AddSingleton(sp => new SpanPump(
+            sp.GetRequiredService<SpanBuffer>(),
+            sp.GetRequiredService<SpanConverter>(),
+            sp.GetRequiredService<ITraceStore>(),
+            sp.GetRequiredService<LiveSignal>(),
+            sp.GetRequiredService<PumpCounters>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Pump")));
+        services.AddSingleton<FlowScopeMetrics>();
+        services.AddSingleton<LiveSubscriptions>();
+        services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<FlowScopeRuntime>();
+        services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
+
+        return new FlowScopeBuilder(services);
+    }
+
+    private static FlowScopeOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
+
+    private sealed class FlowScopeBuilder(IServiceCollection services) : IFlowScopeBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.Diagnostics;
+
+/// <summary>FlowScope's own log messages, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "FlowScope is capturing; dashboard at {DashboardPath}.")]
+    public static partial void Started(ILogger logger, string dashboardPath);
+
+    [LoggerMessage(2, LogLevel.Information, "FlowScope is disabled (FlowScope:Enabled=false): nothing is captured and the dashboard is not mapped.")]
+    public static partial void Disabled(ILogger logger);
+
+    [LoggerMessage(3, LogLevel.Warning, "FlowScope's span buffer is full (capacity {Capacity}); spans are being dropped and counted. Raise FlowScope:BufferCapacity or capture less.")]
+    public static partial void BufferFull(ILogger logger, int capacity);
+
+    [LoggerMessage(4, LogLevel.Warning, "FlowScope could not convert a span from source {Source}; it was dropped and counted.")]
+    public static partial void ConversionFailed(ILogger logger, Exception exception, string source);
+
+    [LoggerMessage(5, LogLevel.Error, "FlowScope's trace store failed to accept a batch of {Count} spans; they were dropped and counted.")]
+    public static partial void StoreFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(6, LogLevel.Warning, "FlowScope's live stream failed for one client.")]
+    public static partial void StreamFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Debug, "FlowScope refused a dashboard request from non-loopback address {RemoteAddress}. Map the dashboard with RequireAuthorization(...) or set FlowScope:AllowRemoteDashboard to open it.")]
+    public static partial void RemoteRefused(ILogger logger, string? remoteAddress);
+}

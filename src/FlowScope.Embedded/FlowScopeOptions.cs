@@ -1,0 +1,122 @@
+namespace FlowScope.Embedded;
+
+/// <summary>
+/// Options for FlowScope, bound from the <c>FlowScope</c> configuration section and then from the delegate
+/// passed to <c>AddFlowScope</c>. Validated when the host starts.
+/// </summary>
+public sealed class FlowScopeOptions
+{
+    /// <summary>The configuration section FlowScope binds: <c>FlowScope</c>.</summary>
+    public const string SectionName = "FlowScope";
+
+    /// <summary>The default value of <see cref="DashboardPath"/>: <c>/_flowscope</c>.</summary>
+    public const string DefaultDashboardPath = "/_flowscope";
+
+    /// <summary>The default value of <see cref="BufferCapacity"/>: 32 768 spans.</summary>
+    public const int DefaultBufferCapacity = 32_768;
+
+    /// <summary>The default value of <see cref="MaxTraces"/>: 10 000 traces.</summary>
+    public const int DefaultMaxTraces = 10_000;
+
+    /// <summary>The default value of <see cref="MaxSpansPerTrace"/>: 1 000 spans.</summary>
+    public const int DefaultMaxSpansPerTrace = 1_000;
+
+    /// <summary>The default value of <see cref="MaxAttributesPerSpan"/>: 64 attributes.</summary>
+    public const int DefaultMaxAttributesPerSpan = 64;
+
+    /// <summary>The default value of <see cref="MaxAttributeValueLength"/>: 1 024 characters.</summary>
+    public const int DefaultMaxAttributeValueLength = 1_024;
+
+    /// <summary>The default value of <see cref="MaxEventsPerSpan"/>: 128 events.</summary>
+    public const int DefaultMaxEventsPerSpan = 128;
+
+    /// <summary>The default value of <see cref="MaxLiveSubscribers"/>: 32 connections.</summary>
+    public const int DefaultMaxLiveSubscribers = 32;
+
+    /// <summary>The default value of <see cref="HydrationTraceCount"/>: 100 traces.</summary>
+    public const int DefaultHydrationTraceCount = 100;
+
+    /// <summary>The default value of <see cref="LiveUpdateInterval"/>: 100 milliseconds.</summary>
+    public static readonly TimeSpan DefaultLiveUpdateInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The default value of <see cref="HeartbeatInterval"/>: 15 seconds.</summary>
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets whether FlowScope runs at all. <see langword="false"/> is a kill switch: nothing is captured,
+    /// no FlowScope code runs on the request path and the dashboard is not mapped.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Gets or sets the path the dashboard and its API are served under by <c>UseFlowScope</c>.</summary>
+    /// <value>The default value is <see cref="DefaultDashboardPath"/>.</value>
+    public string DashboardPath { get; set; } = DefaultDashboardPath;
+
+    /// <summary>
+    /// Gets or sets whether the dashboard answers requests from other machines without an authorization policy.
+    /// When <see langword="false"/>, only loopback requests are answered unless the dashboard endpoints require
+    /// authorization (<c>MapFlowScope().RequireAuthorization(...)</c>); others get 404.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool AllowRemoteDashboard { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many spans may wait between capture and the store. When the buffer is full, new spans
+    /// are dropped (never blocking the request) and counted.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultBufferCapacity"/>.</value>
+    public int BufferCapacity { get; set; } = DefaultBufferCapacity;
+
+    /// <summary>Gets or sets how many traces the in-memory store keeps; the least recently updated is evicted first.</summary>
+    /// <value>The default value is <see cref="DefaultMaxTraces"/>.</value>
+    public int MaxTraces { get; set; } = DefaultMaxTraces;
+
+    /// <summary>Gets or sets how many spans one trace keeps; further spans of that trace are rejected and counted.</summary>
+    /// <value>The default value is <see cref="DefaultMaxSpansPerTrace"/>.</value>
+    public int MaxSpansPerTrace { get; set; } = DefaultMaxSpansPerTrace;
+
+    /// <summary>Gets or sets how many attributes one span keeps.</summary>
+    /// <value>The default value is <see cref="DefaultMaxAttributesPerSpan"/>.</value>
+    public int MaxAttributesPerSpan { get; set; } = DefaultMaxAttributesPerSpan;
+
+    /// <summary>Gets or sets the length at which attribute values and event texts are cut.</summary>
+    /// <value>The default value is <see cref="DefaultMaxAttributeValueLength"/>.</value>
+    public int MaxAttributeValueLength { get; set; } = DefaultMaxAttributeValueLength;
+
+    /// <summary>Gets or sets how many events (logs, exceptions, observations) one span keeps.</summary>
+    /// <value>The default value is <see cref="DefaultMaxEventsPerSpan"/>.</value>
+    public int MaxEventsPerSpan { get; set; } = DefaultMaxEventsPerSpan;
+
+    /// <summary>
+    /// Gets the names of additional <see cref="System.Diagnostics.ActivitySource"/>s to capture. A trailing or
+    /// embedded <c>*</c> is a wildcard (<c>MyCompany.*</c>). ASP.NET Core, <c>HttpClient</c> and FlowScope's own
+    /// sources are always captured.
+    /// </summary>
+    /// <value>The default value is an empty list.</value>
+    public IList<string> Sources { get; } = new List<string>();
+
+    /// <summary>Gets or sets the service name recorded on every span.</summary>
+    /// <value>The default value is <see langword="null"/>: the host's application name.</value>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Gets or sets the instance name recorded on every span (distinguishes processes sharing one history).</summary>
+    /// <value>The default value is <see langword="null"/>: <c>{machine name}/{process id}</c>.</value>
+    public string? InstanceName { get; set; }
+
+    /// <summary>Gets or sets how long the live stream gathers trace updates before sending them in one batch.</summary>
+    /// <value>The default value is <see cref="DefaultLiveUpdateInterval"/>.</value>
+    public TimeSpan LiveUpdateInterval { get; set; } = DefaultLiveUpdateInterval;
+
+    /// <summary>Gets or sets how often the live stream sends a heartbeat while idle.</summary>
+    /// <value>The default value is <see cref="DefaultHeartbeatInterval"/>.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = DefaultHeartbeatInterval;
+
+    /// <summary>Gets or sets how many recent traces a new live-stream connection receives first.</summary>
+    /// <value>The default value is <see cref="DefaultHydrationTraceCount"/>.</value>
+    public int HydrationTraceCount { get; set; } = DefaultHydrationTraceCount;
+
+    /// <summary>Gets or sets how many live-stream connections may be open at once; further ones get 429.</summary>
+    /// <value>The default value is <see cref="DefaultMaxLiveSubscribers"/>.</value>
+    public int MaxLiveSubscribers { get; set; } = DefaultMaxLiveSubscribers;
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Internal;
+
+/// <summary>Checks options at start so a bad value fails the host with a message naming the key.</summary>
+internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FlowScopeOptions options)
+    {
+        var failures = new List<string>();
+
+        void Range(string key, long value, long min, long max)
+        {
+            if (value < min || value > max)
+            {
+                failures.Add($"FlowScope:{key} must be between {min} and {max} (was {value}).");
+            }
+        }
+
+        void Positive(string key, TimeSpan value, TimeSpan max)
+        {
+            if (value <= TimeSpan.Zero || value > max)
+            {
+                failures.Add($"FlowScope:{key} must be greater than zero and at most {max} (was {value}).");
+            }
+        }
+
+        Range(nameof(options.BufferCapacity), options.BufferCapacity, 16, 4_000_000);
+        Range(nameof(options.MaxTraces), options.MaxTraces, 1, 10_000_000);
+        Range(nameof(options.MaxSpansPerTrace), options.MaxSpansPerTrace, 1, 1_000_000);
+        Range(nameof(options.MaxAttributesPerSpan), options.MaxAttributesPerSpan, 0, 10_000);
+        Range(nameof(options.MaxAttributeValueLength), options.MaxAttributeValueLength, 16, 1_000_000);
+        Range(nameof(options.MaxEventsPerSpan), options.MaxEventsPerSpan, 0, 100_000);
+        Range(nameof(options.HydrationTraceCount), options.HydrationTraceCount, 0, 10_000);
+        Range(nameof(options.MaxLiveSubscribers), options.MaxLiveSubscribers, 1, 10_000);
+        Positive(nameof(options.LiveUpdateInterval), options.LiveUpdateInterval, TimeSpan.FromSeconds(10));
+        Positive(nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMinutes(10));
+
+        var path = options.DashboardPath;
+        if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Length < 2 || path.EndsWith('/') || path.Contains('?', StringComparison.Ordinal) || path.Contains('#', StringComparison.Ordinal))
+        {
+            failures.Add($"FlowScope:DashboardPath must start with '/', not end with '/', and hold no query or fragment (was '{path}'), e.g. '/_flowscope'.");
+        }
+
+        foreach (var source in options.Sources)
+        {
+            if (string.IsNullOrWhiteSpace(source))
+            {
+                failures.Add("FlowScope:Sources must not contain empty names.");
+                break;
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

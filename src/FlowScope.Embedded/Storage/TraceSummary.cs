@@ -1,0 +1,138 @@
+namespace FlowScope.Embedded.Storage;
+
+/// <summary>What the trace list shows of one trace.</summary>
+public sealed record TraceSummary
+{
+    /// <summary>Gets the trace id.</summary>
+    public required string TraceId { get; init; }
+
+    /// <summary>Gets the trace name: the root span's name (for requests, method and route).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the route template of the root request, if any.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>Gets the HTTP method of the root request, if any.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>Gets the HTTP status code of the root request, if any.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>Gets when the earliest span started.</summary>
+    public required DateTimeOffset StartTime { get; init; }
+
+    /// <summary>Gets the time from the earliest span start to the latest span end.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Gets how many spans the trace holds.</summary>
+    public required int SpanCount { get; init; }
+
+    /// <summary>Gets how many spans have error status.</summary>
+    public required int ErrorCount { get; init; }
+
+    /// <summary>Gets whether any span failed.</summary>
+    public bool IsError => ErrorCount > 0;
+
+    /// <summary>Gets how many spans of this trace were rejected because it reached its span limit.</summary>
+    public int RejectedSpanCount { get; init; }
+
+    /// <summary>Gets the distinct components the trace touches.</summary>
+    public required IReadOnlyList<string> Components { get; init; }
+
+    /// <summary>Gets the instance that recorded the root span.</summary>
+    public string? Instance { get; init; }
+
+    /// <summary>
+    /// Gets the store's change number of the trace's last update: larger means more recent. The live stream
+    /// uses it as its event id.
+    /// </summary>
+    public long Version { get; init; }
+}
+
+/// <summary>One trace with all its stored spans.</summary>
+/// <param name="Summary">The trace summary.</param>
+/// <param name="Spans">The spans, ordered by start time.</param>
+public sealed record TraceDetail(TraceSummary Summary, IReadOnlyList<SpanRecord> Spans);
+
+/// <summary>One page of a trace query.</summary>
+/// <param name="Traces">The traces, newest first.</param>
+/// <param name="NextCursor">The cursor for the next page, or <see langword="null"/> when there is none.</param>
+public sealed record TracePage(IReadOnlyList<TraceSummary> Traces, string? NextCursor);
+
+/// <summary>A page of traces changed after a given version, for the live stream.</summary>
+/// <param name="Traces">The changed traces, oldest change first.</param>
+/// <param name="Version">The version to continue from.</param>
+/// <param name="HasMore">Whether more changes are waiting.</param>
+public sealed record TraceChanges(IReadOnlyList<TraceSummary> Traces, long Version, bool HasMore);
+
+/// <summary>Which traces a query selects by status.</summary>
+public enum TraceStatusFilter
+{
+    /// <summary>All traces.</summary>
+    Any,
+
+    /// <summary>Traces without failed spans.</summary>
+    Ok,
+
+    /// <summary>Traces with at least one failed span.</summary>
+    Error,
+}
+
+/// <summary>A trace query: every set criterion must match.</summary>
+public sealed record TraceQuery
+{
+    /// <summary>The default page size: 50.</summary>
+    public const int DefaultLimit = 50;
+
+    /// <summary>The largest page size: 1 000.</summary>
+    public const int MaxLimit = 1_000;
+
+    /// <summary>Gets a case-insensitive substring of the trace name or route.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Gets the status filter.</summary>
+    public TraceStatusFilter Status { get; init; }
+
+    /// <summary>Gets the shortest duration to include.</summary>
+    public TimeSpan? MinDuration { get; init; }
+
+    /// <summary>Gets the longest duration to include.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>Gets a case-insensitive text searched in span names, attribute values, status messages and events.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Gets the earliest trace start to include.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Gets the latest trace start to include.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Gets the page size.</summary>
+    public int Limit { get; init; } = DefaultLimit;
+
+    /// <summary>Gets the cursor returned by the previous page.</summary>
+    public string? Cursor { get; init; }
+}
+
+/// <summary>Counters of a trace store.</summary>
+public sealed record TraceStoreStats
+{
+    /// <summary>Gets the number of traces held.</summary>
+    public long StoredTraces { get; init; }
+
+    /// <summary>Gets the number of spans held.</summary>
+    public long StoredSpans { get; init; }
+
+    /// <summary>Gets the number of traces evicted to stay within the trace limit.</summary>
+    public long EvictedTraces { get; init; }
+
+    /// <summary>Gets the number of spans that left with evicted traces.</summary>
+    public long EvictedSpans { get; init; }
+
+    /// <summary>Gets the number of spans refused because their trace reached its span limit.</summary>
+    public long RejectedSpans { get; init; }
+
+    /// <summary>Gets the store's current change number.</summary>
+    public long Version { get; init; }
+}
