@@ -71,7 +71,7 @@ internal sealed class SpanPump
             {
                 try
                 {
-                    _records.Add(_converter.Convert(activity));
+                    _converter.Convert(activity, _records);
                 }
                 catch (Exception ex)
                 {

@@ -3,7 +3,12 @@ using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Dashboard;
 using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Instrumentation.Logging;
+using FlowScope.Embedded.Instrumentation.Mvc;
+using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -72,6 +77,12 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<PipelineInstrumentation>();
+        // First among startup filters, so the middleware every other filter adds is timed too.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, FlowScopeStartupFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MvcOptions>, MvcInstrumentationSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, SpanLoggerProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, SpanLoggerFilterSetup>());
         services.AddSingleton<FlowScopeRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
 

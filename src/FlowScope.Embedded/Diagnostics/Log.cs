@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Debug, "FlowScope refused a dashboard request from non-loopback address {RemoteAddress}. Map the dashboard with RequireAuthorization(...) or set FlowScope:AllowRemoteDashboard to open it.")]
     public static partial void RemoteRefused(ILogger logger, string? remoteAddress);
+
+    [LoggerMessage(8, LogLevel.Warning, "FlowScope could not instrument the WebApplication's middleware; requests are still captured, without middleware stages.")]
+    public static partial void PipelineNotInstrumented(ILogger logger, Exception exception);
 }
