@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -31,16 +32,19 @@ internal sealed class HttpRequestInfo
     private int _current = -1;
     private List<SpanEvent>? _rootEvents;
     private readonly int _maxEvents;
+    private readonly RequestMetrics? _metrics;
 
     private HttpRequestInfo()
     {
         Method = Path = Scheme = string.Empty;
     }
 
-    private HttpRequestInfo(HttpContext context, int maxEvents)
+    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics)
     {
         _context = context;
         _maxEvents = maxEvents;
+        _metrics = metrics;
+        metrics?.RequestStarted();
         Method = context.Request.Method;
         Path = context.Request.PathBase.HasValue ? context.Request.PathBase.Add(context.Request.Path).Value ?? "/" : context.Request.Path.Value ?? "/";
         Scheme = context.Request.Scheme;
@@ -95,7 +99,7 @@ internal sealed class HttpRequestInfo
             return null;
         }
 
-        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan);
+        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics);
         activity.SetCustomProperty(PropertyName, info);
         features.Set(info);
         return info;
@@ -251,6 +255,7 @@ internal sealed class HttpRequestInfo
         }
 
         _context = null;
+        _metrics?.RequestEnded();
         StatusCode = context.Response.StatusCode;
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
     }
@@ -279,4 +284,4 @@ internal sealed class HttpRequestInfo
 internal sealed record StageDefinition(string Name, string Component, string? TypeName);
 
 /// <summary>What request capture needs from the options, read once.</summary>
-internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan);
+internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);

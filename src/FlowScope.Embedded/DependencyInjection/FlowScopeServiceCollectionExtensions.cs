@@ -7,6 +7,7 @@ using FlowScope.Embedded.Instrumentation.Logging;
 using FlowScope.Embedded.Instrumentation.Mvc;
 using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Metrics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using FlowScope.Embedded.Storage;
@@ -73,7 +74,12 @@ public static class FlowScopeServiceCollectionExtensions
             sp.GetRequiredService<ITraceStore>(),
             sp.GetRequiredService<LiveSignal>(),
             sp.GetRequiredService<PumpCounters>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Pump")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Pump"),
+            sp.GetServices<ISpanBatchObserver>()));
+        services.AddSingleton<RequestMetrics>();
+        services.AddSingleton<ComponentGraph>();
+        services.AddSingleton<ISpanBatchObserver>(sp => sp.GetRequiredService<RequestMetrics>());
+        services.AddSingleton<ISpanBatchObserver>(sp => sp.GetRequiredService<ComponentGraph>());
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();

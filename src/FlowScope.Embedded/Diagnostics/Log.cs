@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "FlowScope could not instrument the WebApplication's middleware; requests are still captured, without middleware stages.")]
     public static partial void PipelineNotInstrumented(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "FlowScope's live metrics ({Observer}) failed on a batch; the spans are stored, the figures may lag.")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -25,11 +26,11 @@ internal sealed class PipelineInstrumentation
     private readonly ILogger _logger;
     private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
 
-    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory)
+    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics)
     {
         var value = options.Value;
         Enabled = value.Enabled && value.CaptureMiddleware;
-        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan);
+        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics);
         _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Pipeline");
     }
 
