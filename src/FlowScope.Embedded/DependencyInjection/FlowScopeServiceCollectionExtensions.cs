@@ -74,6 +74,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<FlowScopeRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
+        services.AddFlowScopeAsyncInstrumentation();
 
         return new FlowScopeBuilder(services);
     }
