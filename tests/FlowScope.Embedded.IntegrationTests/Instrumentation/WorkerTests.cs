@@ -100,6 +100,7 @@ public sealed class WorkerTests
         var work = Assert.Single(trace.Spans, s => s.Name == "send digest");
         Assert.Equal(producer.SpanId, consumer.ParentSpanId);
         Assert.Equal(producer.SpanId, work.ParentSpanId);
+        Assert.False(work.HasRemoteParent); // the context was captured in this process
         Assert.Equal(SpanComponents.Worker, work.Component);
         Assert.Equal("grace", work.Attr("digest.user"));
         Assert.Equal([SpanComponents.Queue, SpanComponents.Server, SpanComponents.Worker], trace.Summary.Components.Order());

@@ -250,11 +250,15 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
     private async Task RetryLaterAsync(Envelope envelope, TimeSpan delay)
     {
+        // Not the failed attempt's activity: the next attempt gets its parent from the envelope.
+        Activity.Current = null;
+
+        // Counted as pending once the delay's timer exists, so whoever sees the count can move the clock past it.
+        var delayed = Task.Delay(delay, _time, _stopping.Token);
+        _metrics.RetryPending();
         try
         {
-            // Not the failed attempt's activity: the next attempt gets its parent from the envelope.
-            Activity.Current = null;
-            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+            await delayed.ConfigureAwait(false);
             envelope.ReadyAt = _time.GetUtcNow();
             await _channel.Writer.WriteAsync(envelope, _stopping.Token).ConfigureAwait(false);
         }

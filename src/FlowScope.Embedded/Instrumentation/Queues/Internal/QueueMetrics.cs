@@ -53,9 +53,10 @@ internal sealed class QueueMetrics
     public void RetryScheduled()
     {
         Interlocked.Increment(ref _retries);
-        Interlocked.Increment(ref _pendingRetries);
         Interlocked.Decrement(ref _inFlight);
     }
+
+    public void RetryPending() => Interlocked.Increment(ref _pendingRetries);
 
     public void RetryReleased() => Interlocked.Decrement(ref _pendingRetries);
 
