@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using FlowScope.Embedded.Queues;
 using FlowScope.Embedded.Storage;
@@ -134,6 +135,33 @@ public sealed class QueueTests
         Assert.True(metrics.EnqueueRatePerSecond > 0, "enqueue rate");
         Assert.True(metrics.DequeueRatePerSecond >= metrics.EnqueueRatePerSecond, "every message was dequeued at least once in the window");
         Assert.True(metrics.WaitP95Ms >= metrics.WaitP50Ms && metrics.WaitP50Ms >= 0);
+
+        // The same numbers on the FlowScope.Queues meter, for apps that export metrics.
+        var measured = new Dictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "FlowScope.Queues")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (tags.ToArray().Contains(new KeyValuePair<string, object?>("messaging.destination.name", "orders")))
+            {
+                measured[instrument.Name] = value;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.Equal(8, measured["flowscope.queue.enqueued"]);
+        Assert.Equal(12, measured["flowscope.queue.dequeued"]);
+        Assert.Equal(4, measured["flowscope.queue.retries"]);
+        Assert.Equal(1, measured["flowscope.queue.dead_lettered"]);
+        Assert.Equal(0, measured["flowscope.queue.depth"]);
     }
 
     [Fact]
