@@ -78,7 +78,8 @@ public sealed class RedisStreamsOptions
     public long MaxStreamEntries { get; set; } = DefaultMaxStreamEntries;
 
     /// <summary>
-    /// Gets or sets how long entries are kept at least; older ones are trimmed with <c>XTRIM MINID ~</c>.
+    /// Gets or sets how long entries are kept at least; older ones are trimmed with <c>XTRIM MINID</c>
+    /// (at most every tenth of the retention, between 1 second and 1 minute).
     /// <see langword="null"/> keeps entries until <see cref="MaxStreamEntries"/> trims them.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>

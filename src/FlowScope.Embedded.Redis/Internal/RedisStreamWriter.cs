@@ -40,6 +40,7 @@ internal sealed class RedisStreamWriter
     private long _failedWrites;
     private long _sequence;
     private long _oldestWaitingTimestamp;
+    private long _nextAttemptTicks;
     private int _consecutiveFailures;
     private int _pendingSpans;
     private long _packingTimestamp;
@@ -62,6 +63,9 @@ internal sealed class RedisStreamWriter
 
     /// <summary>Gets the id of this process run; every batch id starts with it, so readers recognise their own entries.</summary>
     public string RunId { get; }
+
+    /// <summary>Gets the UTC ticks of the next retry attempt, or 0 when no retry is scheduled.</summary>
+    internal long NextAttemptTicks => Interlocked.Read(ref _nextAttemptTicks);
 
     /// <summary>Hands spans to the writer without waiting. Returns <see langword="false"/> when they were dropped (queue full or writer stopped).</summary>
     public bool TryEnqueue(IReadOnlyList<SpanRecord> spans)
@@ -162,6 +166,7 @@ internal sealed class RedisStreamWriter
                 if (await FlushAsync().ConfigureAwait(false))
                 {
                     nextAttempt = 0;
+                    Interlocked.Exchange(ref _nextAttemptTicks, 0);
                 }
                 else if (completed)
                 {
@@ -172,6 +177,7 @@ internal sealed class RedisStreamWriter
                 {
                     var delay = RetryBackoff.Next(_consecutiveFailures, _options.RetryBaseDelay, _options.RetryMaxDelay, _random);
                     nextAttempt = _time.GetUtcNow().UtcTicks + delay.Ticks;
+                    Interlocked.Exchange(ref _nextAttemptTicks, nextAttempt);
                 }
             }
         }
@@ -325,7 +331,9 @@ internal sealed class RedisStreamWriter
                 var now = _time.GetUtcNow();
                 _nextTrim = now + TimeSpan.FromTicks(Math.Clamp(retention.Ticks / 10, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
                 var minId = string.Create(CultureInfo.InvariantCulture, $"{(now - retention).ToUnixTimeMilliseconds()}-0");
-                await database.StreamTrimByMinIdAsync(_streamKey, minId, useApproximateMaxLength: true).ConfigureAwait(false);
+                // Exact, not "~": approximate trimming only drops whole radix-tree nodes, so on a stream with fewer
+                // than ~100 entries per retention period it would never trim. It runs at most once per Retention/10.
+                await database.StreamTrimByMinIdAsync(_streamKey, minId, useApproximateMaxLength: false).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
