@@ -37,7 +37,7 @@ internal sealed class RedisStack : IAsyncDisposable
 
     public RedisIndexProcessor Index => Runtime.Index!;
 
-    public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true)
     {
         var options = new RedisStreamsOptions
         {
@@ -58,7 +58,11 @@ internal sealed class RedisStack : IAsyncDisposable
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         var connection = new RedisConnection(wrapped, NullLogger<RedisConnection>.Instance);
         var runtime = new RedisStreamsRuntime(wrapped, Microsoft.Extensions.Options.Options.Create(core), connection, signal, time ?? TimeProvider.System, NullLoggerFactory.Instance);
-        await runtime.StartAsync(CancellationToken.None);
+        if (start)
+        {
+            await runtime.StartAsync(CancellationToken.None);
+        }
+
         return new RedisStack(runtime, options, signal);
     }
 
