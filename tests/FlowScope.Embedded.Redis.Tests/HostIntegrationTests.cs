@@ -56,23 +56,33 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
     public async Task Killing_redis_under_load_fails_no_request_and_loses_no_span()
     {
         var prefix = RedisStack.NewPrefix();
-        await using var host = await TestHost.StartAsync("host-a", server.ConnectionString, prefix);
+        // Long Redis timeouts: a request that waited on Redis would take seconds, far above the bounds below.
+        await using var host = await TestHost.StartAsync("host-a", server.ConnectionString, prefix, o =>
+        {
+            o.OperationTimeout = TimeSpan.FromSeconds(5);
+            o.ConnectTimeout = TimeSpan.FromSeconds(5);
+        });
         var health = host.Services.GetRequiredService<HealthCheckService>();
         var latencies = new List<TimeSpan>();
         var statuses = new List<HttpStatusCode>();
 
-        async Task SendAsync(int count)
+        async Task SendAsync(int count, bool measure = true)
         {
             for (var i = 0; i < count; i++)
             {
                 var started = Stopwatch.GetTimestamp();
                 using var response = await host.Client.GetAsync($"/hello/{i}");
-                latencies.Add(Stopwatch.GetElapsedTime(started));
+                if (measure)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(started));
+                }
+
                 statuses.Add(response.StatusCode);
             }
         }
 
-        await SendAsync(50);
+        // Warm-up (JIT, first connection) is not what this test measures.
+        await SendAsync(50, measure: false);
         await Eventually.WaitUntilAsync(() => host.Redis.Writer!.GetStats() is { Persisted: > 0, Waiting: 0 }, s_timeout, "first requests persisted");
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
 
@@ -89,8 +99,12 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
 
         Assert.Equal(200, statuses.Count);
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
-        var slowest = latencies.Max();
-        Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest request {slowest.TotalMilliseconds} ms (#{latencies.IndexOf(slowest)})");
+        // Requests during and after the outage: none waited for Redis. The bound on the slowest one leaves room for
+        // scheduling hiccups of a loaded 2-core test machine, not for a 5 s Redis timeout.
+        Assert.Equal(150, latencies.Count);
+        latencies.Sort();
+        Assert.True(latencies[(int)(latencies.Count * 0.95)] < TimeSpan.FromMilliseconds(100), $"p95 {latencies[(int)(latencies.Count * 0.95)].TotalMilliseconds} ms");
+        Assert.True(latencies[^1] < TimeSpan.FromMilliseconds(2_500), $"slowest request {latencies[^1].TotalMilliseconds} ms");
         var stats = host.Redis.Writer!.GetStats();
         Assert.Equal(0, stats.Dropped);
         Assert.Equal(stats.Produced, stats.Persisted);
