@@ -89,9 +89,12 @@ public sealed class RedisStreamsOptions
     /// <value>The default value is <see cref="DefaultMaxSpansPerEntry"/>.</value>
     public int MaxSpansPerEntry { get; set; } = DefaultMaxSpansPerEntry;
 
-    /// <summary>Gets or sets whether entry payloads are deflate-compressed (smaller in Redis, a little more CPU).</summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool Compress { get; set; } = true;
+    /// <summary>
+    /// Gets or sets whether entry payloads are deflate-compressed: about half the Redis memory per span, for several
+    /// times the writer's CPU per span (see docs/redis.md). Off by default because the writer runs inside the app.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool Compress { get; set; }
 
     /// <summary>
     /// Gets or sets how many spans may wait for the writer. When full, new spans are not persisted (they stay in

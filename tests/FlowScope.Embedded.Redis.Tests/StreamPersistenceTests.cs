@@ -9,11 +9,17 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
 
-    [Fact]
-    public async Task Spans_round_trip_through_the_stream_packed_into_entries()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Spans_round_trip_through_the_stream_packed_into_entries(bool compress)
     {
         var prefix = RedisStack.NewPrefix();
-        await using var stack = await RedisStack.StartAsync(server, prefix, "web-1", o => o.MaxSpansPerEntry = 100);
+        await using var stack = await RedisStack.StartAsync(server, prefix, "web-1", o =>
+        {
+            o.MaxSpansPerEntry = 100;
+            o.Compress = compress;
+        });
         var spans = TestSpans.Traces("web-1", 100, 3);
 
         await stack.Store.AddAsync(spans);
@@ -30,6 +36,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         Assert.Equal(spans.Select(s => s.SpanId), decoded.SelectMany(e => e.Spans).Select(s => s.SpanId));
         Assert.Equal("100", entries[0][StreamEntryFormat.CountField].ToString());
         Assert.Equal("1", entries[0][StreamEntryFormat.VersionField].ToString());
+        Assert.Equal(compress ? "deflate" : "none", entries[0][StreamEntryFormat.CompressionField].ToString());
 
         var stats = stack.Writer.GetStats();
         Assert.Equal(300, stats.Produced);

@@ -15,6 +15,9 @@ namespace FlowScope.Embedded.Redis.Internal;
 /// </summary>
 internal sealed class RedisStreamWriter
 {
+    /// <summary>How many XADDs are pipelined on the connection at once.</summary>
+    internal const int MaxInFlight = 8;
+
     private readonly RedisStreamsOptions _options;
     private readonly RedisConnection _connection;
     private readonly TimeProvider _time;
@@ -22,7 +25,8 @@ internal sealed class RedisStreamWriter
     private readonly Random _random;
     private readonly string _instance;
     private readonly Channel<QueuedSpans> _queue = Channel.CreateUnbounded<QueuedSpans>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Queue<PackedBatch> _pending = new();
+    private readonly List<PackedBatch> _pending = [];
+    private readonly List<(PackedBatch Batch, Task<RedisValue> Write)> _inFlight = new(MaxInFlight);
     private readonly List<SpanRecord> _packing = [];
     private readonly SpanBatchCodec _codec = new();
     private readonly RedisKey _streamKey;
@@ -237,9 +241,18 @@ internal sealed class RedisStreamWriter
         _packing.Clear();
 
         // The retry buffer holds at most RetryBufferCapacity spans: the oldest entries make room for the newest.
-        while (_pending.Count > 0 && _pendingSpans + count > _options.RetryBufferCapacity)
+        while (_pendingSpans + count > _options.RetryBufferCapacity)
         {
-            var victim = _pending.Dequeue();
+            // Entries being written are not evicted (they may be persisted a moment later); the buffer can exceed
+            // its capacity by at most the in-flight window meanwhile.
+            var index = _pending.FindIndex(static b => !b.InFlight);
+            if (index < 0)
+            {
+                break;
+            }
+
+            var victim = _pending[index];
+            _pending.RemoveAt(index);
             _pendingSpans -= victim.SpanCount;
             Interlocked.Add(ref _droppedRetryOverflow, victim.SpanCount);
             Interlocked.Add(ref _waiting, -victim.SpanCount);
@@ -255,13 +268,13 @@ internal sealed class RedisStreamWriter
             }
         }
 
-        _pending.Enqueue(batch);
+        _pending.Add(batch);
         _pendingSpans += count;
         UpdateOldest();
     }
 
     private void UpdateOldest() =>
-        Interlocked.Exchange(ref _oldestWaitingTimestamp, _pending.TryPeek(out var first) ? first.EnqueuedTimestamp : 0);
+        Interlocked.Exchange(ref _oldestWaitingTimestamp, _pending.Count > 0 ? _pending[0].EnqueuedTimestamp : 0);
 
     /// <summary>Writes the retry buffer in order. Returns <see langword="false"/> at the first failure.</summary>
     private async Task<bool> FlushAsync()
@@ -278,36 +291,57 @@ internal sealed class RedisStreamWriter
         }
 
         RedisValue lastId = RedisValue.Null;
-        while (_pending.TryPeek(out var batch))
+        while (_pending.Count > 0)
         {
-            try
+            // Pipelined: several entries in flight on the one connection (Redis applies them in order), and the next
+            // spans are packed while the replies travel.
+            _inFlight.Clear();
+            for (var i = 0; i < _pending.Count && i < MaxInFlight; i++)
             {
-                lastId = await database.StreamAddAsync(
+                var batch = _pending[i];
+                batch.InFlight = true;
+                _inFlight.Add((batch, database.StreamAddAsync(
                     _streamKey,
                     StreamEntryFormat.Create(batch, _instance),
                     messageId: null,
                     maxLength: _options.MaxStreamEntries,
-                    useApproximateMaxLength: true).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // A timed-out XADD may still have been applied; the retry writes the same batch id and readers drop the copy.
-                OnFailure(ex);
-                return false;
+                    useApproximateMaxLength: true)));
             }
 
-            _pending.Dequeue();
-            _pendingSpans -= batch.SpanCount;
-            Interlocked.Add(ref _persisted, batch.SpanCount);
-            Interlocked.Add(ref _waiting, -batch.SpanCount);
-            Interlocked.Increment(ref _entriesWritten);
-            if (batch.Attempts > 0)
+            TakeQueued();
+            Exception? failure = null;
+            foreach (var (batch, write) in _inFlight)
             {
-                Interlocked.Add(ref _retrying, -batch.SpanCount);
+                try
+                {
+                    lastId = await write.ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    batch.InFlight = false;
+                    // A timed-out XADD may still have been applied; the retry writes the same batch id and readers drop the copy.
+                    failure ??= ex;
+                    continue;
+                }
+
+                batch.InFlight = false;
+                _pending.Remove(batch);
+                _pendingSpans -= batch.SpanCount;
+                Interlocked.Add(ref _persisted, batch.SpanCount);
+                Interlocked.Add(ref _waiting, -batch.SpanCount);
+                Interlocked.Increment(ref _entriesWritten);
+                if (batch.Attempts > 0)
+                {
+                    Interlocked.Add(ref _retrying, -batch.SpanCount);
+                }
             }
 
             UpdateOldest();
-            TakeQueued();
+            if (failure is not null)
+            {
+                OnFailure(failure);
+                return false;
+            }
         }
 
         var failures = Interlocked.Exchange(ref _consecutiveFailures, 0);
@@ -364,7 +398,7 @@ internal sealed class RedisStreamWriter
     {
         TakeQueuedWithoutPacking();
         long left = 0;
-        while (_pending.TryDequeue(out var batch))
+        foreach (var batch in _pending)
         {
             left += batch.SpanCount;
             if (batch.Attempts > 0)
@@ -373,6 +407,7 @@ internal sealed class RedisStreamWriter
             }
         }
 
+        _pending.Clear();
         left += _packing.Count;
         _packing.Clear();
         _pendingSpans = 0;

@@ -77,6 +77,9 @@ internal sealed class PackedBatch(string batchId, int spanCount, byte[] payload,
     public long EnqueuedTimestamp { get; } = enqueuedTimestamp;
 
     public int Attempts { get; set; }
+
+    /// <summary>Whether an XADD of this batch is under way (it must not be evicted meanwhile).</summary>
+    public bool InFlight { get; set; }
 }
 
 /// <summary>One decoded stream entry.</summary>
