@@ -25,6 +25,9 @@ public sealed class RedisStreamsOptions
     /// <summary>The default value of <see cref="RetryBufferCapacity"/>: 131 072 spans.</summary>
     public const int DefaultRetryBufferCapacity = 131_072;
 
+    /// <summary>The default value of <see cref="MaxHistoryEntriesOnStart"/>: 4 000 entries.</summary>
+    public const int DefaultMaxHistoryEntriesOnStart = 4_000;
+
     /// <summary>The default value of <see cref="ConsumerGroupName"/>: <c>flowscope-index</c>.</summary>
     public const string DefaultConsumerGroupName = "flowscope-index";
 
@@ -132,6 +135,14 @@ public sealed class RedisStreamsOptions
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool ReadSharedHistory { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how many of the newest stream entries the reader loads at start. The local index keeps
+    /// <c>FlowScope:MaxTraces</c> traces anyway, so reading a long stream from its very beginning would only cost
+    /// start-up time; older traces are still found through the shared index when looked up by id.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultMaxHistoryEntriesOnStart"/>.</value>
+    public int MaxHistoryEntriesOnStart { get; set; } = DefaultMaxHistoryEntriesOnStart;
 
     /// <summary>
     /// Gets or sets how often the reader looks for new entries when no wake-up message arrives (a fallback: writers

@@ -150,6 +150,43 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
     }
 
     [Fact]
+    public async Task At_start_only_the_newest_entries_are_loaded()
+    {
+        var prefix = RedisStack.NewPrefix();
+        using var redis = await RedisStack.ConnectAsync(server);
+        var db = redis.GetDatabase();
+        var codec = new SpanBatchCodec();
+        var traceIds = new List<string>();
+        for (var i = 0; i < 150; i++)
+        {
+            var spans = TestSpans.Trace("web-old", 2);
+            traceIds.Add(spans[0].TraceId);
+            var batch = new PackedBatch($"oldrun-{i}", spans.Length, codec.Encode(spans, 0, spans.Length, false), false, 0);
+            await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(batch, "web-old"));
+        }
+
+        await using var stack = await RedisStack.StartAsync(server, prefix, "web-new", o =>
+        {
+            o.MaxHistoryEntriesOnStart = 100;
+            o.EnableConsumerGroup = false;
+        });
+        await Eventually.WaitUntilAsync(() => stack.Reader.CaughtUp, s_timeout, "history loaded");
+
+        var page = await stack.Store.QueryAsync(new TraceQuery { Limit = 1000 });
+        Assert.Equal(traceIds.Skip(50).Order(), page.Traces.Select(t => t.TraceId).Order());
+        // The newest entry was indexed last: the live order matches the stream order.
+        var changes = await stack.Store.GetChangesAsync(0, 1000);
+        Assert.Equal(traceIds[^1], changes.Traces[^1].TraceId);
+
+        // New entries after the load are read from the cursor.
+        var late = TestSpans.Trace("web-old", 2);
+        var lateBatch = new PackedBatch("oldrun-late", late.Length, codec.Encode(late, 0, late.Length, false), false, 0);
+        await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(lateBatch, "web-old"));
+        await Eventually.WaitUntilAsync(async () => await stack.Store.GetTraceAsync(late[0].TraceId) is not null, s_timeout, "late entry read");
+        Assert.Equal(101, stack.Reader.GetStats().EntriesRead);
+    }
+
+    [Fact]
     public async Task A_batch_written_twice_never_duplicates_spans()
     {
         var prefix = RedisStack.NewPrefix();

@@ -104,12 +104,64 @@ internal sealed class RedisStreamReader
     internal async Task<bool> ReadPageAsync()
     {
         var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
-        var entries = await database.StreamRangeAsync(
-            _streamKey,
-            minId: _cursor is null ? "-" : "(" + _cursor,
-            maxId: "+",
-            count: PageSize).ConfigureAwait(false);
+        if (_cursor is null)
+        {
+            await LoadHistoryAsync(database).ConfigureAwait(false);
+            return true;
+        }
 
+        var entries = await database.StreamRangeAsync(_streamKey, minId: "(" + _cursor, maxId: "+", count: PageSize).ConfigureAwait(false);
+        await IndexAsync(entries).ConfigureAwait(false);
+        var full = entries.Length == PageSize;
+        if (!full)
+        {
+            Volatile.Write(ref _caughtUp, 1);
+        }
+
+        return full;
+    }
+
+    /// <summary>
+    /// Loads the newest <see cref="RedisStreamsOptions.MaxHistoryEntriesOnStart"/> entries: read newest first
+    /// (XREVRANGE) to stop at the limit without reading the whole stream, then indexed oldest first, so the local
+    /// index orders traces as they happened.
+    /// </summary>
+    private async Task LoadHistoryAsync(IDatabase database)
+    {
+        var pages = new List<StreamEntry[]>();
+        var total = 0;
+        string? before = null;
+        while (total < _options.MaxHistoryEntriesOnStart)
+        {
+            var want = Math.Min(PageSize, _options.MaxHistoryEntriesOnStart - total);
+            var page = await database.StreamRangeAsync(_streamKey, "-", before is null ? "+" : "(" + before, want, Order.Descending).ConfigureAwait(false);
+            if (page.Length == 0)
+            {
+                break;
+            }
+
+            pages.Add(page);
+            total += page.Length;
+            before = page[^1].Id.ToString();
+            if (page.Length < want)
+            {
+                break;
+            }
+        }
+
+        for (var p = pages.Count - 1; p >= 0; p--)
+        {
+            var page = pages[p];
+            Array.Reverse(page);
+            await IndexAsync(page).ConfigureAwait(false);
+        }
+
+        // From here on, everything after the newest entry seen (or the whole stream when it was empty).
+        _cursor = pages.Count > 0 ? pages[0][^1].Id.ToString() : "0-0";
+    }
+
+    private async Task IndexAsync(StreamEntry[] entries)
+    {
         var batch = new List<SpanRecord>();
         foreach (var entry in entries)
         {
@@ -127,14 +179,6 @@ internal sealed class RedisStreamReader
             Interlocked.Add(ref _spansAdded, batch.Count);
             _signal?.Notify();
         }
-
-        var full = entries.Length == PageSize;
-        if (!full)
-        {
-            Volatile.Write(ref _caughtUp, 1);
-        }
-
-        return full;
     }
 
     private bool TryTake(StreamEntry entry, out IReadOnlyList<SpanRecord> spans)

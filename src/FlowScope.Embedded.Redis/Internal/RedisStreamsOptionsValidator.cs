@@ -36,6 +36,7 @@ internal sealed class RedisStreamsOptionsValidator : IValidateOptions<RedisStrea
         Positive(failures, options.MaxSpansPerEntry, nameof(options.MaxSpansPerEntry));
         Positive(failures, options.WriterQueueCapacity, nameof(options.WriterQueueCapacity));
         Positive(failures, options.RetryBufferCapacity, nameof(options.RetryBufferCapacity));
+        Positive(failures, options.MaxHistoryEntriesOnStart, nameof(options.MaxHistoryEntriesOnStart));
         Positive(failures, options.RetryBaseDelay, nameof(options.RetryBaseDelay));
         Positive(failures, options.ConnectTimeout, nameof(options.ConnectTimeout));
         Positive(failures, options.OperationTimeout, nameof(options.OperationTimeout));
