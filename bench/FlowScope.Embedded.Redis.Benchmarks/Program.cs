@@ -28,9 +28,10 @@ try
     Console.WriteLine($"redis-server {RedisVersion()} on loopback, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
     MeasureCodec(pool, true);
     MeasureCodec(pool, false);
-    Console.WriteLine($"{"layout",-34} {"spans",10} {"spans/s",12} {"entries",9} {"bytes/span",11}");
+    Console.WriteLine($"{"layout",-38} {"spans",10} {"spans/s",12} {"entries",9} {"bytes/span",11}");
     await RunAsync("packed 256/entry, deflate", connectionString, pool, spanCount, o => { o.MaxSpansPerEntry = 256; o.Compress = true; });
     await RunAsync("packed 256/entry, uncompressed", connectionString, pool, spanCount, o => { o.MaxSpansPerEntry = 256; o.Compress = false; });
+    await RunAsync("5 spans/entry (light load), uncompr.", connectionString, pool, Math.Min(spanCount, 200_000), o => { o.MaxSpansPerEntry = 5; o.Compress = false; });
     await RunAsync("one span per entry, uncompressed", connectionString, pool, Math.Min(spanCount, 200_000), o => { o.MaxSpansPerEntry = 1; o.Compress = false; });
 }
 finally
@@ -95,7 +96,7 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-34} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
+        $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
     await db.KeyDeleteAsync(options.StreamKey);
 }
 

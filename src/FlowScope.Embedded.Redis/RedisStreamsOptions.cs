@@ -13,8 +13,11 @@ public sealed class RedisStreamsOptions
     /// <summary>The default value of <see cref="KeyPrefix"/>: <c>flowscope</c>.</summary>
     public const string DefaultKeyPrefix = "flowscope";
 
-    /// <summary>The default value of <see cref="MaxStreamEntries"/>: 20 000 entries (up to 5 120 000 spans).</summary>
-    public const long DefaultMaxStreamEntries = 20_000;
+    /// <summary>
+    /// The default value of <see cref="MaxStreamEntries"/>: 10 000 entries — about 150 MB in Redis when every entry
+    /// is full (2 560 000 spans at ~57 B), a few MB at light load (entries of a handful of spans at ~150 B each).
+    /// </summary>
+    public const long DefaultMaxStreamEntries = 10_000;
 
     /// <summary>The default value of <see cref="MaxSpansPerEntry"/>: 256 spans.</summary>
     public const int DefaultMaxSpansPerEntry = 256;

@@ -53,6 +53,39 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
     }
 
     [Fact]
+    public async Task Spans_captured_just_before_shutdown_are_still_persisted()
+    {
+        var prefix = RedisStack.NewPrefix();
+        var host = await TestHost.StartAsync("host-a", server.ConnectionString, prefix);
+        RedisStreamWriter writer;
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync($"/hello/{i}")).StatusCode);
+            }
+
+            writer = host.Redis.Writer!;
+            // Hosted services stop in reverse order: the Redis runtime must come before FlowScope's pump.
+            var hosted = host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().ToList();
+            var pump = hosted.FindIndex(h => h.GetType().Name == "FlowScopeRuntime");
+            Assert.InRange(hosted.IndexOf(host.Redis), 0, pump - 1);
+        }
+        finally
+        {
+            // Stopped at once: the pump's final drain runs, then the Redis runtime (registered first, stopped last).
+            await host.DisposeAsync();
+        }
+
+        var stats = writer.GetStats();
+        Assert.Equal(0, stats.Waiting);
+        Assert.Equal(0, stats.Dropped);
+        Assert.True(stats.Persisted >= 40, $"{stats.Persisted} spans persisted");
+        using var redis = await RedisStack.ConnectAsync(server);
+        Assert.Equal(stats.Persisted, await RedisStack.CountDistinctSpansAsync(redis.GetDatabase(), prefix + ":spans"));
+    }
+
+    [Fact]
     public async Task Killing_redis_under_load_fails_no_request_and_loses_no_span()
     {
         var prefix = RedisStack.NewPrefix();

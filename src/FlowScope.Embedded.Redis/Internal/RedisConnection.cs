@@ -13,20 +13,40 @@ internal sealed class RedisConnection : IAsyncDisposable
 {
     private readonly RedisStreamsOptions _options;
     private readonly ILogger _logger;
-    private readonly Lazy<Task<IConnectionMultiplexer>> _connection;
+    private readonly Lock _lock = new();
+    private Task<IConnectionMultiplexer>? _connection;
 
     public RedisConnection(IOptions<RedisStreamsOptions> options, ILogger<RedisConnection> logger)
     {
         _options = options.Value;
         _logger = logger;
-        _connection = new Lazy<Task<IConnectionMultiplexer>>(ConnectAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Gets whether the connection exists and is connected now.</summary>
-    public bool IsConnected => _connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully && _connection.Value.Result.IsConnected;
+    public bool IsConnected => Volatile.Read(ref _connection) is { IsCompletedSuccessfully: true } task && task.Result.IsConnected;
 
-    /// <summary>Gets the multiplexer, connecting on first use. Completes within the connect timeout even when Redis is down.</summary>
-    public Task<IConnectionMultiplexer> GetAsync() => _connection.Value;
+    /// <summary>
+    /// Gets the multiplexer, connecting on first use. Completes within the connect timeout even when Redis is down
+    /// (the multiplexer then reconnects by itself); a connection attempt that threw is started again on the next call.
+    /// </summary>
+    public Task<IConnectionMultiplexer> GetAsync()
+    {
+        var current = Volatile.Read(ref _connection);
+        if (current is not null && !current.IsFaulted && !current.IsCanceled)
+        {
+            return current;
+        }
+
+        lock (_lock)
+        {
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+            {
+                _connection = ConnectAsync();
+            }
+
+            return _connection;
+        }
+    }
 
     internal static ConfigurationOptions CreateConfiguration(RedisStreamsOptions options)
     {
@@ -56,11 +76,11 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (Volatile.Read(ref _connection) is { } connection)
         {
             try
             {
-                var multiplexer = await _connection.Value.ConfigureAwait(false);
+                var multiplexer = await connection.ConfigureAwait(false);
                 await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
                 multiplexer.Dispose();
             }

@@ -21,7 +21,7 @@ internal sealed record RedisWriterStats
     /// <summary>Gets the spans given up: queue full, retry buffer overflow or host stopping.</summary>
     public long Dropped { get; init; }
 
-    /// <summary>Gets the spans refused because the writer queue was full.</summary>
+    /// <summary>Gets the spans refused because the writer queue was full (or the writer had already stopped).</summary>
     public long DroppedQueueFull { get; init; }
 
     /// <summary>Gets the spans evicted from a full retry buffer.</summary>
