@@ -125,9 +125,12 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
         var report = await health.CheckHealthAsync();
         Assert.Equal(HealthStatus.Degraded, report.Entries[RedisStreamsFlowScopeBuilderExtensions.HealthCheckName].Status);
 
+        var indexedBeforeRestart = host.Redis.Index!.GetStats().Processed;
         await server.StartAsync();
         await SendAsync(50);
         await Eventually.WaitUntilAsync(() => host.Redis.Writer!.GetStats() is { Waiting: 0, Retrying: 0 }, s_timeout, "writer caught up after the restart");
+        // The restarted server lost the consumer group with its data: the consumer creates it again and goes on.
+        await Eventually.WaitUntilAsync(() => host.Redis.Index!.GetStats().Processed > indexedBeforeRestart, s_timeout, "consumer group recreated");
         await Eventually.WaitUntilAsync(async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, s_timeout, "healthy again");
 
         Assert.Equal(200, statuses.Count);

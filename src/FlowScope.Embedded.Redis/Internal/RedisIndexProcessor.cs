@@ -108,6 +108,13 @@ internal sealed class RedisIndexProcessor
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
             {
+                if (ex is RedisServerException && ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
+                {
+                    // The stream or group is gone (deleted, or Redis restarted without persistence): create it again.
+                    _groupReady = false;
+                    _ownPendingDone = false;
+                }
+
                 Interlocked.Increment(ref _failures);
                 if (!_failureLogged)
                 {
