@@ -120,6 +120,26 @@ public class ConsumerGroupTests(RedisServer server) : IClassFixture<RedisServer>
         Assert.Null(await lookup.Store.GetTraceAsync(TestSpans.NewTraceId()));
     }
 
+    [Fact]
+    public async Task Undecodable_entries_are_skipped_counted_and_acknowledged()
+    {
+        var prefix = RedisStack.NewPrefix();
+        using var redis = await RedisStack.ConnectAsync(server);
+        var db = redis.GetDatabase();
+        var key = prefix + ":spans";
+        await db.StreamAddAsync(key, [new("v", "99"), new("b", "future-1"), new("d", "?")]);
+        await db.StreamAddAsync(key, [new("v", "1"), new("b", "broken-1"), new("c", "none"), new("d", new byte[] { 9, 9, 9 })]);
+        var good = await WriteEntriesAsync(db, key, 1);
+
+        await using var stack = await RedisStack.StartAsync(server, prefix, "web-ok");
+        await Eventually.WaitUntilAsync(() => stack.Reader.CaughtUp && stack.Index.GetStats().Processed == 1, s_timeout, "good entry indexed");
+
+        Assert.Equal(2, stack.Reader.GetStats().BadEntries);
+        Assert.Equal(2, stack.Index.GetStats().BadEntries);
+        Assert.NotNull(await stack.Store.GetTraceAsync(good[0].TraceId));
+        Assert.Equal(0, (await db.StreamPendingAsync(key, RedisStreamsOptions.DefaultConsumerGroupName)).PendingMessageCount);
+    }
+
     /// <summary>Writes one entry per trace, as another instance would; returns trace id → entry id.</summary>
     private static async Task<List<(string TraceId, string EntryId)>> WriteEntriesAsync(IDatabase db, string key, int count)
     {

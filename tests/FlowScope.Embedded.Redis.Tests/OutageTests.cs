@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Redis.Internal;
 using FlowScope.Embedded.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlowScope.Embedded.Redis.Tests;
 
@@ -77,6 +79,9 @@ public class OutageTests(RedisServer server) : IClassFixture<RedisServer>
         }
 
         await Eventually.WaitUntilAsync(() => stack.Writer.GetStats() is { Waiting: 300, Retrying: 300 }, s_timeout, "retry buffer full");
+        var health = await new RedisStreamsHealthCheck(stack.Runtime).CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Equal(1.0, health.Data["retryBufferFill"]);
         var during = stack.Writer.GetStats();
         Assert.Equal(3_030, during.Produced);
         Assert.Equal(30, during.Persisted);

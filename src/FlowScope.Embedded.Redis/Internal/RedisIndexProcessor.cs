@@ -229,8 +229,11 @@ internal sealed class RedisIndexProcessor
             catch (Exception ex) when (ex is InvalidDataException or OverflowException or ArgumentException or FormatException)
             {
                 // A poison entry is acknowledged and counted; keeping it pending would only reclaim it forever.
-                Interlocked.Increment(ref _badEntries);
-                RedisLog.BadEntry(_logger, ex, entry.Id.ToString());
+                if (Interlocked.Increment(ref _badEntries) == 1)
+                {
+                    RedisLog.BadEntry(_logger, ex, entry.Id.ToString());
+                }
+
                 await database.StreamAcknowledgeAsync(_streamKey, _group, entry.Id).ConfigureAwait(false);
                 continue;
             }
