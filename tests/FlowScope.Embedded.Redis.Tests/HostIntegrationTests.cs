@@ -160,6 +160,20 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
     }
 
     [Fact]
+    public async Task FlowScopes_kill_switch_also_keeps_Redis_untouched()
+    {
+        var prefix = RedisStack.NewPrefix();
+        await using (var host = await TestHost.StartAsync("host-a", server.ConnectionString, prefix, settings: new Dictionary<string, string?> { ["FlowScope:Enabled"] = "false" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/hello/x")).StatusCode);
+            Assert.Equal(0, host.Redis.Writer!.GetStats().Produced);
+        }
+
+        using var redis = await RedisStack.ConnectAsync(server);
+        Assert.Empty(await redis.GetServers()[0].KeysAsync(pattern: prefix + "*").ToListAsync());
+    }
+
+    [Fact]
     public async Task Invalid_options_stop_the_host_with_a_message_naming_the_setting()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>

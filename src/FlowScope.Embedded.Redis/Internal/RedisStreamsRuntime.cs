@@ -18,6 +18,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortWriter = new();
     private readonly string _instance;
+    private readonly bool _flowScopeEnabled;
     private Task? _writerTask;
     private Task? _readerTask;
     private Task? _indexTask;
@@ -33,6 +34,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Redis");
         var core = flowScopeOptions.Value;
+        _flowScopeEnabled = core.Enabled;
         _instance = core.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}";
         var local = new InMemoryTraceStore(core.MaxTraces, core.MaxSpansPerTrace);
         if (!_options.IsEnabled)
@@ -76,6 +78,12 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         if (Writer is null)
         {
             RedisLog.NotConfigured(_logger);
+            return Task.CompletedTask;
+        }
+
+        if (!_flowScopeEnabled)
+        {
+            // FlowScope's kill switch covers its Redis traffic too.
             return Task.CompletedTask;
         }
 

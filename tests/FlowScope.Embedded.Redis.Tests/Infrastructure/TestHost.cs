@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public RedisStreamsRuntime Redis => _app.Services.GetRequiredService<RedisStreamsRuntime>();
 
-    public static async Task<TestHost> StartAsync(string instance, string? connectionString, string prefix, Action<RedisStreamsOptions>? configure = null)
+    public static async Task<TestHost> StartAsync(string instance, string? connectionString, string prefix, Action<RedisStreamsOptions>? configure = null, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -38,6 +39,11 @@ internal sealed class TestHost : IAsyncDisposable
         builder.Configuration["FlowScope:Redis:RetryMaxDelay"] = "00:00:00.500";
         builder.Configuration["FlowScope:Redis:ConnectTimeout"] = "00:00:01";
         builder.Configuration["FlowScope:Redis:OperationTimeout"] = "00:00:01";
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Services.AddFlowScope().AddRedisStreams(configure);
 
         var app = builder.Build();
