@@ -21,7 +21,7 @@ mkdir -p "$out"
 
 dotnet build -c Release bench/FlowScope.Embedded.Benchmarks -nologo -v q
 dotnet run -c Release --no-build --project bench/FlowScope.Embedded.Benchmarks -- \
-  --filter "$filter" --artifacts "$out/bdn" --exporters github 2>&1 | tee "$out/benchmarks.log"
+  --filter "$filter" --artifacts "$out/bdn" 2>&1 | tee "$out/benchmarks.log"
 dotnet run -c Release --no-build --project bench/FlowScope.Embedded.Benchmarks -- memory 2>&1 | tee "$out/memory.md"
 
 # Keep only the GitHub-flavoured tables and the log; BenchmarkDotNet's other artifacts are large.

@@ -7,7 +7,7 @@ namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
 /// One short job for every benchmark so a full run fits in about ten minutes on a 2-core machine: one launch,
-/// 3 warm-up and 10 measured iterations of about 250 ms each (classes that must drain the buffer between
+/// 5 warm-up and 15 measured iterations of about 250 ms each (classes that must drain the buffer between
 /// iterations fix the invocation count instead). Allocations are measured for every benchmark.
 /// </summary>
 public sealed class BenchConfig : ManualConfig
@@ -18,8 +18,8 @@ public sealed class BenchConfig : ManualConfig
         AddJob(Job.Default
             .WithId("Short")
             .WithLaunchCount(1)
-            .WithWarmupCount(3)
-            .WithIterationCount(10)
+            .WithWarmupCount(5)
+            .WithIterationCount(15)
             .WithIterationTime(TimeInterval.FromMilliseconds(250)));
         AddDiagnoser(MemoryDiagnoser.Default);
         WithOption(ConfigOptions.JoinSummary, false);

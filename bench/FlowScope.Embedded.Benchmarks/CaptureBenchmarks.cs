@@ -19,6 +19,7 @@ namespace FlowScope.Embedded.Benchmarks;
 [MemoryDiagnoser]
 [InvocationCount(Invocations)]
 [WarmupCount(15)]
+[IterationCount(15)]
 public class CaptureBenchmarks : IDisposable
 {
     private const int Invocations = 1 << 20;

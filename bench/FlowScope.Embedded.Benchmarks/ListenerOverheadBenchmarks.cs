@@ -2,8 +2,6 @@ using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
-using FlowScope.Embedded.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 using SourceFilter = FlowScope.Embedded.Capture.SourceFilter;
 
 namespace FlowScope.Embedded.Benchmarks;
@@ -13,7 +11,7 @@ namespace FlowScope.Embedded.Benchmarks;
 /// side by side with no listener, with a bare listener that samples everything and does nothing, and with
 /// FlowScope's listener (its sampling callback, then <c>OnStopped</c>). BenchmarkDotNet runs each case in its
 /// own process, so exactly one of these listeners exists while a case runs. The buffer is drained after each
-/// iteration, except in the last case, where FlowScope's real pump converts and stores concurrently.
+/// iteration (not measured): the pump's conversion is measured separately by <see cref="ConverterBenchmarks"/>.
 /// Iterations are short (32 768 spans, so the buffer never holds more than about 14 MB of activities), hence
 /// many of them, and each case first runs its path for a while so tiered compilation has settled.
 /// </summary>
@@ -30,8 +28,6 @@ public class ListenerOverheadBenchmarks : IDisposable
     private ActivityListener? _bare;
     private SpanBuffer? _buffer;
     private ActivityCapture? _capture;
-    private CancellationTokenSource? _pumpStop;
-    private Task? _pumpTask;
     private bool _warmed;
 
     [GlobalSetup(Target = nameof(BareListener))]
@@ -47,25 +43,11 @@ public class ListenerOverheadBenchmarks : IDisposable
     }
 
     [GlobalSetup(Target = nameof(FlowScopeListener))]
-    public void SetupFlowScope() => StartCapture();
-
-    private void StartCapture()
+    public void SetupFlowScope()
     {
         _buffer = new SpanBuffer(Invocations * 2);
         _capture = new ActivityCapture(_buffer, new SourceFilter([Fixtures.UserSourceName]));
         _capture.Start();
-    }
-
-    [GlobalSetup(Target = nameof(FlowScopeListenerWithPump))]
-    public void SetupFlowScopeWithPump()
-    {
-        StartCapture();
-        var options = Fixtures.DefaultOptions();
-        var pump = new SpanPump(
-            _buffer!, Fixtures.NewConverter(), new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace),
-            new LiveSignal(), new PumpCounters(), NullLogger.Instance);
-        _pumpStop = new CancellationTokenSource();
-        _pumpTask = Task.Run(() => pump.RunAsync(_pumpStop.Token));
     }
 
     [IterationSetup]
@@ -84,10 +66,7 @@ public class ListenerOverheadBenchmarks : IDisposable
                 _source.StartActivity("step")?.Stop();
             }
 
-            if (_pumpTask is null)
-            {
-                Drain();
-            }
+            Drain();
 
             Thread.Sleep(150);
         }
@@ -95,7 +74,7 @@ public class ListenerOverheadBenchmarks : IDisposable
         _warmed = true;
     }
 
-    [IterationCleanup(Target = nameof(FlowScopeListener))]
+    [IterationCleanup]
     public void Drain()
     {
         if (_buffer is null)
@@ -118,30 +97,18 @@ public class ListenerOverheadBenchmarks : IDisposable
     [Benchmark]
     public void FlowScopeListener() => _source.StartActivity("step")?.Stop();
 
-    [Benchmark]
-    public void FlowScopeListenerWithPump() => _source.StartActivity("step")?.Stop();
-
     [GlobalCleanup]
     public void Dispose()
     {
         GC.SuppressFinalize(this);
-        if (_pumpTask is not null)
-        {
-            _buffer!.Complete();
-            _pumpStop!.Cancel();
-            _pumpTask.GetAwaiter().GetResult();
-            _pumpTask = null;
-        }
-
         if (_buffer is not null)
         {
             // Printed into the benchmark log: a dropped span would mean the case measured the drop path.
-            Console.WriteLine($"// FlowScope buffer: dropped={_buffer.Dropped}, taken by the pump or drain={_buffer.Accepted}");
+            Console.WriteLine($"// FlowScope buffer: dropped={_buffer.Dropped}, drained={_buffer.Accepted}");
         }
 
         _capture?.Dispose();
         _bare?.Dispose();
-        _pumpStop?.Dispose();
         _source.Dispose();
     }
 }
