@@ -19,6 +19,10 @@ internal sealed class SpanConverter
     private readonly int _maxEvents;
     private readonly string _instance;
 
+    // Scratch list for one span's attributes (one pump, one converter): the record keeps an exact-size copy, not a
+    // List with up to eight slots of slack and its own object.
+    private readonly List<KeyValuePair<string, string>> _attributes = new(16);
+
     // Request names repeat ("GET /rooms/{id}"); keep one string per method and route (bounded).
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
@@ -33,7 +37,8 @@ internal sealed class SpanConverter
 
     public SpanRecord Convert(Activity activity)
     {
-        var attributes = new List<KeyValuePair<string, string>>(Math.Min(_maxAttributes, 8));
+        var attributes = _attributes;
+        attributes.Clear();
         var status = activity.Status;
         var statusMessage = activity.StatusDescription;
         var name = activity.DisplayName;
@@ -122,7 +127,7 @@ internal sealed class SpanConverter
             activity.Duration,
             status,
             statusMessage is null ? null : Truncate(statusMessage),
-            attributes,
+            attributes.Count == 0 ? [] : attributes.ToArray(),
             (IReadOnlyList<SpanEvent>?)events ?? [],
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
