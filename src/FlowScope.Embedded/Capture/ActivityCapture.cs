@@ -11,10 +11,10 @@ namespace FlowScope.Embedded.Capture;
 internal sealed class ActivityCapture : IDisposable
 {
     private readonly SpanBuffer _buffer;
-    private readonly SourceFilter _filter;
+    private readonly ActivitySourceFilter _filter;
     private ActivityListener? _listener;
 
-    public ActivityCapture(SpanBuffer buffer, SourceFilter filter)
+    public ActivityCapture(SpanBuffer buffer, ActivitySourceFilter filter)
     {
         _buffer = buffer;
         _filter = filter;

@@ -48,7 +48,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMarker>();
 
         services.AddSingleton(sp => new SpanBuffer(Options(sp).BufferCapacity));
-        services.AddSingleton(sp => new SourceFilter(Options(sp).Sources));
+        services.AddSingleton(sp => new ActivitySourceFilter(Options(sp).Sources));
         services.AddSingleton<ActivityCapture>();
         services.AddSingleton(sp =>
         {

@@ -1,12 +1,12 @@
 namespace FlowScope.Embedded.Capture;
 
 /// <summary>Decides which activity sources FlowScope listens to: built-in ones plus user patterns with <c>*</c> wildcards.</summary>
-internal sealed class SourceFilter
+internal sealed class ActivitySourceFilter
 {
     private readonly string[] _exact;
     private readonly string[] _patterns;
 
-    public SourceFilter(IEnumerable<string> userSources)
+    public ActivitySourceFilter(IEnumerable<string> userSources)
     {
         var exact = new List<string> { FlowScopeSources.AspNetCore, FlowScopeSources.HttpClient };
         var patterns = new List<string> { FlowScopeSources.Prefix + ".*" };
