@@ -4,7 +4,6 @@ using BenchmarkDotNet.Attributes;
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using Microsoft.AspNetCore.Http;
-using SourceFilter = FlowScope.Embedded.Capture.SourceFilter;
 
 namespace FlowScope.Embedded.Benchmarks;
 
@@ -44,7 +43,7 @@ public class CaptureBenchmarks : IDisposable
     public void GlobalSetup()
     {
         _buffer = new SpanBuffer(Invocations * 2);
-        _capture = new ActivityCapture(_buffer, new SourceFilter([]));
+        _capture = new ActivityCapture(_buffer, new ActivitySourceFilter([]));
         _context = Fixtures.NewHttpContext();
         _internalSpan = Fixtures.NewStoppedActivity("internal-step");
         _requestSpan = Fixtures.NewStoppedActivity(FlowScopeSources.HostingOperationName);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
-using SourceFilter = FlowScope.Embedded.Capture.SourceFilter;
 
 namespace FlowScope.Embedded.Benchmarks;
 
@@ -46,7 +45,7 @@ public class ListenerOverheadBenchmarks : IDisposable
     public void SetupFlowScope()
     {
         _buffer = new SpanBuffer(Invocations * 2);
-        _capture = new ActivityCapture(_buffer, new SourceFilter([Fixtures.UserSourceName]));
+        _capture = new ActivityCapture(_buffer, new ActivitySourceFilter([Fixtures.UserSourceName]));
         _capture.Start();
     }
 
