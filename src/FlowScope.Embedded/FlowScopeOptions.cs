@@ -62,6 +62,20 @@ public sealed class FlowScopeOptions
     public bool AllowRemoteDashboard { get; set; }
 
     /// <summary>
+    /// Gets or sets whether every middleware of the request pipeline (and MVC's steps) is timed as a stage of the
+    /// request. Stages are recorded without creating activities, so the app's exported telemetry is unchanged.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CaptureMiddleware { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the lowest level of <c>ILogger</c> entries recorded as events of the span they were written in.
+    /// <see cref="Microsoft.Extensions.Logging.LogLevel.None"/> records no logs.
+    /// </summary>
+    /// <value>The default value is <see cref="Microsoft.Extensions.Logging.LogLevel.Information"/>.</value>
+    public Microsoft.Extensions.Logging.LogLevel MinimumLogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    /// <summary>
     /// Gets or sets how many spans may wait between capture and the store. When the buffer is full, new spans
     /// are dropped (never blocking the request) and counted.
     /// </summary>

@@ -15,6 +15,9 @@ public static class FlowScopeSources
     /// <summary>The source <c>HttpClient</c> creates outbound request activities on.</summary>
     internal const string HttpClient = "System.Net.Http";
 
+    /// <summary>The source name recorded on pipeline stages (middleware, endpoints, MVC steps).</summary>
+    internal const string PipelineSourceName = "FlowScope.Pipeline";
+
     /// <summary>The operation name of ASP.NET Core's request activity.</summary>
     internal const string HostingOperationName = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
 }

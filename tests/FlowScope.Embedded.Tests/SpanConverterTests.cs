@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 
@@ -114,7 +115,8 @@ public sealed class SpanConverterTests : IDisposable
         context.Request.Path = "/orders/42";
         context.SetEndpoint(new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse("/orders/{id}"), 0, null, null));
         var activity = _source.StartActivity("Microsoft.AspNetCore.Hosting.HttpRequestIn", ActivityKind.Server)!;
-        var info = HttpRequestInfo.Attach(activity, context);
+        context.Features.Set<IHttpActivityFeature>(new ActivityFeature(activity));
+        var info = HttpRequestInfo.For(context, new RequestCaptureSettings("/_flowscope", 10))!;
         info.Exception = new InvalidOperationException("no such order");
         context.Response.StatusCode = 500;
         activity.Stop();
@@ -129,8 +131,14 @@ public sealed class SpanConverterTests : IDisposable
         Assert.Equal(ActivityStatusCode.Error, span.Status);
         Assert.Equal("no such order", span.StatusMessage);
         var exception = Assert.Single(span.Events);
+        Assert.Same(info, context.Features.Get<HttpRequestInfo>());
         Assert.Equal("exception", exception.Name);
         Assert.Contains(exception.Attributes, a => a.Key == "exception.type" && a.Value == typeof(InvalidOperationException).FullName);
         Assert.Contains(exception.Attributes, a => a.Key == "exception.stacktrace");
+    }
+
+    private sealed class ActivityFeature(Activity activity) : IHttpActivityFeature
+    {
+        public Activity Activity { get; set; } = activity;
     }
 }

@@ -20,14 +20,17 @@ internal sealed class SpanPump
     private readonly LiveSignal _signal;
     private readonly PumpCounters _counters;
     private readonly ILogger _logger;
+    private readonly ISpanBatchObserver[] _observers;
     private readonly List<Activity> _activities = new(MaxBatchSize);
     private readonly List<SpanRecord> _records = new(MaxBatchSize);
     private long _processed;
     private bool _loggedConversionFailure;
     private bool _loggedStoreFailure;
+    private bool _loggedObserverFailure;
 
-    public SpanPump(SpanBuffer buffer, SpanConverter converter, ITraceStore store, LiveSignal signal, PumpCounters counters, ILogger logger)
+    public SpanPump(SpanBuffer buffer, SpanConverter converter, ITraceStore store, LiveSignal signal, PumpCounters counters, ILogger logger, IEnumerable<ISpanBatchObserver>? observers = null)
     {
+        _observers = observers?.ToArray() ?? [];
         _buffer = buffer;
         _converter = converter;
         _store = store;
@@ -71,7 +74,7 @@ internal sealed class SpanPump
             {
                 try
                 {
-                    _records.Add(_converter.Convert(activity));
+                    _converter.Convert(activity, _records);
                 }
                 catch (Exception ex)
                 {
@@ -96,6 +99,22 @@ internal sealed class SpanPump
                 {
                     _loggedStoreFailure = true;
                     Log.StoreFailed(_logger, ex, _records.Count);
+                }
+            }
+
+            foreach (var observer in _observers)
+            {
+                try
+                {
+                    observer.Observe(_records);
+                }
+                catch (Exception ex)
+                {
+                    if (!_loggedObserverFailure)
+                    {
+                        _loggedObserverFailure = true;
+                        Log.ObserverFailed(_logger, ex, observer.GetType().Name);
+                    }
                 }
             }
 

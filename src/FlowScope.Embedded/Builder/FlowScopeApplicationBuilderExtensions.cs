@@ -1,6 +1,9 @@
 using FlowScope.Embedded;
 using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Dashboard;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -32,7 +35,14 @@ public static class FlowScopeApplicationBuilderExtensions
             return app;
         }
 
-        app.Use(next => new RequestCaptureMiddleware(next, options.DashboardPath).InvokeAsync);
+        var pipeline = app.ApplicationServices.GetRequiredService<PipelineInstrumentation>();
+        if (app is WebApplication application && pipeline.Enabled)
+        {
+            pipeline.Register(application);
+        }
+
+        var settings = pipeline.Settings;
+        app.Use(next => new RequestCaptureMiddleware(next, settings).InvokeAsync);
 
         if (app is IEndpointRouteBuilder endpoints)
         {
@@ -41,11 +51,12 @@ public static class FlowScopeApplicationBuilderExtensions
         else
         {
             // Startup-style hosting without endpoint routing at this point: serve the dashboard from its own branch.
-            app.Map(options.DashboardPath, branch =>
-            {
-                branch.UseRouting();
-                branch.UseEndpoints(e => e.MapFlowScope("/"));
-            });
+            var branch = app.New();
+            branch.UseRouting();
+            branch.UseEndpoints(e => e.MapFlowScope("/"));
+            var dashboard = branch.Build();
+            var path = new PathString(options.DashboardPath);
+            app.Use(next => new DashboardBranchMiddleware(next, dashboard, path).InvokeAsync);
         }
 
         return app;

@@ -1,12 +1,19 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Metrics;
+using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace FlowScope.Embedded.Capture;
 
 /// <summary>
-/// What FlowScope's request middleware learns about a request, attached to ASP.NET Core's request activity as a
-/// custom property. Custom properties are never exported, so an app's OpenTelemetry output stays exactly as it was.
+/// What FlowScope learns about one request while it runs: method, path, route, status, unhandled exception, the
+/// pipeline stages it passed through (middleware, endpoint, MVC steps) with their timings, and the log entries
+/// written during it. Attached to ASP.NET Core's request activity as a custom property (exporters never see custom
+/// properties, so an app's OpenTelemetry output stays exactly as it was) and to the request's features for quick
+/// access. Stages are recorded as timestamps, not as activities: FlowScope never changes <c>Activity.Current</c>,
+/// so the parent of every span the app exports stays what it was.
 /// </summary>
 internal sealed class HttpRequestInfo
 {
@@ -15,14 +22,34 @@ internal sealed class HttpRequestInfo
     /// <summary>Marks a request that must not be recorded (FlowScope's own dashboard traffic).</summary>
     internal static readonly object Ignored = new();
 
-    private HttpContext? _context;
+    /// <summary>Feature value for requests FlowScope does not record, so each stage does not look again.</summary>
+    private static readonly HttpRequestInfo s_none = new();
 
-    private HttpRequestInfo(HttpContext context)
+    private readonly Lock _eventsLock = new();
+    private HttpContext? _context;
+    private Stage[] _stages = [];
+    private int _stageCount;
+    private int _current = -1;
+    private List<SpanEvent>? _rootEvents;
+    private readonly int _maxEvents;
+    private readonly RequestMetrics? _metrics;
+
+    private HttpRequestInfo()
+    {
+        Method = Path = Scheme = string.Empty;
+    }
+
+    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics)
     {
         _context = context;
+        _maxEvents = maxEvents;
+        _metrics = metrics;
+        metrics?.RequestStarted();
         Method = context.Request.Method;
         Path = context.Request.PathBase.HasValue ? context.Request.PathBase.Add(context.Request.Path).Value ?? "/" : context.Request.Path.Value ?? "/";
         Scheme = context.Request.Scheme;
+        BaseTimestamp = Stopwatch.GetTimestamp();
+        BaseUtc = DateTime.UtcNow;
     }
 
     public string Method { get; }
@@ -35,18 +62,185 @@ internal sealed class HttpRequestInfo
 
     public int StatusCode { get; private set; }
 
+    /// <summary>The exception that left the outermost recorded stage (or FlowScope's middleware) unhandled.</summary>
     public Exception? Exception { get; set; }
 
-    public static HttpRequestInfo Attach(Activity activity, HttpContext context)
+    /// <summary>A <see cref="Stopwatch"/> timestamp and the UTC time taken at the same moment: maps stage times to UTC.</summary>
+    public long BaseTimestamp { get; }
+
+    public DateTime BaseUtc { get; }
+
+    public int StageCount => Volatile.Read(ref _stageCount);
+
+    /// <summary>
+    /// Gets the request's info, attaching it on first use. Returns <see langword="null"/> for requests FlowScope does
+    /// not record (no request activity, not sampled, or FlowScope's own dashboard).
+    /// </summary>
+    public static HttpRequestInfo? For(HttpContext context, in RequestCaptureSettings settings)
     {
-        var info = new HttpRequestInfo(context);
+        var features = context.Features;
+        var existing = features.Get<HttpRequestInfo>();
+        if (existing is not null)
+        {
+            return ReferenceEquals(existing, s_none) ? null : existing;
+        }
+
+        var activity = features.Get<IHttpActivityFeature>()?.Activity;
+        if (activity is null || !activity.IsAllDataRequested || CaptureSuppression.IsSuppressed)
+        {
+            features.Set(s_none);
+            return null;
+        }
+
+        if (settings.DashboardPath.HasValue && context.Request.Path.StartsWithSegments(settings.DashboardPath))
+        {
+            MarkIgnored(activity);
+            features.Set(s_none);
+            return null;
+        }
+
+        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics);
         activity.SetCustomProperty(PropertyName, info);
+        features.Set(info);
         return info;
     }
 
     public static void MarkIgnored(Activity activity) => activity.SetCustomProperty(PropertyName, Ignored);
 
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
+
+    /// <summary>Records that a stage starts now, nested in the stage currently running. Request thread only.</summary>
+    public int BeginStage(StageDefinition definition, string? name = null)
+    {
+        var index = _stageCount;
+        if (index == _stages.Length)
+        {
+            Array.Resize(ref _stages, Math.Max(8, index * 2));
+        }
+
+        _stages[index] = new Stage(definition, name, Stopwatch.GetTimestamp(), _current);
+        _current = index;
+        Volatile.Write(ref _stageCount, index + 1);
+        return index;
+    }
+
+    /// <summary>Records a stage that already happened (for example MVC model binding, known only afterwards).</summary>
+    public void AddCompletedStage(StageDefinition definition, long start, long end)
+    {
+        var index = BeginStage(definition);
+        _stages[index].Start = start;
+        EndStage(index, null);
+        _stages[index].End = end;
+    }
+
+    public void EndStage(int index, Exception? exception)
+    {
+        ref var stage = ref _stages[index];
+        stage.End = Stopwatch.GetTimestamp();
+        if (exception is not null)
+        {
+            // The innermost stage that sees an exception records it; outer stages only note the failure.
+            stage.Failed = true;
+            if (!ReferenceEquals(exception, LastException))
+            {
+                stage.Exception = exception;
+                LastException = exception;
+            }
+
+            if (stage.Parent < 0)
+            {
+                Exception = exception;
+            }
+        }
+
+        _current = stage.Parent;
+    }
+
+    /// <summary>Adds attributes to a running stage (for example the controller and action once MVC knows them).</summary>
+    public void SetStageAttributes(int index, KeyValuePair<string, string>[] attributes) => _stages[index].Attributes = attributes;
+
+    public int CurrentStage => _current;
+
+    public Exception? LastException { get; private set; }
+
+    /// <summary>Gets a copy of a stage. Safe from the pump while the request still runs (see <see cref="FindStageAt"/>).</summary>
+    public Stage GetStage(int index) => Volatile.Read(ref _stages)[index];
+
+    /// <summary>
+    /// Finds the innermost stage that was running at <paramref name="timestamp"/>: the stage a span that started
+    /// then belongs under. Called from the pump, possibly while the request still runs: it reads only stages begun
+    /// before that time, whose start and parent no longer change.
+    /// </summary>
+    public int FindStageAt(long timestamp)
+    {
+        var stages = Volatile.Read(ref _stages);
+        var count = Math.Min(Volatile.Read(ref _stageCount), stages.Length);
+        var found = -1;
+        for (var i = 0; i < count; i++)
+        {
+            var stage = stages[i];
+            if (stage.Start <= timestamp && (stage.End == 0 || stage.End >= timestamp))
+            {
+                found = i; // later-begun stages that still contain the time are nested deeper
+            }
+        }
+
+        return found;
+    }
+
+    public DateTime ToUtc(long timestamp) => BaseUtc + Stopwatch.GetElapsedTime(BaseTimestamp, timestamp);
+
+    public long ToTimestamp(DateTime utc) => BaseTimestamp + (long)((utc - BaseUtc).Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond));
+
+    /// <summary>Adds a log entry to the stage running now (or the request). Any thread; capped.</summary>
+    public bool AddEvent(SpanEvent spanEvent)
+    {
+        lock (_eventsLock)
+        {
+            var stageIndex = _current;
+            if (stageIndex >= 0 && stageIndex < _stageCount)
+            {
+                ref var stage = ref _stages[stageIndex];
+                stage.Events ??= new List<SpanEvent>(2);
+                if (stage.Events.Count >= _maxEvents)
+                {
+                    return false;
+                }
+
+                stage.Events.Add(spanEvent);
+                return true;
+            }
+
+            _rootEvents ??= new List<SpanEvent>(2);
+            if (_rootEvents.Count >= _maxEvents)
+            {
+                return false;
+            }
+
+            _rootEvents.Add(spanEvent);
+            return true;
+        }
+    }
+
+    public IReadOnlyList<SpanEvent>? RootEvents
+    {
+        get
+        {
+            lock (_eventsLock)
+            {
+                return _rootEvents is null ? null : [.. _rootEvents];
+            }
+        }
+    }
+
+    public IReadOnlyList<SpanEvent>? StageEvents(int index)
+    {
+        lock (_eventsLock)
+        {
+            var events = _stages[index].Events;
+            return events is null ? null : [.. events];
+        }
+    }
 
     /// <summary>
     /// Reads the outcome while the request's <see cref="HttpContext"/> is still valid: ASP.NET Core stops the
@@ -61,7 +255,33 @@ internal sealed class HttpRequestInfo
         }
 
         _context = null;
+        _metrics?.RequestEnded();
         StatusCode = context.Response.StatusCode;
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
     }
+
+    /// <summary>One recorded pipeline stage.</summary>
+    internal struct Stage(StageDefinition definition, string? name, long start, int parent)
+    {
+        public StageDefinition Definition = definition;
+        public string? Name = name;
+        public long Start = start;
+        public long End;
+        public int Parent = parent;
+        public bool Failed;
+        public Exception? Exception;
+        public KeyValuePair<string, string>[]? Attributes;
+        public List<SpanEvent>? Events;
+
+        public readonly string DisplayName => Name ?? Definition.Name;
+    }
 }
+
+/// <summary>A kind of pipeline stage, created once when the pipeline is built.</summary>
+/// <param name="Name">The stage name (for example the middleware's type name).</param>
+/// <param name="Component">The component, one of <see cref="SpanComponents"/>.</param>
+/// <param name="TypeName">The full name of the type behind the stage, if known.</param>
+internal sealed record StageDefinition(string Name, string Component, string? TypeName);
+
+/// <summary>What request capture needs from the options, read once.</summary>
+internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);

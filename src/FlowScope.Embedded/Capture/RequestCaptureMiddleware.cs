@@ -1,41 +1,27 @@
-using FlowScope.Embedded.Internal;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace FlowScope.Embedded.Capture;
 
 /// <summary>
-/// Added by <c>UseFlowScope</c>. Attaches what ASP.NET Core's request activity lacks (method, path, route, status,
-/// unhandled exception) as a custom property, and marks FlowScope's own dashboard requests so they are never
-/// recorded. Costs one small allocation per request and no I/O.
+/// Added by <c>UseFlowScope</c>. Makes sure the request carries FlowScope's <see cref="HttpRequestInfo"/> (the
+/// pipeline stages may already have attached it) and notes an exception that leaves the pipeline unhandled.
+/// Marks FlowScope's own dashboard requests so they are never recorded. No I/O.
 /// </summary>
 internal sealed class RequestCaptureMiddleware
 {
     private readonly RequestDelegate _next;
-    private readonly PathString _dashboardPath;
+    private readonly RequestCaptureSettings _settings;
 
-    public RequestCaptureMiddleware(RequestDelegate next, PathString dashboardPath)
+    public RequestCaptureMiddleware(RequestDelegate next, RequestCaptureSettings settings)
     {
         _next = next;
-        _dashboardPath = dashboardPath;
+        _settings = settings;
     }
 
     public Task InvokeAsync(HttpContext context)
     {
-        var activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
-        if (activity is null || !activity.IsAllDataRequested)
-        {
-            return _next(context);
-        }
-
-        if (context.Request.Path.StartsWithSegments(_dashboardPath))
-        {
-            HttpRequestInfo.MarkIgnored(activity);
-            return _next(context);
-        }
-
-        var info = HttpRequestInfo.Attach(activity, context);
-        return InvokeCoreAsync(context, info);
+        var info = HttpRequestInfo.For(context, _settings);
+        return info is null ? _next(context) : InvokeCoreAsync(context, info);
     }
 
     private async Task InvokeCoreAsync(HttpContext context, HttpRequestInfo info)
@@ -46,7 +32,7 @@ internal sealed class RequestCaptureMiddleware
         }
         catch (Exception ex)
         {
-            info.Exception = ex;
+            info.Exception ??= ex;
             throw;
         }
     }

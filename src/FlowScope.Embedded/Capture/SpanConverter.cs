@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using FlowScope.Embedded.Storage;
@@ -19,7 +20,7 @@ internal sealed class SpanConverter
     private readonly int _maxEvents;
     private readonly string _instance;
 
-    // Scratch list for one span's attributes (one pump, one converter): the record keeps an exact-size copy, not a
+    // Scratch list for one span's attributes (one pump, one converter): records keep an exact-size copy, not a
     // List with up to eight slots of slack and its own object.
     private readonly List<KeyValuePair<string, string>> _attributes = new(16);
 
@@ -35,52 +36,216 @@ internal sealed class SpanConverter
         _instance = instance;
     }
 
+    /// <summary>Converts one activity; returns its record (tests and single-span callers).</summary>
     public SpanRecord Convert(Activity activity)
     {
-        var attributes = _attributes;
-        attributes.Clear();
-        var status = activity.Status;
-        var statusMessage = activity.StatusDescription;
-        var name = activity.DisplayName;
-        string? component = null;
-        List<SpanEvent>? events = null;
+        var output = new List<SpanRecord>(1);
+        Convert(activity, output);
+        return output[0];
+    }
 
+    /// <summary>
+    /// Converts one activity into <paramref name="output"/>: its own record first, then, for a request, one record
+    /// per pipeline stage it passed through.
+    /// </summary>
+    public void Convert(Activity activity, List<SpanRecord> output)
+    {
         if (HttpRequestInfo.Get(activity) is HttpRequestInfo http)
         {
-            var target = http.Route ?? http.Path;
-            name = RequestName(http.Method, target);
-            AddAttribute(attributes, "http.request.method", http.Method);
-            AddAttribute(attributes, "url.path", http.Path);
-            AddAttribute(attributes, "url.scheme", http.Scheme);
-            if (http.Route is not null)
-            {
-                AddAttribute(attributes, "http.route", http.Route);
-            }
-
-            if (http.StatusCode != 0)
-            {
-                AddAttribute(attributes, "http.response.status_code", http.StatusCode.ToString(CultureInfo.InvariantCulture));
-            }
-
-            if (http.Exception is { } exception)
-            {
-                status = ActivityStatusCode.Error;
-                statusMessage ??= exception.Message;
-                events = [ExceptionEvent(exception, activity.StartTimeUtc + activity.Duration)];
-                AddAttribute(attributes, "error.type", exception.GetType().FullName ?? exception.GetType().Name);
-            }
-            else if (http.StatusCode >= 500)
-            {
-                status = ActivityStatusCode.Error;
-                AddAttribute(attributes, "error.type", http.StatusCode.ToString(CultureInfo.InvariantCulture));
-            }
+            ConvertRequest(activity, http, output);
+            return;
         }
-        else if (string.Equals(activity.OperationName, FlowScopeSources.HostingOperationName, StringComparison.Ordinal)
+
+        var attributes = ScratchAttributes();
+        var name = activity.DisplayName;
+        if (string.Equals(activity.OperationName, FlowScopeSources.HostingOperationName, StringComparison.Ordinal)
             && string.Equals(name, FlowScopeSources.HostingOperationName, StringComparison.Ordinal))
         {
             name = "HTTP request";
         }
 
+        var component = CopyTags(activity, attributes);
+        var events = CopyEvents(activity, null);
+        output.Add(Record(activity, ParentOf(activity), name, component, activity.Status, activity.StatusDescription, attributes, events));
+    }
+
+    private void ConvertRequest(Activity activity, HttpRequestInfo http, List<SpanRecord> output)
+    {
+        var attributes = ScratchAttributes();
+        var status = activity.Status;
+        var statusMessage = activity.StatusDescription;
+        var target = http.Route ?? http.Path;
+        var name = RequestName(http.Method, target);
+        AddAttribute(attributes, "http.request.method", http.Method);
+        AddAttribute(attributes, "url.path", http.Path);
+        AddAttribute(attributes, "url.scheme", http.Scheme);
+        if (http.Route is not null)
+        {
+            AddAttribute(attributes, "http.route", http.Route);
+        }
+
+        if (http.StatusCode != 0)
+        {
+            AddAttribute(attributes, "http.response.status_code", http.StatusCode.ToString(CultureInfo.InvariantCulture));
+        }
+
+        List<SpanEvent>? events = null;
+        var requestEnd = activity.StartTimeUtc + activity.Duration;
+        if (http.Exception is { } exception)
+        {
+            status = ActivityStatusCode.Error;
+            statusMessage ??= exception.Message;
+            AddAttribute(attributes, "error.type", exception.GetType().FullName ?? exception.GetType().Name);
+
+            // The exception event sits on the stage that threw it; without stages it goes on the request.
+            if (http.StageCount == 0)
+            {
+                events = [ExceptionEvent(exception, requestEnd)];
+            }
+        }
+        else if (http.StatusCode >= 500)
+        {
+            status = ActivityStatusCode.Error;
+            AddAttribute(attributes, "error.type", http.StatusCode.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var component = CopyTags(activity, attributes);
+        events = CopyEvents(activity, events);
+        if (http.RootEvents is { } rootEvents)
+        {
+            events ??= new List<SpanEvent>(rootEvents.Count);
+            AppendCapped(events, rootEvents);
+        }
+
+        output.Add(Record(activity, ParentOf(activity), name, component, status, statusMessage, attributes, events));
+        AddStages(activity, http, requestEnd, output);
+    }
+
+    private void AddStages(Activity activity, HttpRequestInfo http, DateTime requestEnd, List<SpanRecord> output)
+    {
+        var count = http.StageCount;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var traceId = activity.TraceId.ToHexString();
+        var rootId = activity.SpanId.ToHexString();
+        var stages = new HttpRequestInfo.Stage[count];
+        var ends = new DateTime[count];
+        var childTime = new TimeSpan[count];
+        for (var i = 0; i < count; i++)
+        {
+            stages[i] = http.GetStage(i);
+            ends[i] = stages[i].End == 0 ? requestEnd : http.ToUtc(stages[i].End);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (stages[i].Parent >= 0)
+            {
+                childTime[stages[i].Parent] += ends[i] - http.ToUtc(stages[i].Start);
+            }
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var stage = stages[i];
+            var start = http.ToUtc(stage.Start);
+            var duration = ends[i] - start;
+            var attributes = ScratchAttributes();
+            if (stage.Definition.TypeName is { } typeName)
+            {
+                AddAttribute(attributes, "code.namespace", typeName);
+            }
+
+            if (stage.Definition.Component == SpanComponents.Endpoint && stage.Name is not null)
+            {
+                AddAttribute(attributes, "http.route", stage.Name);
+            }
+
+            if (stage.Attributes is { } extra)
+            {
+                foreach (var pair in extra)
+                {
+                    AddAttribute(attributes, pair.Key, pair.Value);
+                }
+            }
+
+            var self = duration - childTime[i];
+            AddAttribute(attributes, SelfTimeAttribute, Math.Max(0, self.TotalMilliseconds).ToString("0.###", CultureInfo.InvariantCulture));
+
+            List<SpanEvent>? events = null;
+            if (stage.Exception is { } exception)
+            {
+                events = [ExceptionEvent(exception, ends[i])];
+            }
+
+            if (http.StageEvents(i) is { } logs)
+            {
+                events ??= new List<SpanEvent>(logs.Count);
+                AppendCapped(events, logs);
+            }
+
+            output.Add(new SpanRecord(
+                traceId,
+                StageSpanId(activity.SpanId, i),
+                stage.Parent < 0 ? rootId : StageSpanId(activity.SpanId, stage.Parent),
+                stage.DisplayName,
+                ActivityKind.Internal,
+                stage.Definition.Component,
+                new DateTimeOffset(start, TimeSpan.Zero),
+                duration < TimeSpan.Zero ? TimeSpan.Zero : duration,
+                stage.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,
+                stage.Failed ? Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed") : null,
+                ToArray(attributes),
+                (IReadOnlyList<SpanEvent>?)events ?? [],
+                [],
+                FlowScopeSources.PipelineSourceName,
+                _instance));
+        }
+    }
+
+    /// <summary>The attribute carrying a stage's own time, without the stages nested in it.</summary>
+    internal const string SelfTimeAttribute = "flowscope.self_time_ms";
+
+    /// <summary>
+    /// The parent as FlowScope shows it: a span started inside a request belongs under the pipeline stage that was
+    /// running when it started (the app's own telemetry keeps the request as parent).
+    /// </summary>
+    private static string? ParentOf(Activity activity)
+    {
+        var parentId = activity.ParentSpanId;
+        if (parentId == default)
+        {
+            return null;
+        }
+
+        if (activity.Parent is { } parent && HttpRequestInfo.Get(parent) is HttpRequestInfo http && http.StageCount > 0)
+        {
+            var stage = http.FindStageAt(http.ToTimestamp(activity.StartTimeUtc));
+            if (stage >= 0)
+            {
+                return StageSpanId(parent.SpanId, stage);
+            }
+        }
+
+        return parentId.ToHexString();
+    }
+
+    /// <summary>A stable id for stage <paramref name="index"/> of the request span <paramref name="request"/>.</summary>
+    internal static string StageSpanId(ActivitySpanId request, int index)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        request.CopyTo(bytes);
+        var value = BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ ((ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
+        value ^= value >> 31;
+        return (value == 0 ? 1UL : value).ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    private string? CopyTags(Activity activity, List<KeyValuePair<string, string>> attributes)
+    {
+        string? component = null;
         foreach (var tag in activity.EnumerateTagObjects())
         {
             if (string.Equals(tag.Key, ComponentAttribute, StringComparison.Ordinal))
@@ -89,14 +254,17 @@ internal sealed class SpanConverter
                 continue;
             }
 
-            if (tag.Value is null)
+            if (tag.Value is not null)
             {
-                continue;
+                AddAttribute(attributes, tag.Key, FormatValue(tag.Value));
             }
-
-            AddAttribute(attributes, tag.Key, FormatValue(tag.Value));
         }
 
+        return component;
+    }
+
+    private List<SpanEvent>? CopyEvents(Activity activity, List<SpanEvent>? events)
+    {
         foreach (var e in activity.EnumerateEvents())
         {
             events ??= new List<SpanEvent>(4);
@@ -108,6 +276,34 @@ internal sealed class SpanConverter
             events.Add(new SpanEvent(Truncate(e.Name), e.Timestamp, ConvertTags(e.EnumerateTagObjects())));
         }
 
+        if (SideEvents.Get(activity) is { } side)
+        {
+            events ??= new List<SpanEvent>(side.Count);
+            AppendCapped(events, side);
+        }
+
+        return events;
+    }
+
+    private void AppendCapped(List<SpanEvent> events, IReadOnlyList<SpanEvent> more)
+    {
+        for (var i = 0; i < more.Count && events.Count < _maxEvents; i++)
+        {
+            events.Add(more[i]);
+        }
+    }
+
+    private List<KeyValuePair<string, string>> ScratchAttributes()
+    {
+        _attributes.Clear();
+        return _attributes;
+    }
+
+    private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
+        attributes.Count == 0 ? [] : attributes.ToArray();
+
+    private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events)
+    {
         List<SpanLink>? links = null;
         foreach (var link in activity.EnumerateLinks())
         {
@@ -115,11 +311,15 @@ internal sealed class SpanConverter
             links.Add(new SpanLink(link.Context.TraceId.ToHexString(), link.Context.SpanId.ToHexString()));
         }
 
-        var parent = activity.ParentSpanId;
+        if (events is not null)
+        {
+            events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        }
+
         return new SpanRecord(
             activity.TraceId.ToHexString(),
             activity.SpanId.ToHexString(),
-            parent == default ? null : parent.ToHexString(),
+            parent,
             name,
             activity.Kind,
             component ?? InferComponent(activity),
@@ -127,7 +327,7 @@ internal sealed class SpanConverter
             activity.Duration,
             status,
             statusMessage is null ? null : Truncate(statusMessage),
-            attributes.Count == 0 ? [] : attributes.ToArray(),
+            ToArray(attributes),
             (IReadOnlyList<SpanEvent>?)events ?? [],
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
@@ -158,7 +358,7 @@ internal sealed class SpanConverter
         };
     }
 
-    private SpanEvent ExceptionEvent(Exception exception, DateTime timestamp)
+    internal SpanEvent ExceptionEvent(Exception exception, DateTime timestamp)
     {
         var tags = new List<KeyValuePair<string, string>>(3);
         AddAttribute(tags, "exception.type", exception.GetType().FullName ?? exception.GetType().Name);

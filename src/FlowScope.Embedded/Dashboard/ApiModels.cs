@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 
 namespace FlowScope.Embedded.Dashboard;
@@ -119,6 +120,20 @@ internal sealed record StatsResponse(
     DateTimeOffset StartedAt,
     string Instance);
 
+internal sealed record MapResponse(IReadOnlyList<ComponentNode> Nodes, IReadOnlyList<ComponentEdge> Edges, long Overflow);
+
+internal sealed record MetricsResponse(
+    double RequestsPerSecond,
+    long InFlight,
+    double LatencyP50Ms,
+    double LatencyP95Ms,
+    double LatencyP99Ms,
+    double ErrorRate,
+    long RequestsLastMinute,
+    long RequestsTotal,
+    long ErrorsTotal,
+    double UptimeSeconds);
+
 internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
@@ -127,4 +142,6 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(IReadOnlyList<TraceSummaryDto>))]
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(ProblemResponse))]
+[JsonSerializable(typeof(MapResponse))]
+[JsonSerializable(typeof(MetricsResponse))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

@@ -6,6 +6,7 @@ using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
 using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +33,8 @@ internal static class DashboardEndpoints
         group.MapGet("/api/traces", Guard(ListTracesAsync)).WithDisplayName("FlowScope API: traces");
         group.MapGet("/api/traces/{traceId}", Guard(GetTraceAsync)).WithDisplayName("FlowScope API: trace");
         group.MapGet("/api/stats", Guard(GetStatsAsync)).WithDisplayName("FlowScope API: stats");
+        group.MapGet("/api/map", Guard(GetMapAsync)).WithDisplayName("FlowScope API: component map");
+        group.MapGet("/api/metrics", Guard(GetMetricsAsync)).WithDisplayName("FlowScope API: metrics");
         group.MapGet("/api/stream", Guard(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
         group.MapGet("/api/{**rest}", Guard(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
         group.MapGet("/{**asset}", Guard(ServeAssetAsync)).WithDisplayName("FlowScope dashboard asset");
@@ -200,6 +203,33 @@ internal static class DashboardEndpoints
             StartedAt: runtime.StartedAt,
             Instance: options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}");
         return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
+    }
+
+    private static Task GetMapAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var map = services.GetRequiredService<ComponentGraph>().Snapshot(services.GetRequiredService<TimeProvider>().GetUtcNow());
+        return WriteJsonAsync(context, new MapResponse(map.Nodes, map.Edges, map.Overflow), DashboardJsonContext.Default.MapResponse);
+    }
+
+    private static Task GetMetricsAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var requests = services.GetRequiredService<RequestMetrics>().Snapshot(now);
+        var runtime = services.GetRequiredService<FlowScopeRuntime>();
+        var response = new MetricsResponse(
+            requests.RequestsPerSecond,
+            requests.InFlight,
+            requests.LatencyP50Ms,
+            requests.LatencyP95Ms,
+            requests.LatencyP99Ms,
+            requests.ErrorRate,
+            requests.RequestsLastMinute,
+            requests.RequestsTotal,
+            requests.ErrorsTotal,
+            Math.Round((now - runtime.StartedAt).TotalSeconds, 1));
+        return WriteJsonAsync(context, response, DashboardJsonContext.Default.MetricsResponse);
     }
 
     internal static bool IsTraceId(string value)

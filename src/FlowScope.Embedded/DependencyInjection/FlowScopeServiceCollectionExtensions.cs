@@ -3,7 +3,13 @@ using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Dashboard;
 using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Instrumentation.Logging;
+using FlowScope.Embedded.Instrumentation.Mvc;
+using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
+using FlowScope.Embedded.Metrics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -68,10 +74,21 @@ public static class FlowScopeServiceCollectionExtensions
             sp.GetRequiredService<ITraceStore>(),
             sp.GetRequiredService<LiveSignal>(),
             sp.GetRequiredService<PumpCounters>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Pump")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Pump"),
+            sp.GetServices<ISpanBatchObserver>()));
+        services.AddSingleton<RequestMetrics>();
+        services.AddSingleton<ComponentGraph>();
+        services.AddSingleton<ISpanBatchObserver>(sp => sp.GetRequiredService<RequestMetrics>());
+        services.AddSingleton<ISpanBatchObserver>(sp => sp.GetRequiredService<ComponentGraph>());
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<PipelineInstrumentation>();
+        // First among startup filters, so the middleware every other filter adds is timed too.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, FlowScopeStartupFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MvcOptions>, MvcInstrumentationSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, SpanLoggerProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, SpanLoggerFilterSetup>());
         services.AddSingleton<FlowScopeRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
 

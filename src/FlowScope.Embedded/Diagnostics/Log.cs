@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Debug, "FlowScope refused a dashboard request from non-loopback address {RemoteAddress}. Map the dashboard with RequireAuthorization(...) or set FlowScope:AllowRemoteDashboard to open it.")]
     public static partial void RemoteRefused(ILogger logger, string? remoteAddress);
+
+    [LoggerMessage(8, LogLevel.Warning, "FlowScope could not instrument the WebApplication's middleware; requests are still captured, without middleware stages.")]
+    public static partial void PipelineNotInstrumented(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "FlowScope's live metrics ({Observer}) failed on a batch; the spans are stored, the figures may lag.")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
 }

@@ -1,0 +1,9 @@
+using FlowScope.Embedded.Storage;
+
+namespace FlowScope.Embedded.Buffering;
+
+/// <summary>Sees every batch of spans the pump stored (live metrics, the component map). Called on the pump only.</summary>
+internal interface ISpanBatchObserver
+{
+    void Observe(IReadOnlyList<SpanRecord> spans);
+}

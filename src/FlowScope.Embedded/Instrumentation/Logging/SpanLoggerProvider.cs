@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Instrumentation.Logging;
+
+/// <summary>
+/// Turns <c>ILogger</c> entries written while a captured span is current into events of that span (level,
+/// category, message, structured state, exception), capped. Entries go to FlowScope's side of the span, never into
+/// <see cref="Activity.Events"/>, so exported spans are unchanged. Costs one level check and one
+/// <see cref="Activity.Current"/> read for entries it does not record.
+/// </summary>
+[ProviderAlias("FlowScope")]
+internal sealed class SpanLoggerProvider : ILoggerProvider
+{
+    private readonly LogLevel _minimum;
+    private readonly int _maxEvents;
+    private readonly int _maxValueLength;
+    private readonly int _maxAttributes;
+
+    public SpanLoggerProvider(IOptions<FlowScopeOptions> options)
+    {
+        var value = options.Value;
+        _minimum = value.Enabled ? value.MinimumLogLevel : LogLevel.None;
+        _maxEvents = value.MaxEventsPerSpan;
+        _maxValueLength = value.MaxAttributeValueLength;
+        _maxAttributes = value.MaxAttributesPerSpan;
+    }
+
+    // FlowScope's own entries are written outside captured spans (its flows are suppressed), so need no filter here.
+    public ILogger CreateLogger(string categoryName) => new SpanLogger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private string Cap(string value) => value.Length <= _maxValueLength ? value : string.Concat(value.AsSpan(0, _maxValueLength), "…");
+
+    private sealed class SpanLogger(SpanLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None && Activity.Current is { IsAllDataRequested: true };
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel) || CaptureSuppression.IsSuppressed)
+            {
+                return;
+            }
+
+            var activity = Activity.Current!;
+            var message = formatter(state, exception);
+            var attributes = new List<KeyValuePair<string, string>>(6)
+            {
+                new("log.level", logLevel.ToString()),
+                new("log.category", category),
+            };
+            if (eventId.Id != 0 || eventId.Name is not null)
+            {
+                attributes.Add(new("log.event_id", eventId.Name ?? eventId.Id.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
+            {
+                foreach (var pair in properties)
+                {
+                    if (attributes.Count >= provider._maxAttributes)
+                    {
+                        break;
+                    }
+
+                    if (pair.Key != "{OriginalFormat}" && pair.Value is not null)
+                    {
+                        attributes.Add(new(pair.Key, provider.Cap(SpanConverter.FormatValue(pair.Value))));
+                    }
+                }
+            }
+
+            if (exception is not null)
+            {
+                attributes.Add(new("exception.type", exception.GetType().FullName ?? exception.GetType().Name));
+                attributes.Add(new("exception.message", provider.Cap(exception.Message)));
+                attributes.Add(new("exception.stacktrace", provider.Cap(exception.ToString())));
+            }
+
+            var spanEvent = new SpanEvent(provider.Cap(message.Length == 0 ? "log" : message), DateTimeOffset.UtcNow, [.. attributes]);
+            if (HttpRequestInfo.Get(activity) is HttpRequestInfo request)
+            {
+                request.AddEvent(spanEvent);
+            }
+            else
+            {
+                SideEvents.Add(activity, spanEvent, provider._maxEvents);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Lets every entry at or above <see cref="FlowScopeOptions.MinimumLogLevel"/> reach FlowScope's provider, whatever
+/// the app's general log filter (which may keep Debug entries from its console, say). FlowScope's own level check
+/// then applies.
+/// </summary>
+internal sealed class SpanLoggerFilterSetup(IOptions<FlowScopeOptions> options) : IConfigureOptions<LoggerFilterOptions>
+{
+    public void Configure(LoggerFilterOptions filter) =>
+        filter.Rules.Add(new LoggerFilterRule(typeof(SpanLoggerProvider).FullName, null, options.Value.MinimumLogLevel, null));
+}

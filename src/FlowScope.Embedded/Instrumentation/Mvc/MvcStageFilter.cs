@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Instrumentation.Pipeline;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Controllers;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Instrumentation.Mvc;
+
+/// <summary>
+/// A global MVC filter, outermost of each kind, that records an action's steps as stages of the request: the
+/// controller action (controller, action, route template, filters), model binding, the action method and the
+/// result execution, with exceptions. ASP.NET Core's own activity records neither controller nor action.
+/// </summary>
+internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncResourceFilter, IAsyncActionFilter, IAsyncResultFilter, IOrderedFilter
+{
+    private static readonly StageDefinition s_controller = new("controller", SpanComponents.Controller, null);
+    private static readonly StageDefinition s_binding = new("model binding", SpanComponents.Controller, null);
+    private static readonly StageDefinition s_action = new("action method", SpanComponents.Controller, null);
+    private static readonly StageDefinition s_result = new("result execution", SpanComponents.Controller, null);
+
+    private readonly RequestCaptureSettings _settings = pipeline.Settings;
+
+    public int Order => int.MinValue;
+
+    public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
+    {
+        var info = HttpRequestInfo.For(context.HttpContext, _settings);
+        if (info is null)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+
+        var descriptor = context.ActionDescriptor;
+        var name = descriptor is ControllerActionDescriptor action
+            ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}"
+            : descriptor.DisplayName ?? "action";
+        var index = info.BeginStage(s_controller, name);
+        info.SetStageAttributes(index, Describe(descriptor));
+        context.HttpContext.Items[BindingStartKey] = Stopwatch.GetTimestamp();
+
+        ResourceExecutedContext? executed = null;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+    }
+
+    public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
+    {
+        var info = HttpRequestInfo.For(context.HttpContext, _settings);
+        if (info is null)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+
+        if (context.HttpContext.Items.Remove(BindingStartKey, out var start) && start is long bindingStart)
+        {
+            info.AddCompletedStage(s_binding, bindingStart, Stopwatch.GetTimestamp());
+        }
+
+        var index = info.BeginStage(s_action, context.ActionDescriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null);
+        ActionExecutedContext? executed = null;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+    }
+
+    public async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
+    {
+        var info = HttpRequestInfo.For(context.HttpContext, _settings);
+        if (info is null)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+
+        var index = info.BeginStage(s_result, "result " + context.Result.GetType().Name);
+        ResultExecutedContext? executed = null;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+    }
+
+    private static readonly object BindingStartKey = new();
+
+    private static KeyValuePair<string, string>[] Describe(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
+    {
+        var attributes = new List<KeyValuePair<string, string>>(6);
+        if (descriptor is ControllerActionDescriptor action)
+        {
+            attributes.Add(new("mvc.controller", action.ControllerName));
+            attributes.Add(new("mvc.action", action.ActionName));
+            attributes.Add(new("code.function", action.MethodInfo.Name));
+            attributes.Add(new("code.namespace", action.ControllerTypeInfo.FullName ?? action.ControllerTypeInfo.Name));
+        }
+
+        if (descriptor.AttributeRouteInfo?.Template is { } template)
+        {
+            attributes.Add(new("http.route", template));
+        }
+
+        var filters = descriptor.FilterDescriptors
+            .Select(f => f.Filter is TypeFilterAttribute t ? t.ImplementationType : f.Filter.GetType())
+            .Where(t => t != typeof(MvcStageFilter))
+            .Select(t => t.Name)
+            .Take(12)
+            .ToArray();
+        if (filters.Length > 0)
+        {
+            attributes.Add(new("mvc.filters", string.Join(", ", filters)));
+        }
+
+        return [.. attributes];
+    }
+}
+
+/// <summary>Adds <see cref="MvcStageFilter"/> to every MVC app; apps without MVC never resolve it.</summary>
+internal sealed class MvcInstrumentationSetup(PipelineInstrumentation pipeline) : IConfigureOptions<MvcOptions>
+{
+    public void Configure(MvcOptions options)
+    {
+        if (pipeline.Enabled)
+        {
+            options.Filters.Add(new MvcStageFilter(pipeline));
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Metrics;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Instrumentation.Pipeline;
+
+/// <summary>
+/// Times every middleware of the request pipeline as a stage of the request. Startup-style pipelines are
+/// instrumented through an <see cref="IApplicationBuilder"/> decorator handed to <c>Configure</c> by a startup
+/// filter. A <see cref="WebApplication"/> keeps its middleware in a builder of its own that the host never sees,
+/// so <c>UseFlowScope</c> registers the application and, just before the host builds the pipeline, its registered
+/// middleware are wrapped in place.
+/// </summary>
+internal sealed class PipelineInstrumentation
+{
+    private readonly MiddlewareNames _names = new();
+    private readonly List<WebApplication> _applications = [];
+    private readonly ILogger _logger;
+    private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
+
+    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics)
+    {
+        var value = options.Value;
+        Enabled = value.Enabled && value.CaptureMiddleware;
+        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics);
+        _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Pipeline");
+    }
+
+    public bool Enabled { get; }
+
+    public RequestCaptureSettings Settings { get; }
+
+    /// <summary>Called by <c>UseFlowScope</c> on a <see cref="WebApplication"/>.</summary>
+    public void Register(WebApplication application)
+    {
+        lock (_applications)
+        {
+            if (!_applications.Contains(application))
+            {
+                _applications.Add(application);
+            }
+        }
+    }
+
+    /// <summary>Wraps the middleware already registered on each <see cref="WebApplication"/> that called <c>UseFlowScope</c>.</summary>
+    public void InstrumentApplications()
+    {
+        lock (_applications)
+        {
+            foreach (var application in _applications)
+            {
+                try
+                {
+                    var components = Components(GetApplicationBuilder(application));
+                    for (var i = 0; i < components.Count; i++)
+                    {
+                        components[i] = Wrap(components[i]);
+                    }
+                }
+                catch (Exception ex) when (ex is MissingMemberException or InvalidCastException)
+                {
+                    Log.PipelineNotInstrumented(_logger, ex);
+                }
+            }
+
+            _applications.Clear();
+        }
+    }
+
+    public Func<RequestDelegate, RequestDelegate> Wrap(Func<RequestDelegate, RequestDelegate> component)
+    {
+        if (component.Target is WrappedComponent)
+        {
+            return component;
+        }
+
+        return new WrappedComponent(this, component).Build;
+    }
+
+    private RequestDelegate Instrument(StageDefinition stage, RequestDelegate inner)
+    {
+        var settings = Settings;
+        var isEndpoint = stage.Component == SpanComponents.Endpoint;
+        var unmatched = _unmatchedEndpoint;
+        return context =>
+        {
+            var info = HttpRequestInfo.For(context, settings);
+            if (info is null)
+            {
+                return inner(context);
+            }
+
+            int index;
+            if (isEndpoint)
+            {
+                var endpoint = context.GetEndpoint();
+                index = endpoint is null
+                    ? info.BeginStage(unmatched)
+                    : info.BeginStage(stage, (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName ?? stage.Name);
+            }
+            else
+            {
+                index = info.BeginStage(stage);
+            }
+
+            Task task;
+            try
+            {
+                task = inner(context);
+            }
+            catch (Exception ex)
+            {
+                info.EndStage(index, ex);
+                throw;
+            }
+
+            if (task.IsCompletedSuccessfully)
+            {
+                info.EndStage(index, null);
+                return task;
+            }
+
+            return AwaitStageAsync(task, info, index);
+        };
+    }
+
+    private static async Task AwaitStageAsync(Task task, HttpRequestInfo info, int index)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, null);
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ApplicationBuilder")]
+    private static extern ApplicationBuilder GetApplicationBuilder(WebApplication application);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_components")]
+    private static extern ref List<Func<RequestDelegate, RequestDelegate>> Components(ApplicationBuilder builder);
+
+    /// <summary>A middleware factory that names and times the middleware it builds.</summary>
+    private sealed class WrappedComponent(PipelineInstrumentation owner, Func<RequestDelegate, RequestDelegate> component)
+    {
+        public RequestDelegate Build(RequestDelegate next)
+        {
+            var built = component(next);
+            var stage = owner._names.Define(component, built);
+            return stage is null ? built : owner.Instrument(stage, built);
+        }
+    }
+}
+
+/// <summary>Hands <c>Configure</c> a builder whose middleware are timed.</summary>
+internal sealed class InstrumentingApplicationBuilder(IApplicationBuilder inner, PipelineInstrumentation instrumentation) : IApplicationBuilder
+{
+    public IServiceProvider ApplicationServices
+    {
+        get => inner.ApplicationServices;
+        set => inner.ApplicationServices = value;
+    }
+
+    public IFeatureCollection ServerFeatures => inner.ServerFeatures;
+
+    public IDictionary<string, object?> Properties => inner.Properties;
+
+    public IApplicationBuilder Use(Func<RequestDelegate, RequestDelegate> middleware)
+    {
+        inner.Use(instrumentation.Wrap(middleware));
+        return this;
+    }
+
+    public IApplicationBuilder New() => new InstrumentingApplicationBuilder(inner.New(), instrumentation);
+
+    public RequestDelegate Build() => inner.Build();
+}

@@ -1,0 +1,84 @@
+namespace FlowScope.Embedded.Metrics;
+
+/// <summary>The most recent durations (a fixed ring), for percentiles that follow current behaviour. Not thread-safe.</summary>
+internal sealed class DurationReservoir(int capacity = 512)
+{
+    private readonly double[] _values = new double[capacity];
+    private int _next;
+    private int _count;
+
+    public void Add(double milliseconds)
+    {
+        _values[_next] = milliseconds;
+        _next = (_next + 1) % _values.Length;
+        if (_count < _values.Length)
+        {
+            _count++;
+        }
+    }
+
+    /// <summary>Percentiles (0–100) of the held values, by the nearest-rank method; 0 when empty.</summary>
+    public double[] Percentiles(params double[] percentiles)
+    {
+        var result = new double[percentiles.Length];
+        if (_count == 0)
+        {
+            return result;
+        }
+
+        var sorted = _values.AsSpan(0, _count).ToArray();
+        Array.Sort(sorted);
+        for (var i = 0; i < percentiles.Length; i++)
+        {
+            var rank = (int)Math.Ceiling(percentiles[i] / 100 * sorted.Length);
+            result[i] = Math.Round(sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)], 3);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Counts per second over the last minute (a ring of one-second buckets keyed by time). Not thread-safe.</summary>
+internal sealed class RateWindow
+{
+    private const int Seconds = 60;
+    private readonly long[] _bucketSecond = new long[Seconds];
+    private readonly long[] _counts = new long[Seconds];
+    private readonly long[] _errors = new long[Seconds];
+
+    public void Add(DateTimeOffset time, bool error)
+    {
+        var second = time.ToUnixTimeSeconds();
+        var slot = (int)(second % Seconds);
+        if (_bucketSecond[slot] != second)
+        {
+            _bucketSecond[slot] = second;
+            _counts[slot] = 0;
+            _errors[slot] = 0;
+        }
+
+        _counts[slot]++;
+        if (error)
+        {
+            _errors[slot]++;
+        }
+    }
+
+    /// <summary>Events per second over the <paramref name="window"/> seconds before <paramref name="now"/>.</summary>
+    public (double PerSecond, long Count, long Errors) Over(DateTimeOffset now, int window)
+    {
+        var current = now.ToUnixTimeSeconds();
+        long count = 0, errors = 0;
+        for (var i = 0; i < Seconds; i++)
+        {
+            var age = current - _bucketSecond[i];
+            if (age >= 0 && age < window)
+            {
+                count += _counts[i];
+                errors += _errors[i];
+            }
+        }
+
+        return (Math.Round(count / (double)window, 3), count, errors);
+    }
+}

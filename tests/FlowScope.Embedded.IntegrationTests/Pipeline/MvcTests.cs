@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.IntegrationTests.Pipeline;
+
+public sealed class MvcTests
+{
+    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(Action<FlowScopeOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddFlowScope(configure);
+        builder.Services.AddControllers().AddApplicationPart(typeof(OrdersController).Assembly);
+        var app = builder.Build();
+        app.UseFlowScope();
+        app.MapControllers();
+        app.MapGet("/minimal/{n:int}", (int n, ILogger<MvcTests> logger) =>
+        {
+            logger.LogInformation("Computing square of {Number}", n);
+            logger.LogDebug("debug detail {Number}", n);
+            return n * n;
+        });
+        await app.StartAsync();
+        return (app, app.GetTestClient());
+    }
+
+    private static async Task<IReadOnlyList<SpanRecord>> TraceOfAsync(WebApplication app, string name)
+    {
+        var store = app.Services.GetRequiredService<ITraceStore>();
+        TraceSummary? summary = null;
+        await Eventually.TrueAsync(async () => (summary = (await store.QueryAsync(new TraceQuery { Name = name })).Traces.FirstOrDefault()) is not null, because: name);
+        return (await store.GetTraceAsync(summary!.TraceId))!.Spans;
+    }
+
+    [Fact]
+    public async Task An_MVC_action_shows_controller_action_route_binding_and_result()
+    {
+        var (app, client) = await StartAsync();
+        await using var _ = app;
+
+        Assert.Contains("\"id\":42", await client.GetStringAsync("/api/orders/42"), StringComparison.Ordinal);
+
+        var spans = await TraceOfAsync(app, "api/orders/{id:int}");
+        var root = spans.Single(s => s.ParentSpanId is null);
+        Assert.Equal("GET api/orders/{id:int}", root.Name);
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        var controller = spans.Single(s => s.Name == "OrdersController.Get");
+
+        Assert.Equal("controller", controller.Component);
+        Assert.Equal(endpoint.SpanId, controller.ParentSpanId);
+        Assert.Equal("Orders", controller.GetAttribute("mvc.controller"));
+        Assert.Equal("Get", controller.GetAttribute("mvc.action"));
+        Assert.Equal("api/orders/{id:int}", controller.GetAttribute("http.route"));
+        Assert.Contains("AuditFilter", controller.GetAttribute("mvc.filters"), StringComparison.Ordinal);
+
+        var steps = spans.Where(s => s.ParentSpanId == controller.SpanId).OrderBy(s => s.StartTime).Select(s => s.Name).ToArray();
+        Assert.Equal(["model binding", "Get()", "result OkObjectResult"], steps);
+
+        // The action's log entry is an event of the action method's span.
+        var action = spans.Single(s => s.Name == "Get()");
+        var log = Assert.Single(action.Events);
+        Assert.Equal("Loading order 42", log.Name);
+        Assert.Contains(log.Attributes, a => a.Key == "OrderId" && a.Value == "42");
+        Assert.Contains(log.Attributes, a => a.Key == "log.level" && a.Value == "Information");
+    }
+
+    [Fact]
+    public async Task A_failing_action_marks_action_and_controller_failed_with_the_exception_once()
+    {
+        var (app, client) = await StartAsync();
+        await using var _ = app;
+
+        await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("/api/orders/fail"));
+
+        var spans = await TraceOfAsync(app, "api/orders/fail");
+        var action = spans.Single(s => s.Name == "Fail()");
+        Assert.Equal(ActivityStatusCode.Error, action.Status);
+        Assert.Equal(ActivityStatusCode.Error, spans.Single(s => s.Name == "OrdersController.Fail").Status);
+        Assert.Equal(ActivityStatusCode.Error, spans.Single(s => s.ParentSpanId is null).Status);
+        var exception = Assert.Single(spans.SelectMany(s => s.Events), e => e.Name == "exception");
+        Assert.Contains(exception.Attributes, a => a.Key == "exception.message" && a.Value == "Payment service unavailable");
+        Assert.Contains(action.Events, e => e.Name == "exception");
+    }
+
+    [Fact]
+    public async Task A_minimal_endpoint_shows_its_route_and_logs_at_or_above_the_minimum_level()
+    {
+        var (app, client) = await StartAsync();
+        await using var _ = app;
+
+        Assert.Equal("49", await client.GetStringAsync("/minimal/7"));
+
+        var spans = await TraceOfAsync(app, "/minimal/");
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        Assert.Equal("/minimal/{n:int}", endpoint.Name);
+        Assert.Equal("/minimal/{n:int}", endpoint.GetAttribute("http.route"));
+        var log = Assert.Single(endpoint.Events, e => e.Attributes.Any(a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName));
+        Assert.Equal("Computing square of 7", log.Name);
+        Assert.Contains(endpoint.Events, e => e.Name.StartsWith("Executing endpoint", StringComparison.Ordinal)); // the framework's own entries too
+        Assert.Contains(log.Attributes, a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName);
+    }
+
+    [Fact]
+    public async Task The_minimum_log_level_is_configurable()
+    {
+        var (app, client) = await StartAsync(o => o.MinimumLogLevel = LogLevel.Debug);
+        await using var _ = app;
+
+        await client.GetStringAsync("/minimal/3");
+
+        var spans = await TraceOfAsync(app, "/minimal/");
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        var mine = endpoint.Events.Where(e => e.Attributes.Any(a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName));
+        Assert.Equal(["Computing square of 3", "debug detail 3"], mine.Select(e => e.Name));
+    }
+}
+
+[ApiController]
+[Route("api/orders")]
+[AuditFilter]
+public sealed class OrdersController(ILogger<OrdersController> logger) : ControllerBase
+{
+    [HttpGet("{id:int}")]
+    public IActionResult Get(int id)
+    {
+        logger.LogInformation("Loading order {OrderId}", id);
+        return Ok(new { id, status = "shipped" });
+    }
+
+    [HttpGet("fail")]
+    public IActionResult Fail() => throw new InvalidOperationException("Payment service unavailable");
+}
+
+public sealed class AuditFilterAttribute : ActionFilterAttribute
+{
+    public override void OnActionExecuting(ActionExecutingContext context) => context.HttpContext.Response.Headers["X-Audit"] = "1";
+}

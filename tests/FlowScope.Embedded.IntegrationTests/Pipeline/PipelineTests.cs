@@ -1,0 +1,210 @@
+using System.Threading.RateLimiting;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.IntegrationTests.Pipeline;
+
+public sealed class PipelineTests
+{
+    /// <summary>The stages, outermost first, that a request through <see cref="ConfigurePipeline"/> passes.</summary>
+    private static readonly string[] ExpectedChain =
+    [
+        "ExceptionHandlerMiddleware",
+        "StampMiddleware",
+        "LoggingStampMiddleware",
+        "inline middleware #1 (PipelineTests)",
+        "EndpointRoutingMiddleware",
+        "RateLimitingMiddleware",
+        "AuthenticationMiddleware",
+        "AuthorizationMiddleware",
+        "/items/{id}",
+    ];
+
+    private static void AddServices(IServiceCollection services)
+    {
+        services.AddFlowScope();
+        services.AddRouting();
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie();
+        services.AddAuthorization();
+        services.AddRateLimiter(o => o.AddPolicy("open", _ => RateLimitPartition.GetNoLimiter("all")));
+    }
+
+    private static void ConfigurePipeline(IApplicationBuilder app, bool callUseFlowScopeLate)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = c => c.Response.WriteAsync("handled") });
+        if (!callUseFlowScopeLate)
+        {
+            app.UseFlowScope();
+        }
+
+        app.UseMiddleware<StampMiddleware>();
+        app.UseMiddleware<LoggingStampMiddleware>();
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers["X-Inline"] = "1";
+            await next(context);
+        });
+        if (callUseFlowScopeLate)
+        {
+            app.UseFlowScope();
+        }
+
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseEndpoints(e => e.MapGet("/items/{id}", async (string id) =>
+        {
+            await Task.Yield();
+            return $"item {id}";
+        }).RequireRateLimiting("open"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_minimal_hosting_every_middleware_is_a_stage_nested_in_pipeline_order(bool useFlowScopeLate)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        AddServices(builder.Services);
+        await using var app = builder.Build();
+        ConfigurePipeline(app, useFlowScopeLate);
+        await app.StartAsync();
+
+        using var client = app.GetTestClient();
+        Assert.Equal("item 7", await client.GetStringAsync("/items/7"));
+
+        await AssertChainAsync(app.Services.GetRequiredService<ITraceStore>());
+    }
+
+    [Fact]
+    public async Task With_Startup_style_hosting_every_middleware_is_a_stage_nested_in_pipeline_order()
+    {
+        using var host = await new HostBuilder()
+            .ConfigureLogging(l => l.ClearProviders())
+            .ConfigureWebHost(web => web
+                .UseTestServer()
+                .ConfigureServices(AddServices)
+                .Configure(app => ConfigurePipeline(app, callUseFlowScopeLate: false)))
+            .StartAsync();
+
+        using var client = host.GetTestClient();
+        Assert.Equal("item 7", await client.GetStringAsync("/items/7"));
+
+        await AssertChainAsync(host.Services.GetRequiredService<ITraceStore>());
+        await host.StopAsync();
+    }
+
+    private static async Task AssertChainAsync(ITraceStore store)
+    {
+        TraceDetail? trace = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var summary = (await store.QueryAsync(new TraceQuery { Name = "/items/" })).Traces.FirstOrDefault();
+            trace = summary is null ? null : await store.GetTraceAsync(summary.TraceId);
+            return trace is not null;
+        });
+
+        var spans = trace!.Spans;
+        var root = spans.Single(s => s.ParentSpanId is null);
+        Assert.Equal("GET /items/{id}", root.Name);
+
+        // Walk from the root down the chain of stages.
+        var chain = new List<SpanRecord>();
+        var parent = root;
+        while (spans.SingleOrDefault(s => s.ParentSpanId == parent.SpanId) is { } child)
+        {
+            chain.Add(child);
+            parent = child;
+        }
+
+        var names = chain.Select(s => s.Name).ToList();
+        var positions = ExpectedChain.Select(n => names.IndexOf(n)).ToArray();
+        Assert.True(positions.All(p => p >= 0), $"Expected the chain to contain [{string.Join(", ", ExpectedChain)}]; it was [{string.Join(", ", names)}].");
+        Assert.Equal(positions.Order(), positions); // in pipeline order, each nested in the one before
+
+        Assert.DoesNotContain(names, n => n.Contains('<', StringComparison.Ordinal) || n.Contains("RequestCapture", StringComparison.Ordinal));
+        var endpoint = chain.Single(s => s.Name == "/items/{id}");
+        Assert.Equal("endpoint", endpoint.Component);
+        Assert.All(chain.Where(s => s != endpoint), s => Assert.Equal("middleware", s.Component));
+
+        foreach (var stage in chain)
+        {
+            var self = double.Parse(stage.GetAttribute("flowscope.self_time_ms")!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(self, 0, stage.Duration.TotalMilliseconds + 0.001);
+            Assert.True(stage.StartTime >= root.StartTime && stage.EndTime <= root.EndTime + TimeSpan.FromMilliseconds(1), $"{stage.Name} lies outside the request");
+        }
+
+        // Total time of a stage covers the stages nested in it.
+        for (var i = 1; i < chain.Count; i++)
+        {
+            Assert.True(chain[i - 1].Duration >= chain[i].Duration - TimeSpan.FromMilliseconds(0.05), $"{chain[i - 1].Name} is shorter than {chain[i].Name}");
+        }
+    }
+
+    [Fact]
+    public async Task A_stage_that_throws_is_marked_failed_and_the_handler_that_catches_it_is_not()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        AddServices(builder.Services);
+        await using var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = c => c.Response.WriteAsync("handled") });
+        app.UseFlowScope();
+        app.UseMiddleware<ThrowingMiddleware>();
+        app.MapGet("/never", () => "never");
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        var response = await client.GetAsync("/never");
+        Assert.Equal(500, (int)response.StatusCode);
+
+        var store = app.Services.GetRequiredService<ITraceStore>();
+        var summary = (await store.QueryAsync(new TraceQuery { Name = "never" })).Traces.FirstOrDefault();
+        await Eventually.TrueAsync(async () => (summary = (await store.QueryAsync(new TraceQuery { Name = "never" })).Traces.FirstOrDefault()) is not null);
+        var spans = (await store.GetTraceAsync(summary!.TraceId))!.Spans;
+
+        var thrower = spans.Single(s => s.Name == "ThrowingMiddleware");
+        Assert.Equal(System.Diagnostics.ActivityStatusCode.Error, thrower.Status);
+        Assert.Contains(thrower.Events, e => e.Name == "exception");
+        var handler = spans.Single(s => s.Name == "ExceptionHandlerMiddleware");
+        Assert.NotEqual(System.Diagnostics.ActivityStatusCode.Error, handler.Status);
+        Assert.True(summary.IsError); // the response was a 500
+    }
+}
+
+public sealed class StampMiddleware(RequestDelegate next)
+{
+    public Task Invoke(HttpContext context)
+    {
+        context.Response.Headers["X-Stamp"] = "1";
+        return next(context);
+    }
+}
+
+/// <summary>A middleware whose Invoke takes services: bound through a closure, still named by its type.</summary>
+public sealed class LoggingStampMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context, ILogger<LoggingStampMiddleware> logger)
+    {
+        logger.LogDebug("stamping");
+        return next(context);
+    }
+}
+
+public sealed class ThrowingMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/never") ? throw new InvalidOperationException("refused") : next(context);
+}
