@@ -11,7 +11,6 @@ namespace FlowScope.Embedded.Benchmarks;
 internal sealed class ActivityFactory : IDisposable
 {
     private readonly ActivitySource _aspNetCore = new(FlowScopeSources.AspNetCore);
-    private readonly ActivitySource _middleware = new(FlowScopeSources.Prefix + ".Middleware");
     private readonly ActivitySource _user = new(Fixtures.UserSourceName);
     private readonly ActivityListener _listener;
 
@@ -19,40 +18,40 @@ internal sealed class ActivityFactory : IDisposable
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = s => ReferenceEquals(s, _aspNetCore) || ReferenceEquals(s, _middleware) || ReferenceEquals(s, _user),
+            ShouldListenTo = s => ReferenceEquals(s, _aspNetCore) || ReferenceEquals(s, _user),
             Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
         };
         ActivitySource.AddActivityListener(_listener);
     }
 
     /// <summary>
-    /// An ASP.NET Core request span as FlowScope sees it on .NET 10 (see <c>-- probe</c>): the hosting activity with
-    /// no tags of its own and FlowScope's <see cref="HttpRequestInfo"/> attached and completed; optionally with
-    /// four internal middleware children carrying two tags each. Returned in stop order (children first).
+    /// An ASP.NET Core request as FlowScope records it: the hosting activity (no tags of its own on .NET 10, see
+    /// <c>-- probe</c>) carrying FlowScope's <see cref="HttpRequestInfo"/> with <paramref name="stages"/> nested
+    /// pipeline stages, completed as the listener does on stop. The converter turns it into 1 + stages records.
     /// </summary>
-    public List<Activity> NewRequestTrace(int middlewareSpans, string path = "/rooms/42/messages")
+    public Activity NewRequest(int stages, string path = "/rooms/42/messages")
     {
-        var stopped = new List<Activity>(middlewareSpans + 1);
         var previous = Activity.Current;
         Activity.Current = null;
         var root = _aspNetCore.StartActivity(FlowScopeSources.HostingOperationName, ActivityKind.Server)!;
         var context = Fixtures.NewHttpContext(path: path);
-        var info = HttpRequestInfo.Attach(root, context);
-        for (var i = 0; i < middlewareSpans; i++)
+        Fixtures.SetActivity(context, root);
+        var info = HttpRequestInfo.For(context, Fixtures.CaptureSettings())!;
+        var indexes = new int[stages];
+        for (var i = 0; i < stages; i++)
         {
-            var child = _middleware.StartActivity(MiddlewareName(i), ActivityKind.Internal)!;
-            child.SetTag(SpanConverter.ComponentAttribute, "middleware");
-            child.SetTag("flowscope.middleware.type", MiddlewareTypeName(i));
-            child.SetTag("flowscope.stage", "pipeline");
-            child.Stop();
-            stopped.Add(child);
+            indexes[i] = info.BeginStage(Fixtures.Stages[i % Fixtures.Stages.Length]);
+        }
+
+        for (var i = stages - 1; i >= 0; i--)
+        {
+            info.EndStage(indexes[i], null);
         }
 
         root.Stop();
         info.Complete();
-        stopped.Add(root);
         Activity.Current = previous;
-        return stopped;
+        return root;
     }
 
     /// <summary>A server span on a user source with eight HTTP semantic-convention tags.</summary>
@@ -89,15 +88,6 @@ internal sealed class ActivityFactory : IDisposable
         return stopped;
     }
 
-    // Constant strings, as an instrumentation would use (a type's cached name), so no per-span string is made here.
-    private static string MiddlewareTypeName(int i) => (i % 4) switch
-    {
-        0 => "Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware",
-        1 => "Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware",
-        2 => "Microsoft.AspNetCore.Authentication.AuthenticationMiddleware",
-        _ => "Microsoft.AspNetCore.Authorization.AuthorizationMiddleware",
-    };
-
     private static string MiddlewareName(int i) => (i % 4) switch
     {
         0 => "ExceptionHandlerMiddleware",
@@ -110,7 +100,6 @@ internal sealed class ActivityFactory : IDisposable
     {
         _listener.Dispose();
         _aspNetCore.Dispose();
-        _middleware.Dispose();
         _user.Dispose();
     }
 }

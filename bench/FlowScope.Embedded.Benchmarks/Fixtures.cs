@@ -3,6 +3,7 @@ using System.Globalization;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 
@@ -31,6 +32,19 @@ internal static class Fixtures
         "ExceptionHandlerMiddleware", "RoutingMiddleware", "AuthenticationMiddleware", "AuthorizationMiddleware",
     ];
 
+    /// <summary>The request-capture settings <c>UseFlowScope</c> uses by default (no request metrics).</summary>
+    public static RequestCaptureSettings CaptureSettings() =>
+        new(new PathString(FlowScopeOptions.DefaultDashboardPath), FlowScopeOptions.DefaultMaxEventsPerSpan);
+
+    /// <summary>Pipeline stages as FlowScope's pipeline instrumentation defines them for four common middleware.</summary>
+    public static readonly StageDefinition[] Stages =
+    [
+        new("ExceptionHandlerMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddlewareImpl"),
+        new("EndpointRoutingMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware"),
+        new("AuthorizationMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Authorization.AuthorizationMiddleware"),
+        new("EndpointMiddleware", SpanComponents.Endpoint, "Microsoft.AspNetCore.Routing.EndpointMiddleware"),
+    ];
+
     /// <summary>Options as an app gets them by default.</summary>
     public static FlowScopeOptions DefaultOptions() => new();
 
@@ -51,6 +65,15 @@ internal static class Fixtures
         context.SetEndpoint(new RouteEndpoint(
             static _ => Task.CompletedTask, RoutePatternFactory.Parse(route), 0, EndpointMetadataCollection.Empty, route));
         return context;
+    }
+
+    /// <summary>Gives the context the request activity, as ASP.NET Core's hosting layer does.</summary>
+    public static void SetActivity(HttpContext context, Activity activity) =>
+        context.Features.Set<IHttpActivityFeature>(new ActivityFeature(activity));
+
+    private sealed class ActivityFeature(Activity activity) : IHttpActivityFeature
+    {
+        public Activity Activity { get; set; } = activity;
     }
 
     /// <summary>
@@ -87,8 +110,8 @@ internal static class Fixtures
 
     /// <summary>
     /// Span records with the shape the converter gives a five-span request trace: one ASP.NET Core request span with
-    /// FlowScope's five HTTP attributes (what <c>-- probe</c> shows on .NET 10) and four middleware spans with two
-    /// attributes.
+    /// FlowScope's five HTTP attributes (what <c>-- probe</c> shows on .NET 10) and four middleware stage spans with
+    /// two attributes (type name and self time).
     /// Every <paramref name="errorEvery"/>-th trace fails with status 500.
     /// </summary>
     public static List<SpanRecord> NewTraceRecords(int traceCount, int spansPerTrace, int seed, DateTimeOffset start, int errorEvery = 50)
@@ -120,11 +143,11 @@ internal static class Fixtures
             for (var s = 1; s < spansPerTrace; s++)
             {
                 var middleware = s_middleware[(s - 1) % s_middleware.Length];
-                KeyValuePair<string, string>[] attributes = [new("flowscope.middleware.type", middleware), new("flowscope.stage", "pipeline")];
+                KeyValuePair<string, string>[] attributes = [new("code.namespace", middleware), new("flowscope.self_time_ms", "0.125")];
                 records.Add(new SpanRecord(
                     traceId, ActivitySpanId.CreateRandom().ToHexString(), rootId, middleware, ActivityKind.Internal,
                     SpanComponents.Middleware, startTime.AddTicks(s * 100), duration / (s + 1), ActivityStatusCode.Unset, null,
-                    attributes, [], [], "FlowScope.Middleware", "bench-host/4242"));
+                    attributes, [], [], FlowScopeSources.PipelineSourceName, "bench-host/4242"));
             }
         }
 
