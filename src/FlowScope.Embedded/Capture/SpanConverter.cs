@@ -134,8 +134,12 @@ internal sealed class SpanConverter
         var stages = new HttpRequestInfo.Stage[count];
         var ends = new DateTime[count];
         var childTime = new TimeSpan[count];
+
+        // One id string per stage, shared as the ParentSpanId of the stages nested in it.
+        var ids = new string[count];
         for (var i = 0; i < count; i++)
         {
+            ids[i] = StageSpanId(activity.SpanId, i);
             stages[i] = http.GetStage(i);
             ends[i] = stages[i].End == 0 ? requestEnd : http.ToUtc(stages[i].End);
         }
@@ -189,8 +193,8 @@ internal sealed class SpanConverter
 
             output.Add(new SpanRecord(
                 traceId,
-                StageSpanId(activity.SpanId, i),
-                stage.Parent < 0 ? rootId : StageSpanId(activity.SpanId, stage.Parent),
+                ids[i],
+                stage.Parent < 0 ? rootId : ids[stage.Parent],
                 stage.DisplayName,
                 ActivityKind.Internal,
                 stage.Definition.Component,
