@@ -71,6 +71,35 @@ public sealed class BrowserTestApp : IAsyncDisposable
             activity?.SetTag("payload", XssPayload);
             return "xss";
         });
+        app.MapGet("/orders/{id:int}", (int id) =>
+        {
+            using (var validate = Source.StartActivity("validate order"))
+            {
+                validate?.SetTag("order.id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Thread.Sleep(id % 2 == 0 ? 2 : 6);
+            }
+
+            using (var query = Source.StartActivity("SELECT orders", ActivityKind.Client))
+            {
+                query?.SetTag("db.system.name", "postgresql");
+                query?.SetTag("db.namespace", "shop");
+                Thread.Sleep(4);
+            }
+
+            using (var pay = Source.StartActivity("POST /charge", ActivityKind.Client))
+            {
+                pay?.SetTag("server.address", "payments.example");
+                pay?.SetTag("http.request.method", "POST");
+                Thread.Sleep(id % 3 == 0 ? 12 : 5);
+            }
+
+            using (var publish = Source.StartActivity("publish order-placed", ActivityKind.Producer))
+            {
+                publish?.SetTag("messaging.destination.name", "order-events");
+            }
+
+            return $"order {id}";
+        });
         app.MapGet("/slow", async () =>
         {
             await Task.Delay(120);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -11,13 +12,120 @@ public sealed class LiveListTests(BrowserFixture fixture)
     {
         await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
         await d.WaitLiveAsync();
-        var id = Random.Shared.Next(100_000, 999_999);
-        await fixture.App.GetAsync($"hello/{id}");
+        await Expect(d.TraceRows.Filter(new() { HasText = "/teapot-live" })).ToHaveCountAsync(0);
 
-        // The list shows the route template; the new trace's row appears without a reload.
-        var row = d.TraceRows.Filter(new LocatorFilterOptions { HasText = "/hello/" }).First;
+        // Sent after the page is connected: only the live stream can bring it.
+        await fixture.App.GetAsync("hello/4711");
+        var row = d.TraceRows.Filter(new() { HasText = "GET /hello/{id:int}" }).First;
         await Expect(row).ToBeVisibleAsync();
-        await Expect(d.Page.Locator("#count")).Not.ToHaveTextAsync("0 traces");
+        await Expect(d.Page.Locator("#m-rps")).Not.ToHaveTextAsync("–");
+        d.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task Filters_narrow_the_list_and_the_url_and_back_button_follow()
+    {
+        await fixture.App.GetAsync("hello/1");
+        await fixture.App.GetAsync("boom");
+        await fixture.App.GetAsync("slow");
+        await fixture.App.GetAsync("nested");
+        await fixture.App.GetAsync("orders/3");
+        await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
+        var page = d.Page;
+        foreach (var name in new[] { "/boom", "/slow", "/nested", "/orders/" })
+        {
+            await Expect(d.TraceRows.Filter(new() { HasText = name }).First).ToBeVisibleAsync();
+        }
+
+        // Name / route.
+        await page.FillAsync("#f-name", "boom");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "boom" })).ToHaveCountAsync(0);
+        await Expect(d.TraceRows.First).ToContainTextAsync("/boom");
+        await Expect(page).ToHaveURLAsync(new Regex("name=boom"));
+
+        // Errors only.
+        await page.ClickAsync("#f-clear");
+        await page.CheckAsync("#f-errors");
+        await Expect(d.TraceRows.Filter(new() { HasNot = page.Locator(".badge-error") })).ToHaveCountAsync(0);
+        await Expect(d.TraceRows.First).ToBeVisibleAsync();
+
+        // Duration range.
+        await page.ClickAsync("#f-clear");
+        await page.FillAsync("#f-min", "100");
+        await Expect(page).ToHaveURLAsync(new Regex("min=100")); // written after the filter is applied
+        await Expect(d.TraceRows.Filter(new() { HasText = "/slow" }).First).ToBeVisibleAsync();
+        var durations = await d.TraceRows.Locator(".dur-text").AllTextContentsAsync();
+        Assert.NotEmpty(durations);
+        Assert.All(durations, text => Assert.True(ParseMs(text) >= 100, $"{text} is below the 100 ms minimum"));
+
+        // Component.
+        await page.ClickAsync("#f-clear");
+        await page.SelectOptionAsync("#f-component", "database");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+        await Expect(d.TraceRows.First).ToBeVisibleAsync();
+
+        // Full-text search reaches attribute values (server side).
+        await page.ClickAsync("#f-clear");
+        await page.FillAsync("#f-q", "A-42");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/nested" })).ToHaveCountAsync(0);
+        await Expect(d.TraceRows.First).ToBeVisibleAsync();
+
+        // Attribute key=value.
+        await page.ClickAsync("#f-clear");
+        await page.FillAsync("#f-attr", "db.namespace=shop");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+        await Expect(d.TraceRows.First).ToBeVisibleAsync();
+
+        // Sort by duration: slowest first.
+        await page.ClickAsync("#f-clear");
+        await page.SelectOptionAsync("#f-sort", "duration");
+        await Expect(page).ToHaveURLAsync(new Regex("sort=duration"));
+        var sorted = (await d.TraceRows.Locator(".dur-text").AllTextContentsAsync()).Select(ParseMs).ToList();
+        Assert.True(sorted.Count >= 4);
+        Assert.Equal(sorted.OrderByDescending(x => x), sorted);
+
+        // Selecting a trace is in the URL; Back closes it again.
+        await d.TraceRows.First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("trace=[0-9a-f]{32}"));
+        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+        await page.GoBackAsync();
+        await Expect(page).Not.ToHaveURLAsync(new Regex("trace="));
+        await Expect(page.Locator(".detail-pane .empty")).ToBeVisibleAsync();
+
+        // A deep link restores filters and selection.
+        await page.GotoAsync(fixture.App.Dashboard + "?name=slow");
+        await Expect(page.Locator("#f-name")).ToHaveValueAsync("slow");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/slow" })).ToHaveCountAsync(0);
+        d.AssertNoErrors();
+    }
+
+    /// <summary>Parses the list's duration text ("946 µs", "45.2 ms", "1.24 s").</summary>
+    private static double ParseMs(string text)
+    {
+        var m = Regex.Match(text.Trim(), @"^([\d.]+) (µs|ms|s)$");
+        Assert.True(m.Success, $"unexpected duration text '{text}'");
+        var value = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return m.Groups[2].Value switch { "µs" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    [Fact]
+    public async Task Pause_holds_new_traces_until_resumed()
+    {
+        await fixture.App.GetAsync("hello/2");
+        await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
+        await d.WaitLiveAsync();
+        await Expect(d.TraceRows.Filter(new() { HasText = "GET /hello/{id:int}" }).First).ToBeVisibleAsync();
+        await d.Page.ClickAsync("#pause");
+        await Expect(d.Page.Locator("#conn")).ToHaveAttributeAsync("data-state", "paused");
+        var before = await d.Page.Locator("#count").TextContentAsync();
+
+        await fixture.App.GetAsync("hello/31337");
+        await Expect(d.Page.Locator("#pending")).ToHaveTextAsync("paused — 1 update waiting");
+        await Expect(d.Page.Locator("#count")).ToHaveTextAsync(before!);
+
+        await d.Page.ClickAsync("#pause");
+        await Expect(d.Page.Locator("#pending")).ToBeHiddenAsync();
+        await Expect(d.Page.Locator("#count")).Not.ToHaveTextAsync(before!);
         d.AssertNoErrors();
     }
 }

@@ -6,6 +6,7 @@ import { source, buildTree, spanMatches } from './model.js';
 import { parseTime, formatDuration, formatOffset, formatDateTime, formatCount } from './format.js';
 
 const ROW_H = 24;
+const LEVELS = { trace: 'trace', debug: 'debug', information: 'info', warning: 'warn', error: 'error', critical: 'crit', exception: 'exception' };
 const OVERSCAN = 10;
 const INDENT_PX = 14;
 
@@ -175,7 +176,7 @@ export class TraceView {
         h('div', null, h('dt', { text: 'Trace' }), h('dd', null,
           h('code', { class: 'mono', text: traceId }),
           h('button', { class: 'icon-btn', type: 'button', title: 'Copy trace id', 'aria-label': 'Copy trace id',
-            onclick: async () => toast((await copyText(traceId)) ? 'Trace id copied' : 'Copy failed') }, '⧉'))),
+            onclick: async () => toast((await copyText(traceId)) ? 'Trace id copied' : 'Copy failed') }, 'copy'))),
         meta.map(([k, v]) => h('div', null, h('dt', { text: k }), h('dd', { text: v })))));
   }
 
@@ -277,16 +278,17 @@ export class TraceView {
     if (ev) {
       const isExc = String(ev.name).toLowerCase() === 'exception';
       const a = ev.attributes || {};
-      const level = isExc ? 'exception' : String(a['log.level'] ?? 'log');
+      const rawLevel = isExc ? 'exception' : String(a['log.level'] ?? 'log');
+      const level = LEVELS[rawLevel.toLowerCase()] ?? rawLevel;
       const text = isExc
         ? `${a['exception.type'] ?? 'Exception'}: ${a['exception.message'] ?? ''}`
-        : `${a['log.category'] ? a['log.category'] + ': ' : ''}${ev.name}`;
+        : String(ev.name ?? '');
       el.classList.add('wrow-event', isExc || /error|critical/i.test(level) ? 'is-error' : /warn/i.test(level) ? 'is-warn' : 'is-log');
       el.setAttribute('role', 'none');
       const nameCell = h('span', { class: 'wc-name' },
         h('span', { class: 'ev-level', text: level }), h('span', { class: 'ev-text', text }));
       nameCell.style.paddingLeft = `${24 + (node.depth + 1) * INDENT_PX}px`;
-      nameCell.title = text;
+      nameCell.title = a['log.category'] ? `${a['log.category']}\n${text}` : text;
       const bar = h('span', { class: 'wc-bar' });
       const mark = h('span', { class: 'event-mark' });
       mark.style.left = `${clamp(((parseTime(ev.timestamp) - this.t0) / this.total) * 100, 0, 100)}%`;
@@ -444,7 +446,7 @@ export class TraceView {
     const rows = [
       ['Span ID', h('span', null, h('code', { class: 'mono', text: s.spanId }),
         h('button', { class: 'icon-btn', type: 'button', title: 'Copy span id', 'aria-label': 'Copy span id',
-          onclick: async () => toast((await copyText(s.spanId)) ? 'Span id copied' : 'Copy failed') }, '⧉'))],
+          onclick: async () => toast((await copyText(s.spanId)) ? 'Span id copied' : 'Copy failed') }, 'copy'))],
       ['Parent', s.parentSpanId ? h('code', { class: 'mono', text: s.parentSpanId }) : '—'],
       ['Kind', s.kind ?? '—'],
       ['Start', `${formatDateTime(node.start)} (${formatOffset(offset)})`],

@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace FlowScope.Embedded.BrowserTests;
+
+[Collection(BrowserSuite.Name)]
+public sealed class DashboardViewsTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task The_dashboard_works_under_a_path_base()
+    {
+        await using var app = await BrowserTestApp.StartAsync(pathBase: "/base");
+        Assert.EndsWith("/base/_flowscope/", app.Dashboard.AbsolutePath, StringComparison.Ordinal);
+        await using var d = await DashboardPage.OpenAsync(fixture, app.Dashboard);
+        var requests = new List<string>();
+        d.Page.Request += (_, r) => { lock (requests) { requests.Add(new Uri(r.Url).AbsolutePath); } };
+        await d.WaitLiveAsync();
+
+        await app.GetAsync("nested");
+        var row = d.TraceRows.Filter(new() { HasText = "/nested" }).First;
+        await Expect(row).ToBeVisibleAsync();
+        await row.ClickAsync();
+        await Expect(d.SpanRows.Filter(new() { HasText = "inner step" })).ToHaveCountAsync(1);
+        await d.Page.ClickAsync("#tab-map");
+        await Expect(d.Page.Locator("#map-host .node").First).ToBeVisibleAsync();
+        await Expect(d.Page.Locator("#m-uptime")).Not.ToHaveTextAsync("–");
+
+        lock (requests)
+        {
+            Assert.NotEmpty(requests);
+            Assert.All(requests, path => Assert.StartsWith("/base/_flowscope/", path, StringComparison.Ordinal));
+        }
+
+        d.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task Every_view_renders_without_console_errors_and_screenshots_are_saved()
+    {
+        for (var i = 0; i < 6; i++)
+        {
+            await fixture.App.GetAsync($"orders/{i}");
+        }
+
+        await fixture.App.GetAsync("nested");
+        await fixture.App.GetAsync("boom");
+        await fixture.App.GetAsync("slow");
+        for (var i = 0; i < 4; i++)
+        {
+            await fixture.App.GetAsync($"hello/{i}");
+        }
+
+        var dir = Environment.GetEnvironmentVariable("FLOWSCOPE_SCREENSHOT_DIR") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(dir);
+        await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
+        var page = d.Page;
+        await d.WaitLiveAsync();
+        await Expect(d.TraceRows.Filter(new() { HasText = "/orders/" }).First).ToBeVisibleAsync();
+        await Expect(page.Locator("#m-p50")).Not.ToHaveTextAsync("–");
+
+        // Traces: the list with a trace open (the main view).
+        await d.TraceRows.Filter(new() { HasText = "/orders/" }).First.ClickAsync();
+        await Expect(d.SpanRows.Filter(new() { HasText = "SELECT orders" })).ToHaveCountAsync(1);
+        await d.SpanRows.Filter(new() { HasText = "SELECT orders" }).ClickAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "dashboard.png") });
+
+        // Trace waterfall with an error and its exception inline.
+        await page.FillAsync("#f-name", "boom");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/boom" })).ToHaveCountAsync(0);
+        await d.TraceRows.First.ClickAsync();
+        await Expect(page.Locator(".wf-scroll .wrow-event.is-error").First).ToBeVisibleAsync();
+        await page.ClickAsync("#f-clear");
+        await page.Locator(".wf-scroll .wrow.is-error").Last.ClickAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "trace-waterfall.png") });
+
+        // Trace list alone, errors first.
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.Locator(".detail-pane .empty")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "trace-list.png") });
+
+        // Flow map with a node card.
+        await page.Keyboard.PressAsync("2");
+        await Expect(page.Locator("#view-map")).ToBeVisibleAsync();
+        var db = page.Locator("#map-host .node[data-id='database:shop']");
+        await Expect(db).ToBeVisibleAsync();
+        await Expect(page.Locator("#map-host .edge").First).ToBeAttachedAsync();
+        await db.ClickAsync();
+        await Expect(page.Locator("#map-card h3")).ToHaveTextAsync("shop");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "flow-map.png") });
+
+        // Replay of an orders trace, a few steps in.
+        await page.Keyboard.PressAsync("1");
+        await page.FillAsync("#f-name", "orders");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+        await d.TraceRows.First.ClickAsync();
+        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("r");
+        await Expect(page.Locator("#replay-counter")).ToHaveTextAsync(new Regex(@"^1 / "));
+        for (var i = 0; i < 6; i++)
+        {
+            await page.Keyboard.PressAsync("ArrowRight");
+        }
+
+        await Expect(page.Locator("#replay-counter")).ToHaveTextAsync(new Regex(@"^7 / "));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "replay.png") });
+
+        // History window replay: many traces interleaved.
+        await page.Locator(".replay-window button").ClickAsync();
+        await Expect(page.Locator(".replay-title")).ToContainTextAsync("Window");
+        await Expect(page.Locator(".replay-log .log-trace").First).ToBeVisibleAsync();
+
+        // Compare two orders traces (one slower payment call).
+        await page.Keyboard.PressAsync("1");
+        await d.TraceRows.First.ClickAsync();
+        await page.Locator(".trace-header button", new() { HasText = "Compare" }).ClickAsync();
+        await Expect(page.Locator("#view-compare .diff-row:not(.diff-head)").First).ToBeVisibleAsync();
+        await Expect(page.Locator("#view-compare .compare-summary")).ToContainTextAsync("matched");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "compare.png") });
+
+        // Light theme.
+        await page.Keyboard.PressAsync("4");
+        await page.ClickAsync("#theme");
+        await page.ClickAsync("#theme");
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "light");
+        await page.Keyboard.PressAsync("1");
+        await d.TraceRows.First.ClickAsync();
+        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "light-theme.png") });
+
+        d.AssertNoErrors();
+    }
+}
