@@ -4,9 +4,9 @@
 import { h, svg } from './dom.js';
 import { formatDuration, formatCount } from './format.js';
 
-const NODE_W = 184;
+const NODE_W = 200;
 const NODE_H = 46;
-const COL_GAP = 110;
+const COL_GAP = 150;
 const ROW_GAP = 22;
 const MAX_BUBBLES = 160;
 
@@ -252,7 +252,8 @@ export class FlowMap {
       const el = this.edgeEls.get(`${e.source}\u0000${e.target}`);
       if (!el) continue;
       const len = el.path.getTotalLength?.() || 0;
-      const mid = len ? el.path.getPointAtLength(len / 2) : { x: 0, y: 0 };
+      // Near the target end, where fanned-out edges have separated.
+      const mid = len ? el.path.getPointAtLength(len * 0.7) : { x: 0, y: 0 };
       el.label.setAttribute('x', mid.x.toFixed(1));
       el.label.setAttribute('y', (mid.y - 5).toFixed(1));
       const er = e.count ? (e.errorCount / e.count) * 100 : 0;

@@ -30,9 +30,9 @@ export class ReplayView {
   }
 
   #build() {
-    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', 'aria-label': 'Previous step', onclick: () => this.step(-1) }, '⏮ Prev');
+    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', 'aria-label': 'Previous step', onclick: () => this.step(-1) }, '‹ Prev');
     this.playBtn = h('button', { class: 'btn btn-primary', type: 'button', id: 'replay-play', title: 'Play / pause (Space)', 'aria-pressed': 'false', onclick: () => this.toggle() }, '▶ Play');
-    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', 'aria-label': 'Next step', onclick: () => this.step(1) }, 'Next ⏭');
+    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', 'aria-label': 'Next step', onclick: () => this.step(1) }, 'Next ›');
     this.speedGroup = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Playback speed' },
       SPEEDS.map((s) => h('button', {
         class: 'seg', type: 'button', role: 'radio', 'aria-checked': String(s === this.speed), dataset: { speed: String(s) },
@@ -237,7 +237,7 @@ export class ReplayView {
     this.counter.textContent = `${n ? this.index + 1 : 0} / ${n}`;
     this.el.dataset.step = String(this.index);
     this.el.dataset.playing = String(this.playing);
-    this.playBtn.textContent = this.playing ? '⏸ Pause' : '▶ Play';
+    this.playBtn.textContent = this.playing ? '❚❚ Pause' : '▶ Play';
     this.playBtn.setAttribute('aria-pressed', String(this.playing));
     this.prevBtn.disabled = !n || this.index <= 0;
     this.nextBtn.disabled = !n || this.index >= n - 1;

@@ -263,7 +263,7 @@ export class TraceView {
     const sel = !row.ev && id === this.spanId;
     el.classList.toggle('selected', sel);
     el.classList.toggle('cursor', i === this.cursor);
-    el.classList.toggle('match', !row.ev && this.matchSet?.has(id));
+    el.classList.toggle('match', !row.ev && !!this.matchSet?.has(id));
     el.classList.toggle('replay-current', !row.ev && id === this.replayCurrent);
     el.classList.toggle('replay-done', !row.ev && !!this.replayDone?.has(id) && id !== this.replayCurrent);
     el.classList.toggle('replay-pending', !row.ev && !!this.replayDone && !this.replayDone.has(id) && id !== this.replayCurrent);
@@ -293,7 +293,7 @@ export class TraceView {
       const mark = h('span', { class: 'event-mark' });
       mark.style.left = `${clamp(((parseTime(ev.timestamp) - this.t0) / this.total) * 100, 0, 100)}%`;
       bar.append(mark);
-      el.append(nameCell, h('span', { class: 'wc-comp' }), h('span', { class: 'wc-num', text: formatOffset(parseTime(ev.timestamp) - this.t0) }), h('span', { class: 'wc-num' }), bar);
+      el.append(nameCell, h('span', { class: 'wc-num', text: formatOffset(parseTime(ev.timestamp) - this.t0) }), h('span', { class: 'wc-num' }), bar);
       return el;
     }
     const hasKids = node.children.length > 0;
