@@ -12,6 +12,7 @@ public sealed class ApiTests
     [InlineData("from=last-week", "from")]
     [InlineData("cursor=garbage", "cursor")]
     [InlineData("sort=up", "sort")]
+    [InlineData("colour=red", "colour")]
     public async Task A_bad_parameter_gets_400_problem_details_naming_it(string query, string parameter)
     {
         await using var app = await TestApp.StartAsync();

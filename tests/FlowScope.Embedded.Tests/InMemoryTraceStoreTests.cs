@@ -261,4 +261,45 @@ public sealed class InMemoryTraceStoreTests
         Assert.Equal(2_000, stats.StoredSpans + stats.EvictedSpans);
         Assert.All(counts, c => Assert.True(c > 0));
     }
+
+    [Fact]
+    public async Task Component_filter_matches_a_kind_or_a_component_name()
+    {
+        await _store.AddAsync([
+            Span(TraceId(1), SpanId(1)),
+            Span(TraceId(1), SpanId(2), parent: SpanId(1), name: "RateLimitingMiddleware", component: SpanComponents.Middleware),
+            Span(TraceId(2), SpanId(3)),
+            Span(TraceId(2), SpanId(4), parent: SpanId(3), name: "publish orders", component: SpanComponents.Queue),
+        ]);
+
+        Assert.Equal([TraceId(2)], (await _store.QueryAsync(new TraceQuery { Component = "queue" })).Traces.Select(t => t.TraceId));
+        Assert.Equal([TraceId(1)], (await _store.QueryAsync(new TraceQuery { Component = "ratelimitingmiddleware" })).Traces.Select(t => t.TraceId));
+        Assert.Empty((await _store.QueryAsync(new TraceQuery { Component = "GET /things" })).Traces); // the request itself is not a component name
+    }
+
+    [Fact]
+    public async Task Attribute_filter_matches_key_and_optionally_value()
+    {
+        await _store.AddAsync([
+            Span(TraceId(1), SpanId(1), attributes: [("tenant", "acme")]),
+            Span(TraceId(2), SpanId(2), attributes: [("tenant", "globex")]),
+            Root(3),
+        ]);
+
+        Assert.Equal([TraceId(1)], (await _store.QueryAsync(new TraceQuery { AttributeKey = "tenant", AttributeValue = "ACME" })).Traces.Select(t => t.TraceId));
+        Assert.Equal([TraceId(2), TraceId(1)], (await _store.QueryAsync(new TraceQuery { AttributeKey = "tenant" })).Traces.Select(t => t.TraceId));
+    }
+
+    [Fact]
+    public async Task Sorting_by_duration_pages_longest_first()
+    {
+        await _store.AddAsync([Root(1, durationMs: 30), Root(2, durationMs: 10), Root(3, durationMs: 50), Root(4, durationMs: 10), Root(5, durationMs: 40)]);
+
+        var first = await _store.QueryAsync(new TraceQuery { Sort = TraceSort.Duration, Limit = 3 });
+        var second = await _store.QueryAsync(new TraceQuery { Sort = TraceSort.Duration, Limit = 3, Cursor = first.NextCursor });
+
+        Assert.Equal([TraceId(3), TraceId(5), TraceId(1)], first.Traces.Select(t => t.TraceId));
+        Assert.Equal([TraceId(4), TraceId(2)], second.Traces.Select(t => t.TraceId));
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.QueryAsync(new TraceQuery { Cursor = first.NextCursor }).AsTask()); // a duration cursor under time order
+    }
 }

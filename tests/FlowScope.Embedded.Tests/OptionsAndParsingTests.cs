@@ -93,6 +93,8 @@ public sealed class OptionsAndParsingTests
     [InlineData("from", "yesterday", "from")]
     [InlineData("to", "99999999999999999999", "to")]
     [InlineData("colour", "red", "colour")]
+    [InlineData("sort", "sideways", "sort")]
+    [InlineData("attr", "=value", "attr")]
     public void A_bad_parameter_is_refused_by_name(string key, string value, string expected)
     {
         Assert.False(QueryParser.TryParse(Query((key, value)), out _, out var error));

@@ -19,13 +19,15 @@ internal sealed class SpanConverter
     private readonly int _maxValueLength;
     private readonly int _maxEvents;
     private readonly string _instance;
+    private readonly Redactor _redactor;
 
     // Request names repeat ("GET /rooms/{id}"); keep one string per method and route (bounded).
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
 
-    public SpanConverter(FlowScopeOptions options, string instance)
+    public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
     {
+        _redactor = redactor ?? new Redactor(options.RedactedNames, options.RedactValue);
         _maxAttributes = options.MaxAttributesPerSpan;
         _maxValueLength = options.MaxAttributeValueLength;
         _maxEvents = options.MaxEventsPerSpan;
@@ -74,6 +76,11 @@ internal sealed class SpanConverter
         var name = RequestName(http.Method, target);
         AddAttribute(attributes, "http.request.method", http.Method);
         AddAttribute(attributes, "url.path", http.Path);
+        if (http.Query is { Length: > 1 } query)
+        {
+            AddAttribute(attributes, "url.query", query[1..]);
+        }
+
         AddAttribute(attributes, "url.scheme", http.Scheme);
         if (http.Route is not null)
         {
@@ -375,7 +382,7 @@ internal sealed class SpanConverter
     {
         if (attributes.Count < _maxAttributes)
         {
-            attributes.Add(new KeyValuePair<string, string>(key, Truncate(value)));
+            attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value))));
         }
     }
 

@@ -9,7 +9,7 @@ internal static class QueryParser
 {
     internal const int MaxTextLength = 256;
 
-    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor"];
+    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort"];
 
     public static bool TryParse(IQueryCollection query, out TraceQuery result, out QueryError? error)
     {
@@ -35,7 +35,9 @@ internal static class QueryParser
 
         var name = Text("name");
         var q = Text("q");
-        foreach (var (key, value) in new[] { ("name", name), ("q", q) })
+        var component = Text("component");
+        var attr = Text("attr");
+        foreach (var (key, value) in new[] { ("name", name), ("q", q), ("component", component), ("attr", attr) })
         {
             if (value is { Length: > MaxTextLength })
             {
@@ -91,6 +93,34 @@ internal static class QueryParser
             return false;
         }
 
+        string? attributeKey = null, attributeValue = null;
+        if (attr is not null)
+        {
+            var equals = attr.IndexOf('=', StringComparison.Ordinal);
+            attributeKey = equals < 0 ? attr : attr[..equals];
+            attributeValue = equals < 0 ? null : attr[(equals + 1)..];
+            if (attributeKey.Length == 0)
+            {
+                error = new QueryError("attr", "Parameter 'attr' must be 'key' or 'key=value', e.g. attr=http.route=/orders.");
+                return false;
+            }
+        }
+
+        var sort = TraceSort.Time;
+        switch (Text("sort"))
+        {
+            case null:
+                break;
+            case var s when s.Equals("time", StringComparison.OrdinalIgnoreCase):
+                break;
+            case var s when s.Equals("duration", StringComparison.OrdinalIgnoreCase):
+                sort = TraceSort.Duration;
+                break;
+            case var s:
+                error = new QueryError("sort", $"Parameter 'sort' must be 'time' or 'duration' (was '{Shorten(s)}').");
+                return false;
+        }
+
         var cursor = Text("cursor");
         if (cursor is { Length: > 200 })
         {
@@ -109,6 +139,10 @@ internal static class QueryParser
             To = to,
             Limit = limit,
             Cursor = cursor,
+            Component = component,
+            AttributeKey = attributeKey,
+            AttributeValue = attributeValue,
+            Sort = sort,
         };
         return true;
     }

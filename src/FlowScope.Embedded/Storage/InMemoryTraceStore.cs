@@ -90,14 +90,15 @@ internal sealed class InMemoryTraceStore : ITraceStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var limit = Math.Clamp(query.Limit, 1, TraceQuery.MaxLimit);
-        var cursor = query.Cursor is null ? (CursorKey?)null : CursorKey.Parse(query.Cursor);
+        var byDuration = query.Sort == TraceSort.Duration;
+        var cursor = query.Cursor is null ? (CursorKey?)null : CursorKey.Parse(query.Cursor, byDuration);
         var matches = new List<TraceSummary>();
 
         lock (_lock)
         {
             foreach (var entry in _traces.Values)
             {
-                if (cursor is { } c && !c.IsAfter(entry.Start, entry.TraceId))
+                if (cursor is { } c && !c.IsAfter(byDuration ? (entry.End - entry.Start).Ticks : entry.Start.UtcTicks, entry.TraceId))
                 {
                     continue;
                 }
@@ -109,17 +110,23 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
         }
 
-        matches.Sort(static (a, b) =>
-        {
-            var byTime = b.StartTime.CompareTo(a.StartTime);
-            return byTime != 0 ? byTime : string.CompareOrdinal(b.TraceId, a.TraceId);
-        });
+        matches.Sort(byDuration
+            ? static (a, b) =>
+            {
+                var c = b.Duration.CompareTo(a.Duration);
+                return c != 0 ? c : string.CompareOrdinal(b.TraceId, a.TraceId);
+            }
+            : static (a, b) =>
+            {
+                var c = b.StartTime.CompareTo(a.StartTime);
+                return c != 0 ? c : string.CompareOrdinal(b.TraceId, a.TraceId);
+            });
 
         string? next = null;
         if (matches.Count > limit)
         {
             var last = matches[limit - 1];
-            next = new CursorKey(last.StartTime.UtcTicks, last.TraceId).ToString();
+            next = new CursorKey(byDuration ? last.Duration.Ticks : last.StartTime.UtcTicks, last.TraceId, byDuration).ToString();
             matches.RemoveRange(limit, matches.Count - limit);
         }
 
@@ -168,7 +175,48 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
         }
 
+        if (!string.IsNullOrEmpty(query.Component) && !TouchesComponent(entry, query.Component))
+        {
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(query.AttributeKey) && !HasAttribute(entry, query.AttributeKey, query.AttributeValue))
+        {
+            return false;
+        }
+
         return string.IsNullOrEmpty(query.Text) || ContainsText(entry, query.Text);
+    }
+
+    private static bool TouchesComponent(TraceEntry entry, string component)
+    {
+        foreach (var span in entry.Spans)
+        {
+            if (string.Equals(span.Component, component, StringComparison.OrdinalIgnoreCase)
+                || (span.Component != SpanComponents.Server && string.Equals(span.Name, component, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasAttribute(TraceEntry entry, string key, string? value)
+    {
+        foreach (var span in entry.Spans)
+        {
+            foreach (var pair in span.Attributes)
+            {
+                if (string.Equals(pair.Key, key, StringComparison.Ordinal)
+                    && (value is null || string.Equals(pair.Value, value, StringComparison.OrdinalIgnoreCase)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool ContainsText(TraceEntry entry, string text)
@@ -412,27 +460,34 @@ internal sealed class InMemoryTraceStore : ITraceStore
         }
     }
 
-    /// <summary>Position in the newest-first order: start time descending, then trace id descending.</summary>
-    private readonly record struct CursorKey(long StartTicks, string TraceId)
+    /// <summary>
+    /// Position in the result order (sort key descending, then trace id descending). The key is the start time in
+    /// ticks, or the duration in ticks (prefixed <c>d</c>) when sorting by duration.
+    /// </summary>
+    private readonly record struct CursorKey(long Key, string TraceId, bool ByDuration = false)
     {
-        public bool IsAfter(DateTimeOffset start, string traceId)
-        {
-            var ticks = start.UtcTicks;
-            return ticks < StartTicks || (ticks == StartTicks && string.CompareOrdinal(traceId, TraceId) < 0);
-        }
+        public bool IsAfter(long key, string traceId) =>
+            key < Key || (key == Key && string.CompareOrdinal(traceId, TraceId) < 0);
 
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{StartTicks}-{TraceId}");
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{(ByDuration ? "d" : "")}{Key}-{TraceId}");
 
-        public static CursorKey Parse(string value)
+        public static CursorKey Parse(string value, bool byDuration)
         {
-            var dash = value.IndexOf('-', StringComparison.Ordinal);
-            if (dash <= 0 || dash == value.Length - 1
-                || !long.TryParse(value.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+            var text = value.AsSpan();
+            var isDuration = text.Length > 0 && text[0] == 'd';
+            if (isDuration)
             {
-                throw new ArgumentException($"'{value}' is not a cursor returned by this store; pass the nextCursor value of the previous page.", nameof(value));
+                text = text[1..];
             }
 
-            return new CursorKey(ticks, value[(dash + 1)..]);
+            var dash = text.IndexOf('-');
+            if (isDuration != byDuration || dash <= 0 || dash == text.Length - 1
+                || !long.TryParse(text[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var key))
+            {
+                throw new ArgumentException($"'{value}' is not a cursor returned by this store for this sort order; pass the nextCursor value of the previous page.", nameof(value));
+            }
+
+            return new CursorKey(key, text[(dash + 1)..].ToString(), byDuration);
         }
     }
 }

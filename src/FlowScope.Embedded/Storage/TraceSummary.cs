@@ -78,6 +78,16 @@ public enum TraceStatusFilter
     Error,
 }
 
+/// <summary>The order of a trace query's results.</summary>
+public enum TraceSort
+{
+    /// <summary>Newest first (by start time).</summary>
+    Time,
+
+    /// <summary>Longest first.</summary>
+    Duration,
+}
+
 /// <summary>A trace query: every set criterion must match.</summary>
 public sealed record TraceQuery
 {
@@ -101,6 +111,21 @@ public sealed record TraceQuery
 
     /// <summary>Gets a case-insensitive text searched in span names, attribute values, status messages and events.</summary>
     public string? Text { get; init; }
+
+    /// <summary>
+    /// Gets a component the trace must touch: a kind (<c>queue</c>, <c>middleware</c>, …) or the name of a component
+    /// span (a middleware type, a route, an action), case-insensitive.
+    /// </summary>
+    public string? Component { get; init; }
+
+    /// <summary>Gets an attribute some span must carry.</summary>
+    public string? AttributeKey { get; init; }
+
+    /// <summary>Gets the value <see cref="AttributeKey"/> must have (case-insensitive); <see langword="null"/> for any value.</summary>
+    public string? AttributeValue { get; init; }
+
+    /// <summary>Gets the order of the results.</summary>
+    public TraceSort Sort { get; init; }
 
     /// <summary>Gets the earliest trace start to include.</summary>
     public DateTimeOffset? From { get; init; }
