@@ -241,10 +241,16 @@ $('f-clear').addEventListener('click', () => {
   writeUrl({ push: true });
 });
 
+// "key=value" or just "key" (some span carries the attribute).
 function parseAttr(text) {
-  const i = text.indexOf('=');
-  return i > 0 ? { key: text.slice(0, i).trim(), value: text.slice(i + 1).trim() } : null;
+  const t = String(text || '').trim();
+  if (!t) return null;
+  const i = t.indexOf('=');
+  if (i < 0) return { key: t, value: null };
+  return i > 0 ? { key: t.slice(0, i).trim(), value: t.slice(i + 1).trim() } : null;
 }
+
+const attrParam = (a) => (a.value == null ? a.key : `${a.key}=${a.value}`);
 
 let serverFilterSeq = 0;
 let serverFilterTimer = 0;
@@ -265,7 +271,8 @@ async function applyFilters() {
     const ids = new Set();
     for (const t of source.imported.values()) {
       const okQ = !needle || t.spans.some((s) => spanMatches(s, needle));
-      const okA = !attr || t.spans.some((s) => String(s.attributes?.[attr.key] ?? '') === attr.value);
+      const okA = !attr || t.spans.some((s) => s.attributes && attr.key in s.attributes
+        && (attr.value == null || String(s.attributes[attr.key]).toLowerCase() === attr.value.toLowerCase()));
       if (okQ && okA) ids.add(t.traceId);
     }
     note.hidden = true;
@@ -276,14 +283,15 @@ async function applyFilters() {
   try {
     const params = { limit: 1000 };
     if (f.q) params.q = f.q;
-    if (attr) params.attr = `${attr.key}=${attr.value}`;
-    if (attr && !isSupported('attr')) params.q = [f.q, attr.value].filter(Boolean).join(' ');
+    if (f.sort === 'duration') params.sort = 'duration';
+    if (attr) params.attr = attrParam(attr);
+    if (attr && !isSupported('attr')) params.q = [f.q, attr.value ?? attr.key].filter(Boolean).join(' ');
     const page = await queryTraces(params);
     if (seq !== serverFilterSeq) return;
     const approximate = attr && (page.dropped.includes('attr') || !isSupported('attr'));
     if (approximate && !f.q) {
       // The server has no attribute filter: approximate it by searching the value.
-      const again = await queryTraces({ q: attr.value, limit: 1000 });
+      const again = await queryTraces({ q: attr.value ?? attr.key, limit: 1000 });
       if (seq !== serverFilterSeq) return;
       page.traces = again.traces;
     }
