@@ -36,6 +36,45 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Compare_shows_spans_present_in_one_trace_only_and_duration_differences()
+    {
+        await fixture.App.GetAsync("orders/1");
+        await fixture.App.GetAsync("orders/2");
+        await fixture.App.GetAsync("nested");
+        await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
+        var page = d.Page;
+        await page.FillAsync("#f-name", "orders");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+        await d.TraceRows.First.ClickAsync();
+        await page.Locator(".trace-header button", new() { HasText = "Compare" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("view=compare.*&a=[0-9a-f]{32}&b=[0-9a-f]{32}"));
+
+        // Two traces of the same operation: every span matched, durations compared.
+        var rows = page.Locator("#view-compare .diff-row:not(.diff-head)");
+        await Expect(rows.Filter(new() { HasText = "SELECT orders" })).ToHaveCountAsync(1);
+        await Expect(page.Locator("#view-compare .compare-summary")).ToContainTextAsync("0 span(s) only in A · 0 only in B · 8 matched");
+        await Expect(rows.Locator(".delta").First).Not.ToBeEmptyAsync();
+
+        // Against a different operation the spans of each side show up as present in one trace only.
+        var nested = await FirstTraceIdAsync(page, d, "nested");
+        await page.ClickAsync("#tab-compare");
+        var a = await page.Locator("#compare-a").InputValueAsync();
+        await page.GotoAsync(fixture.App.Dashboard + $"?view=compare&a={a}&b={nested}");
+        await Expect(page.Locator("#view-compare .compare-summary")).ToContainTextAsync("These traces are different operations.");
+        await Expect(rows.Filter(new() { HasText = "inner step" }).Locator(".pill-b")).ToHaveCountAsync(1);
+        await Expect(rows.Filter(new() { HasText = "SELECT orders" }).Locator(".pill-a")).ToHaveCountAsync(1);
+        d.AssertNoErrors();
+    }
+
+    private static async Task<string> FirstTraceIdAsync(IPage page, DashboardPage d, string name)
+    {
+        await page.ClickAsync("#tab-traces");
+        await page.FillAsync("#f-name", name);
+        await Expect(d.TraceRows.Filter(new() { HasNotText = name })).ToHaveCountAsync(0);
+        return (await d.TraceRows.First.GetAttributeAsync("data-id"))!;
+    }
+
+    [Fact]
     public async Task Every_view_renders_without_console_errors_and_screenshots_are_saved()
     {
         for (var i = 0; i < 6; i++)

@@ -438,7 +438,7 @@ source.onChange(() => {
 // ---- Keyboard -----------------------------------------------------------------
 
 document.addEventListener('keydown', (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
   if (isTyping(e.target)) {
     if (e.key === 'Escape') e.target.blur();
     return;

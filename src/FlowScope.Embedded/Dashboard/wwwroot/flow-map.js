@@ -252,8 +252,8 @@ export class FlowMap {
       const el = this.edgeEls.get(`${e.source}\u0000${e.target}`);
       if (!el) continue;
       const len = el.path.getTotalLength?.() || 0;
-      // Near the target end, where fanned-out edges have separated.
-      const mid = len ? el.path.getPointAtLength(len * 0.7) : { x: 0, y: 0 };
+      // Midway, where fanned-out edges are half a row apart.
+      const mid = len ? el.path.getPointAtLength(len * 0.5) : { x: 0, y: 0 };
       el.label.setAttribute('x', mid.x.toFixed(1));
       el.label.setAttribute('y', (mid.y - 5).toFixed(1));
       const er = e.count ? (e.errorCount / e.count) * 100 : 0;
