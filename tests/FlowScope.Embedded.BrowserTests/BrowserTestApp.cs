@@ -37,12 +37,16 @@ public sealed class BrowserTestApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<BrowserTestApp> StartAsync(string? pathBase = null)
+    public static async Task<BrowserTestApp> StartAsync(string? pathBase = null, Action<FlowScopeOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddFlowScope(o => o.Sources.Add(SourceName));
+        builder.Services.AddFlowScope(o =>
+        {
+            o.Sources.Add(SourceName);
+            configure?.Invoke(o);
+        });
         var app = builder.Build();
         if (pathBase is not null)
         {

@@ -36,6 +36,58 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task The_header_shows_metrics_and_a_notice_when_the_store_evicts_traces()
+    {
+        await using var app = await BrowserTestApp.StartAsync(configure: o => o.MaxTraces = 3);
+        for (var i = 0; i < 8; i++)
+        {
+            await app.GetAsync($"hello/{i}");
+        }
+
+        await using var d = await DashboardPage.OpenAsync(fixture, app.Dashboard);
+        var page = d.Page;
+        await Expect(page.Locator("#notice")).ToBeVisibleAsync();
+        await Expect(page.Locator("#notice")).ToContainTextAsync("evicted");
+        await Expect(page.Locator("#stat-evicted-box")).ToHaveClassAsync(new Regex("warn"));
+        await Expect(page.Locator("#stat-evicted")).Not.ToHaveTextAsync("0");
+        await Expect(page.Locator("#m-p95")).Not.ToHaveTextAsync("–");
+        await Expect(page.Locator("#health")).Not.ToHaveAttributeAsync("data-health", "critical");
+        Assert.True(await d.TraceRows.CountAsync() <= 3);
+        d.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task The_flow_map_sends_bubbles_for_live_traces_zooms_and_opens_node_cards()
+    {
+        await fixture.App.GetAsync("orders/4");
+        await using var d = await DashboardPage.OpenAsync(fixture, new Uri(fixture.App.Dashboard, "?view=map"));
+        var page = d.Page;
+        await d.WaitLiveAsync();
+        var queue = page.Locator("#map-host .node[data-id='queue:order-events']");
+        await Expect(queue).ToBeVisibleAsync();
+        await Expect(page.Locator("#map-host .edge-label").First).ToContainTextAsync("err");
+
+        // A request made now runs as bubbles along the edges it touched.
+        await fixture.App.GetAsync("orders/5");
+        await Expect(page.Locator("#map-host .bubble").First).ToBeAttachedAsync();
+
+        // Zoom changes the viewport's scale; Fit restores a fitted view.
+        var before = await page.Locator("#map-host .viewport").GetAttributeAsync("transform");
+        await page.ClickAsync("#map-host .map-controls button[aria-label='Zoom in']");
+        await Expect(page.Locator("#map-host .viewport")).Not.ToHaveAttributeAsync("transform", before!);
+
+        // Keyboard: focus the queue node and press Enter to open its card.
+        await queue.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#map-card h3")).ToHaveTextAsync("order-events");
+        await Expect(page.Locator("#map-card")).ToContainTextAsync("Called from");
+        await page.Locator("#map-card button", new() { HasText = "Show traces" }).ClickAsync();
+        await Expect(page.Locator("#f-component")).ToHaveValueAsync("queue");
+        await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+        d.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task Compare_shows_spans_present_in_one_trace_only_and_duration_differences()
     {
         await fixture.App.GetAsync("orders/1");

@@ -99,6 +99,44 @@ public sealed class LiveListTests(BrowserFixture fixture)
         d.AssertNoErrors();
     }
 
+    [Fact]
+    public async Task The_list_and_the_waterfall_work_from_the_keyboard()
+    {
+        await fixture.App.GetAsync("nested");
+        await fixture.App.GetAsync("hello/5");
+        await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
+        var page = d.Page;
+        await Expect(d.TraceRows.Nth(1)).ToBeVisibleAsync();
+        await page.Locator("#list-scroll").FocusAsync();
+        await page.Keyboard.PressAsync("Home");
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(page.Locator("#list-scroll .trow.cursor")).ToHaveAttributeAsync("data-index", "1");
+        var id = await page.Locator("#list-scroll .trow.cursor").GetAttributeAsync("data-id");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new Regex($"trace={id}"));
+        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+
+        // Waterfall: Down moves, Enter selects a span, Left collapses the root.
+        await page.Locator(".detail-pane .wf-scroll").FocusAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new Regex("span=[0-9a-f]{16}"));
+        await page.Keyboard.PressAsync("Home");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Expect(d.SpanRows).ToHaveCountAsync(1);
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Expect(d.SpanRows.Nth(1)).ToBeVisibleAsync();
+
+        // Esc closes the trace; the view keys switch tabs.
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.Locator(".detail-pane .empty")).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("2");
+        await Expect(page.Locator("#tab-map")).ToHaveAttributeAsync("aria-selected", "true");
+        await page.Keyboard.PressAsync("1");
+        await Expect(page.Locator("#tab-traces")).ToHaveAttributeAsync("aria-selected", "true");
+        d.AssertNoErrors();
+    }
+
     /// <summary>Parses the list's duration text ("946 µs", "45.2 ms", "1.24 s").</summary>
     private static double ParseMs(string text)
     {
