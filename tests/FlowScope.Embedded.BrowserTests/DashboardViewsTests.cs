@@ -113,6 +113,7 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
         var a = await page.Locator("#compare-a").InputValueAsync();
         await page.GotoAsync(fixture.App.Dashboard + $"?view=compare&a={a}&b={nested}");
         await Expect(page.Locator("#view-compare .compare-summary")).ToContainTextAsync("These traces are different operations.");
+        await Expect(page).ToHaveURLAsync(new Regex($"a={a}&b={nested}"));
         await Expect(rows.Filter(new() { HasText = "inner step" }).Locator(".pill-b")).ToHaveCountAsync(1);
         await Expect(rows.Filter(new() { HasText = "SELECT orders" }).Locator(".pill-a")).ToHaveCountAsync(1);
         d.AssertNoErrors();

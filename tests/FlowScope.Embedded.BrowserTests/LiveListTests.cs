@@ -76,6 +76,17 @@ public sealed class LiveListTests(BrowserFixture fixture)
         await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
         await Expect(d.TraceRows.First).ToBeVisibleAsync();
 
+        // A custom time range (local time in the inputs, ISO 8601 in the URL).
+        await page.ClickAsync("#f-clear");
+        await page.SelectOptionAsync("#f-range", "custom");
+        await Expect(page.Locator("#f-from")).ToBeVisibleAsync();
+        await page.FillAsync("#f-from", DateTime.Now.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(d.TraceRows).ToHaveCountAsync(0);
+        await Expect(page.Locator("#list-empty")).ToHaveTextAsync("No traces match the filters.");
+        await page.FillAsync("#f-from", DateTime.Now.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(d.TraceRows.Filter(new() { HasText = "/nested" }).First).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("range=custom&from=20"));
+
         // Sort by duration: slowest first.
         await page.ClickAsync("#f-clear");
         await page.SelectOptionAsync("#f-sort", "duration");

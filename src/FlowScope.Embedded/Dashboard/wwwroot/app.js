@@ -121,7 +121,7 @@ for (const tab of document.querySelectorAll('.tab')) {
 
 // ---- URL state (deep links + back button) -------------------------------------
 
-const FILTER_KEYS = { q: 'q', name: 'name', errors: 'errors', component: 'comp', min: 'min', max: 'max', attr: 'attr', range: 'range', sort: 'sort' };
+const FILTER_KEYS = { q: 'q', name: 'name', errors: 'errors', component: 'comp', min: 'min', max: 'max', attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort' };
 
 function writeUrl({ push }) {
   const url = new URL(location.href);
@@ -161,6 +161,7 @@ function applyUrl() {
   const id = (k) => (isValidId(p.get(k)) ? p.get(k) : null);
   selectTrace(id('trace'), id('span'), { fromUrl: true });
   const view = VIEWS.includes(p.get('view')) ? p.get('view') : 'traces';
+  setView(view, { fromUrl: true }); // first, so that state written back below keeps the view's parameters
   const speed = Number(p.get('speed'));
   if (SPEEDS.includes(speed)) replay.setSpeed(speed);
   if (view === 'replay') {
@@ -171,7 +172,6 @@ function applyUrl() {
     const a = id('a'), b = id('b');
     if (a !== state.compare.a || b !== state.compare.b) { state.compare = { a, b }; compare.setPair(a, b); }
   }
-  setView(view, { fromUrl: true });
 }
 
 window.addEventListener('popstate', applyUrl);
@@ -202,19 +202,37 @@ function startReplay(spec, { push = false, fromUrl = false } = {}) {
 
 const inputs = {
   q: $('f-q'), name: $('f-name'), errors: $('f-errors'), component: $('f-component'),
-  min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), sort: $('f-sort'),
+  min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), from: $('f-from'), to: $('f-to'), sort: $('f-sort'),
+};
+
+// The custom time range lives in the URL as ISO 8601 and in the inputs as local time.
+const toLocalInput = (iso) => {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+const fromLocalInput = (text) => {
+  const d = new Date(text);
+  return text && !Number.isNaN(d.getTime()) ? d.toISOString() : '';
 };
 
 function writeFilterInputs() {
   for (const [k, el] of Object.entries(inputs)) {
     if (k === 'errors') el.checked = !!state.filters.errors;
+    else if (k === 'from' || k === 'to') el.value = toLocalInput(state.filters[k]);
     else if (el.value !== String(state.filters[k] ?? '')) el.value = String(state.filters[k] ?? '');
   }
+  $('f-custom').hidden = state.filters.range !== 'custom';
 }
 
 function readFilterInputs() {
   const f = {};
-  for (const [k, el] of Object.entries(inputs)) f[k] = k === 'errors' ? el.checked : el.value.trim();
+  for (const [k, el] of Object.entries(inputs)) {
+    f[k] = k === 'errors' ? el.checked : k === 'from' || k === 'to' ? fromLocalInput(el.value) : el.value.trim();
+  }
+  if (f.range !== 'custom') { f.from = ''; f.to = ''; }
+  $('f-custom').hidden = f.range !== 'custom';
   return f;
 }
 
@@ -261,6 +279,7 @@ async function applyFilters() {
   const f = state.filters;
   const attr = parseAttr(f.attr);
   const note = $('filter-note');
+  if (f.range === 'custom' && (f.from || f.to) && !source.isImported) loadRange(f.from, f.to);
   if (!f.q && !attr) {
     note.hidden = true;
     list.setFilters(f, null);
@@ -364,6 +383,20 @@ const feed = new LiveFeed({
   onTraces: (summaries, kind) => ingest(summaries, kind),
   onState: (s) => { state.feedState = s; renderConnection(); },
 });
+
+// A custom time range may reach further back than the traces loaded so far.
+let rangeKey = '';
+async function loadRange(from, to) {
+  const key = `${from}|${to}`;
+  if (key === rangeKey) return;
+  rangeKey = key;
+  try {
+    const page = await queryTraces({ from, to, limit: 1000 });
+    if (!source.isImported) list.upsert(page.traces);
+  } catch {
+    rangeKey = '';
+  }
+}
 
 async function loadHistory() {
   try {

@@ -7,7 +7,7 @@ import { parseTime, formatClock, formatDuration, formatCount } from './format.js
 export const ROW_H = 26;
 const OVERSCAN = 8;
 
-export const emptyFilters = () => ({ q: '', name: '', errors: false, component: '', min: '', max: '', attr: '', range: '', sort: 'time' });
+export const emptyFilters = () => ({ q: '', name: '', errors: false, component: '', min: '', max: '', attr: '', range: '', from: '', to: '', sort: 'time' });
 
 export class TraceList {
   constructor({ scroller, spacer, emptyEl, countEl, onSelect, maxKept = 20000 }) {
@@ -99,8 +99,14 @@ export class TraceList {
     if (Number.isFinite(min) && !(s.durationMs >= min)) return false;
     if (Number.isFinite(max) && !(s.durationMs <= max)) return false;
     if (f.component && !(Array.isArray(s.components) && s.components.includes(f.component))) return false;
-    const range = parseFloat(f.range);
-    if (Number.isFinite(range) && !(t >= Date.now() - range * 60000)) return false;
+    if (f.range === 'custom') {
+      const from = Date.parse(f.from), to = Date.parse(f.to);
+      if (Number.isFinite(from) && !(t >= from)) return false;
+      if (Number.isFinite(to) && !(t <= to)) return false;
+    } else {
+      const range = parseFloat(f.range);
+      if (Number.isFinite(range) && !(t >= Date.now() - range * 60000)) return false;
+    }
     if (this.serverIds && !this.serverIds.has(s.traceId)) return false;
     return true;
   }
