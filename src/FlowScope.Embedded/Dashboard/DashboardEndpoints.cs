@@ -7,6 +7,8 @@ using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
 using FlowScope.Embedded.Internal;
 using FlowScope.Embedded.Metrics;
+using FlowScope.Embedded.Queues.Internal;
+using FlowScope.Embedded.Workers.Internal;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -226,7 +228,9 @@ internal static class DashboardEndpoints
             requests.RequestsLastMinute,
             requests.RequestsTotal,
             requests.ErrorsTotal,
-            Math.Round((now - runtime.StartedAt).TotalSeconds, 1));
+            Math.Round((now - runtime.StartedAt).TotalSeconds, 1),
+            services.GetRequiredService<QueueRegistry>().Snapshot(),
+            services.GetRequiredService<WorkerRegistry>().Snapshot());
         return WriteJsonAsync(context, response, DashboardJsonContext.Default.MetricsResponse);
     }
 
