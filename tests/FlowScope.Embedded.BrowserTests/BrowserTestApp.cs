@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using FlowScope.Embedded.Queues;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)] // ActivityListeners are process-wide
@@ -46,7 +48,12 @@ public sealed class BrowserTestApp : IAsyncDisposable
         {
             o.Sources.Add(SourceName);
             configure?.Invoke(o);
+        }).AddQueue<EmailRequested, EmailHandler>("emails", o =>
+        {
+            o.MaxAttempts = 2;
+            o.BackoffBase = TimeSpan.FromMilliseconds(5);
         });
+        builder.Services.AddHostedService<DigestWorker>();
         var app = builder.Build();
         if (pathBase is not null)
         {
@@ -104,6 +111,8 @@ public sealed class BrowserTestApp : IAsyncDisposable
 
             return $"order {id}";
         });
+        app.MapGet("/signup/{id:int}", (int id, bool? fail, IQueue<EmailRequested> emails) =>
+            emails.TryEnqueue(new EmailRequested(id, fail ?? false)) ? Results.Accepted() : Results.StatusCode(503));
         app.MapGet("/slow", async () =>
         {
             await Task.Delay(120);
@@ -128,4 +137,28 @@ public sealed class BrowserTestApp : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
     }
+}
+
+/// <summary>A message of the test app's "emails" queue.</summary>
+public sealed record EmailRequested(int UserId, bool Fail);
+
+/// <summary>Sends the welcome e-mail; fails every attempt when the message asks for it (so it is dead-lettered).</summary>
+public sealed class EmailHandler : IQueueHandler<EmailRequested>
+{
+    public Task HandleAsync(EmailRequested message, QueueMessageContext context, CancellationToken cancellationToken)
+    {
+        if (message.Fail)
+        {
+            throw new InvalidOperationException($"The mail server refused user {message.UserId}.");
+        }
+
+        using var send = BrowserTestApp.Source.StartActivity("send welcome e-mail");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A background service that just stays running (listed as a worker).</summary>
+public sealed class DigestWorker : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
 }

@@ -88,6 +88,33 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Queue_and_worker_cards_show_depth_retries_dead_letters_and_state()
+    {
+        await fixture.App.GetAsync("signup/1");
+        await fixture.App.GetAsync("signup/2?fail=true");
+        await using var d = await DashboardPage.OpenAsync(fixture, new Uri(fixture.App.Dashboard, "?view=map"));
+        var page = d.Page;
+
+        // Without a selected node the card lists every queue and worker.
+        var worker = page.Locator("#map-card .worker-card[data-name='DigestWorker']");
+        await Expect(worker).ToContainTextAsync("running");
+        var queueSummary = page.Locator("#map-card .queue-card[data-name='emails']");
+        await Expect(queueSummary).ToContainTextAsync("Dead letters");
+
+        // The queue's node card: rates, wait time, retries and the dead letter with its error.
+        var node = page.Locator("#map-host .node[data-id='queue:emails']");
+        await Expect(node).ToBeVisibleAsync();
+        await node.ClickAsync();
+        await Expect(page.Locator("#map-card h3")).ToHaveTextAsync("emails");
+        await Expect(page.Locator("#map-card")).ToContainTextAsync("Wait p50 / p95");
+        await Expect(page.Locator("#map-card .dead-letters")).ToContainTextAsync("The mail server refused user 2.");
+        await page.Locator("#map-card .dead-letters button").First.ClickAsync();
+        await Expect(page.Locator("#tab-traces")).ToHaveAttributeAsync("aria-selected", "true");
+        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+        d.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task Compare_shows_spans_present_in_one_trace_only_and_duration_differences()
     {
         await fixture.App.GetAsync("orders/1");

@@ -73,6 +73,7 @@ const mapView = new MapView({
   host: $('map-host'),
   card: $('map-card'),
   getMetrics: () => header.metrics,
+  onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
   onShowTraces: (node) => {
     state.filters = { ...emptyFilters(), component: node.component };
     writeFilterInputs();
