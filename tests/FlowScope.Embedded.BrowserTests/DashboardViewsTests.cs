@@ -168,7 +168,10 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
         for (var i = 0; i < 4; i++)
         {
             await fixture.App.GetAsync($"hello/{i}");
+            await fixture.App.GetAsync($"signup/{i}");
         }
+
+        await fixture.App.GetAsync("signup/9?fail=true");
 
         var dir = Environment.GetEnvironmentVariable("FLOWSCOPE_SCREENSHOT_DIR") is { Length: > 0 } configured
             ? configured
@@ -203,11 +206,11 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
         // Flow map with a node card.
         await page.Keyboard.PressAsync("2");
         await Expect(page.Locator("#view-map")).ToBeVisibleAsync();
-        var db = page.Locator("#map-host .node[data-id='database:shop']");
-        await Expect(db).ToBeVisibleAsync();
-        await Expect(page.Locator("#map-host .edge").First).ToBeAttachedAsync();
-        await db.ClickAsync();
-        await Expect(page.Locator("#map-card h3")).ToHaveTextAsync("shop");
+        var queue = page.Locator("#map-host .node[data-id='queue:emails']");
+        await Expect(queue).ToBeVisibleAsync();
+        await Expect(page.Locator("#map-host .node[data-id='database:shop']")).ToBeVisibleAsync();
+        await queue.ClickAsync();
+        await Expect(page.Locator("#map-card .dead-letters")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "flow-map.png") });
 
         // Replay of an orders trace, a few steps in.

@@ -91,7 +91,9 @@ public sealed class LiveListTests(BrowserFixture fixture)
         await page.ClickAsync("#f-clear");
         await page.SelectOptionAsync("#f-sort", "duration");
         await Expect(page).ToHaveURLAsync(new Regex("sort=duration"));
-        var sorted = (await d.TraceRows.Locator(".dur-text").AllTextContentsAsync()).Select(ParseMs).ToList();
+        var texts = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('#list-scroll .trow')].sort((a, b) => a.dataset.index - b.dataset.index).map(r => r.querySelector('.dur-text').textContent)");
+        var sorted = texts.Select(ParseMs).ToList();
         Assert.True(sorted.Count >= 4);
         Assert.Equal(sorted.OrderByDescending(x => x), sorted);
 

@@ -122,8 +122,8 @@ export class TraceList {
     this.view = out;
     const idx = selId ? out.findIndex((it) => it.s.traceId === selId) : -1;
     this.cursor = idx >= 0 ? idx : Math.min(this.cursor, Math.max(out.length - 1, 0));
-    for (const row of this.rendered.values()) row.remove();
-    this.rendered.clear();
+    // Keep the row elements (a click in progress must land on the same element); refill them.
+    for (const row of this.rendered.values()) row._s = null;
   }
 
   schedule() {
