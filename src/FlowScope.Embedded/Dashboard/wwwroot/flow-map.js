@@ -4,10 +4,10 @@
 import { h, svg } from './dom.js';
 import { formatDuration, formatCount } from './format.js';
 
-const NODE_W = 200;
+const NODE_W = 176;
 const NODE_H = 46;
-const COL_GAP = 150;
-const ROW_GAP = 22;
+const COL_GAP = 118;
+const ROW_GAP = 18;
 const MAX_BUBBLES = 160;
 
 export class FlowMap {
@@ -241,7 +241,7 @@ export class FlowMap {
       if (!n) continue;
       const [, , health, name, stats, title] = g.children;
       const label = `${n.name}`;
-      name.textContent = label.length > 24 ? label.slice(0, 23) + '…' : label;
+      name.textContent = label.length > 22 ? label.slice(0, 21) + '…' : label;
       const errRate = n.count ? n.errorCount / n.count : 0;
       stats.textContent = `${n.component} · ${formatCount(n.count)} · p50 ${formatDuration(n.p50Ms)}`;
       health.setAttribute('class', `node-health ${errRate >= 0.25 ? 'h-error' : errRate > 0 ? 'h-warn' : n.count ? 'h-ok' : 'h-idle'}`);
