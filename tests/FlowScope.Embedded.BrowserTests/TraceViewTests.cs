@@ -216,6 +216,21 @@ public sealed class TraceViewTests(BrowserFixture fixture)
             await Expect(page.Locator("#conn")).Not.ToHaveAttributeAsync("data-state", "imported");
             await page.ClickAsync("#tab-traces");
             await Expect(d.TraceRows.Filter(new() { HasText = "/orders/" }).First).ToBeVisibleAsync();
+
+            // Export filtered: every trace the list shows, in one file.
+            await page.FillAsync("#f-name", "orders");
+            await Expect(d.TraceRows.Filter(new() { HasNotText = "/orders/" })).ToHaveCountAsync(0);
+            var shown = (await d.TraceRows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.id)")).ToHashSet();
+            var setDownload = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#export-set"));
+            await setDownload.SaveAsAsync(file);
+            using var set = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            var traceIds = set.RootElement.GetProperty("resourceSpans").EnumerateArray()
+                .SelectMany(r => r.GetProperty("scopeSpans").EnumerateArray())
+                .SelectMany(s => s.GetProperty("spans").EnumerateArray())
+                .Select(s => s.GetProperty("traceId").GetString()!)
+                .ToHashSet();
+            Assert.Superset(shown, traceIds);
+            Assert.Contains(traceId, traceIds);
         }
         finally
         {
