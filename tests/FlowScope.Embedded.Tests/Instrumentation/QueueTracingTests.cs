@@ -9,8 +9,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FlowScope.Embedded.Tests.Instrumentation;
 
-/// <summary>Tests that listen to FlowScope's own sources; one collection so they never overlap.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// Tests that create activities on FlowScope's own sources. Other tests' captures listen to <c>FlowScope.*</c>
+/// (every FlowScope source is always captured), so these run alone, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FlowScopeSourcesTests
 {
     public const string Name = "FlowScope sources";
