@@ -9,6 +9,7 @@ const NODE_H = 46;
 const COL_GAP = 118;
 const ROW_GAP = 18;
 const MAX_BUBBLES = 160;
+const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
 export class FlowMap {
   constructor(host, { onNodeClick, interactive = true } = {}) {
@@ -277,7 +278,7 @@ export class FlowMap {
   // Sends a bubble along the edge source → target (if drawn).
   bubble(sourceId, targetId, { error = false, delay = 0, duration = 900 } = {}) {
     const el = this.edgeEls.get(`${sourceId}\u0000${targetId}`);
-    if (!el || this.bubbles.length >= MAX_BUBBLES || document.hidden) return false;
+    if (!el || this.bubbles.length >= MAX_BUBBLES || document.hidden || reducedMotion.matches) return false;
     const dot = svg('circle', { class: `bubble${error ? ' bubble-error' : ''}`, r: 5 });
     dot.style.opacity = '0';
     this.bubbleLayer.append(dot);

@@ -159,6 +159,13 @@ export class TraceList {
       row.classList.toggle('cursor', i === this.cursor);
       row.setAttribute('aria-selected', sel ? 'true' : 'false');
     }
+    // Keep the DOM in visual order for assistive technology.
+    let prev = null;
+    for (let i = first; i <= last; i++) {
+      const row = this.rendered.get(i);
+      if (row.previousElementSibling !== prev) this.spacer.insertBefore(row, prev ? prev.nextSibling : this.spacer.firstChild);
+      prev = row;
+    }
     const cur = this.rendered.get(this.cursor);
     if (cur) this.scroller.setAttribute('aria-activedescendant', cur.id);
     else this.scroller.removeAttribute('aria-activedescendant');
