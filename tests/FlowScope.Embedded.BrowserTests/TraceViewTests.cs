@@ -260,8 +260,11 @@ public sealed class TraceViewTests(BrowserFixture fixture)
 
             await page.FillAsync("#f-name", "big trace");
             await Expect(d.TraceRows).ToHaveCountAsync(1);
+            var opening = System.Diagnostics.Stopwatch.StartNew();
             await d.TraceRows.First.ClickAsync();
             await Expect(page.Locator(".trace-header .meta")).ToContainTextAsync("2,000");
+            await Expect(d.SpanRows.First).ToBeVisibleAsync();
+            Assert.True(opening.Elapsed < TimeSpan.FromSeconds(3), $"opening the 2 000-span trace took {opening.Elapsed}");
             Assert.InRange(await d.SpanRows.CountAsync(), 10, 200);
 
             // Search within the trace finds a span far down and scrolls to it.
