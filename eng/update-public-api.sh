@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for project in src/*/; do
   [ -f "$project/PublicAPI.Unshipped.txt" ] || continue
-  symbols=$(dotnet build "$project" --no-incremental 2>&1 | grep -oE "RS0016: Symbol '[^']+'" | sed -E "s/RS0016: Symbol '(.*)'/\1/" | sort -u || true)
+  csproj=$(cd "$project" && ls "$PWD"/*.csproj)
+  # Only this project's diagnostics: a build also reports those of the projects it references.
+  symbols=$(dotnet build "$project" --no-incremental 2>&1 | grep -F "[$csproj]" | grep -oE "RS0016: Symbol '[^']+'" | sed -E "s/RS0016: Symbol '(.*)'/\1/" | sort -u || true)
   if [ -n "$symbols" ]; then
     { cat "$project/PublicAPI.Unshipped.txt"; printf '%s\n' "$symbols"; } | awk 'NR==1 || !seen[$0]++' > "$project/PublicAPI.Unshipped.tmp"
     { head -n 1 "$project/PublicAPI.Unshipped.tmp"; tail -n +2 "$project/PublicAPI.Unshipped.tmp" | sort; } > "$project/PublicAPI.Unshipped.txt"

@@ -31,6 +31,12 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
             await Eventually.WaitUntilAsync(
                 () => hostA.Redis.Writer!.GetStats() is { Persisted: > 0, Waiting: 0 } && hostA.Services.GetRequiredService<ITraceStore>().GetStats().StoredTraces >= 10,
                 s_timeout, "host A persisted its request spans");
+
+            // Host A's stats account for its writer: what it produced is persisted, waiting or dropped.
+            using var stats = JsonDocument.Parse(await hostA.Client.GetStringAsync("/_flowscope/api/stats"));
+            var redis = stats.RootElement.GetProperty("extensions").GetProperty("redis");
+            Assert.True(redis.GetProperty("persisted").GetDouble() > 0);
+            Assert.Equal(redis.GetProperty("produced").GetDouble(), redis.GetProperty("persisted").GetDouble() + redis.GetProperty("waiting").GetDouble() + redis.GetProperty("dropped").GetDouble());
         }
 
         await using var hostB = await TestHost.StartAsync("host-b", server.ConnectionString, prefix);
@@ -39,7 +45,7 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
         {
             using var json = JsonDocument.Parse(await hostB.Client.GetStringAsync("/_flowscope/api/traces?limit=100"));
             fromA = json.RootElement.GetProperty("traces").EnumerateArray()
-                .Where(t => t.GetProperty("instance").GetString() == "host-a").Select(t => t.Clone()).ToList();
+                .Where(t => t.GetProperty("instance").GetString() == "host-a" && t.GetProperty("components").EnumerateArray().Any(c => c.GetString() == "server")).Select(t => t.Clone()).ToList();
             return fromA.Count >= 10;
         }, s_timeout, "host B lists host A's traces");
 
@@ -50,6 +56,7 @@ public class HostIntegrationTests(RedisServer server) : IClassFixture<RedisServe
         var traceId = fromA[0].GetProperty("traceId").GetString();
         using var detail = JsonDocument.Parse(await hostB.Client.GetStringAsync($"/_flowscope/api/traces/{traceId}"));
         Assert.All(detail.RootElement.GetProperty("spans").EnumerateArray(), s => Assert.Equal("host-a", s.GetProperty("instance").GetString()));
+
     }
 
     [Fact]

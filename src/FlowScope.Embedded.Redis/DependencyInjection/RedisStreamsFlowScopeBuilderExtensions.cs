@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Dashboard;
 using FlowScope.Embedded;
 using FlowScope.Embedded.Redis;
 using FlowScope.Embedded.Redis.Internal;
@@ -48,6 +49,7 @@ public static class RedisStreamsFlowScopeBuilderExtensions
         services.AddSingleton<RedisConnection>();
         services.AddSingleton<RedisStreamsRuntime>();
         services.AddSingleton<RedisStreamsMetrics>();
+        services.AddSingleton<IStatsContributor, RedisStatsContributor>();
 
         // Replaces the core's in-memory store whatever was registered before.
         services.RemoveAll<ITraceStore>();

@@ -120,7 +120,8 @@ internal sealed record StatsResponse(
     int LiveSubscribers,
     double UptimeSeconds,
     DateTimeOffset StartedAt,
-    string Instance);
+    string Instance,
+    Dictionary<string, IReadOnlyDictionary<string, double>> Extensions);
 
 internal sealed record MapResponse(IReadOnlyList<ComponentNode> Nodes, IReadOnlyList<ComponentEdge> Edges, long Overflow);
 

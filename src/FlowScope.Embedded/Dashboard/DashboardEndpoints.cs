@@ -201,7 +201,8 @@ internal static class DashboardEndpoints
             LiveSubscribers: services.GetRequiredService<LiveSubscriptions>().Count,
             UptimeSeconds: Math.Round((time.GetUtcNow() - runtime.StartedAt).TotalSeconds, 1),
             StartedAt: runtime.StartedAt,
-            Instance: options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}");
+            Instance: options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}",
+            Extensions: Contributions(services));
         return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
     }
 
@@ -232,6 +233,27 @@ internal static class DashboardEndpoints
             services.GetRequiredService<QueueRegistry>().Snapshot(),
             services.GetRequiredService<WorkerRegistry>().Snapshot());
         return WriteJsonAsync(context, response, DashboardJsonContext.Default.MetricsResponse);
+    }
+
+    private static Dictionary<string, IReadOnlyDictionary<string, double>> Contributions(IServiceProvider services)
+    {
+        var sections = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+        foreach (var contributor in services.GetServices<IStatsContributor>())
+        {
+            try
+            {
+                if (contributor.GetStats() is { Count: > 0 } stats)
+                {
+                    sections[contributor.Name] = stats;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A failing section is left out; the rest of the stats still answer.
+            }
+        }
+
+        return sections;
     }
 
     internal static bool IsTraceId(string value)
