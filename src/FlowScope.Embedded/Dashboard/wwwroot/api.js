@@ -12,10 +12,11 @@ export function apiUrl(path, params) {
 }
 
 export class HttpError extends Error {
-  constructor(status, statusText, detail) {
+  constructor(status, statusText, detail, parameter = null) {
     super(detail || `HTTP ${status}${statusText ? ' ' + statusText : ''}`);
     this.name = 'HttpError';
     this.status = status;
+    this.parameter = parameter;
   }
 }
 
@@ -29,7 +30,8 @@ export async function getJson(path, { params, signal } = {}) {
   if (!res.ok) {
     // The API answers errors with application/problem+json; show its detail when there is one.
     const problem = await res.json().catch(() => null);
-    throw new HttpError(res.status, res.statusText, typeof problem?.detail === 'string' ? problem.detail : null);
+    throw new HttpError(res.status, res.statusText, typeof problem?.detail === 'string' ? problem.detail : null,
+      typeof problem?.parameter === 'string' ? problem.parameter : null);
   }
   return res.json();
 }
@@ -173,4 +175,44 @@ export class LiveFeed {
     clearTimeout(this.pollTimer);
     this.pollTimer = null;
   }
+}
+
+export function fetchMetrics(signal) {
+  return getJson('api/metrics', { signal });
+}
+
+export function fetchMap(signal) {
+  return getJson('api/map', { signal });
+}
+
+// Parameters the server refused once (older backends answer 400 for unknown
+// parameters); they are then applied on the client instead.
+const unsupported = new Set();
+
+export function isSupported(param) {
+  return !unsupported.has(param);
+}
+
+// Queries api/traces, dropping a parameter the server does not know and
+// retrying. Returns { traces, nextCursor, dropped: [names] }.
+export async function queryTraces(params, signal) {
+  const p = { ...params };
+  const dropped = [];
+  for (const name of unsupported) if (p[name] != null && p[name] !== '') { delete p[name]; dropped.push(name); }
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      const page = await getJson('api/traces', { params: p, signal });
+      return { ...page, dropped };
+    } catch (err) {
+      const name = err?.parameter;
+      if (err?.status === 400 && name && name in p && name !== 'cursor') {
+        unsupported.add(name);
+        delete p[name];
+        dropped.push(name);
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw new HttpError(400, 'Bad Request', 'The server refused the query.');
 }

@@ -1,57 +1,145 @@
-// FlowScope dashboard entry point.
-import { LiveFeed, fetchStats, isValidId } from './api.js';
-import { TraceList } from './trace-list.js';
+// FlowScope dashboard entry point: views, URL state, live feed, import/export.
+import { LiveFeed, queryTraces, isValidId, isSupported } from './api.js';
+import { TraceList, emptyFilters } from './trace-list.js';
 import { TraceView } from './trace-view.js';
-import { formatCount, formatUptime } from './format.js';
+import { MapView } from './map-view.js';
+import { ReplayView, SPEEDS } from './replay.js';
+import { CompareView } from './compare.js';
+import { Header } from './header.js';
+import { toOtlp, readImportFile, ImportError } from './otlp.js';
+import { source, loadTraces, spanMatches } from './model.js';
+import { download, toast, isTyping } from './dom.js';
+import { formatCount } from './format.js';
 
 const $ = (id) => document.getElementById(id);
-
-const STATS_INTERVAL_MS = 3000;
+const VIEWS = ['traces', 'map', 'replay', 'compare'];
+const MAX_EXPORT_TRACES = 1000;
 
 const state = {
-  paused: false,
-  pending: new Map(), // traceId -> latest summary received while paused
-  feedState: 'connecting',
+  view: 'traces',
   traceId: null,
   spanId: null,
+  filters: emptyFilters(),
+  paused: false,
+  pending: new Map(),
+  feedState: 'connecting',
+  compare: { a: null, b: null },
+  replay: null, // { trace } | { from, to }
 };
 
+// ---- Theme ------------------------------------------------------------------
+
+const THEMES = ['system', 'dark', 'light'];
+function applyTheme(theme) {
+  if (theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  $('theme').title = `Theme: ${theme === 'system' ? 'follow the system' : theme} (T)`;
+  $('theme').textContent = theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐';
+}
+let theme = 'system';
+try { theme = THEMES.includes(localStorage.getItem('flowscope.theme')) ? localStorage.getItem('flowscope.theme') : 'system'; } catch { /* storage blocked */ }
+applyTheme(theme);
+function cycleTheme() {
+  theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  try { localStorage.setItem('flowscope.theme', theme); } catch { /* storage blocked */ }
+  applyTheme(theme);
+}
+$('theme').addEventListener('click', cycleTheme);
+
+// ---- Views ------------------------------------------------------------------
+
+const header = new Header();
+
 const list = new TraceList({
-  tbody: $('trace-rows'),
+  scroller: $('list-scroll'),
+  spacer: $('list-spacer'),
   emptyEl: $('list-empty'),
   countEl: $('count'),
   onSelect: (id) => selectTrace(id, null, { push: true }),
 });
 
-const view = new TraceView($('detail'), {
-  onSpanSelect: (spanId) => {
-    state.spanId = spanId;
-    writeUrl({ push: false });
+const traceView = new TraceView($('detail'), {
+  onSpanSelect: (spanId) => { state.spanId = spanId; writeUrl({ push: false }); },
+  onClose: () => { selectTrace(null, null, { push: true }); list.focus(); },
+  onAction: (kind, traceId) => {
+    if (kind === 'replay') startReplay({ trace: traceId }, { push: true });
+    else if (kind === 'compare') { state.compare = { a: traceId, b: null }; compare.open(traceId); setView('compare', { push: true }); }
+    else if (kind === 'export') exportTraces([traceId], `flowscope-trace-${traceId}.json`);
+    else if (kind === 'open') { setView('traces', { push: false }); selectTrace(traceId, null, { push: true }); }
   },
-  onOpenTrace: (traceId, spanId) => selectTrace(traceId, spanId, { push: true }),
-  onClose: () => selectTrace(null, null, { push: true }),
 });
 
-// ---- URL state (deep links + back button) -------------------------------
+const mapView = new MapView({
+  host: $('map-host'),
+  card: $('map-card'),
+  getMetrics: () => header.metrics,
+  onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
+  onShowTraces: (node) => {
+    state.filters = { ...emptyFilters(), component: node.component };
+    writeFilterInputs();
+    applyFilters();
+    setView('traces', { push: true });
+  },
+});
 
-function readUrl() {
-  const params = new URLSearchParams(location.search);
-  const trace = params.get('trace');
-  const span = params.get('span');
-  return {
-    traceId: isValidId(trace) ? trace : null,
-    spanId: isValidId(span) ? span : null,
-    filter: params.get('filter') ?? '',
-  };
+const replay = new ReplayView($('view-replay'), { onState: () => writeUrl({ push: false }) });
+
+const compare = new CompareView($('view-compare'), {
+  getSummaries: () => list.visibleSummaries(),
+  onChange: (a, b) => { state.compare = { a, b }; writeUrl({ push: false }); },
+  onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
+});
+
+function setView(view, { push = false, fromUrl = false } = {}) {
+  if (!VIEWS.includes(view)) view = 'traces';
+  const prev = state.view;
+  state.view = view;
+  for (const v of VIEWS) {
+    $(`view-${v}`).hidden = v !== view;
+    const tab = $(`tab-${v}`);
+    tab.setAttribute('aria-selected', String(v === view));
+    tab.tabIndex = v === view ? 0 : -1;
+  }
+  if (view === 'map') mapView.activate(); else mapView.deactivate();
+  if (view !== 'replay' && prev === 'replay') replay.deactivate();
+  if (view === 'compare') compare.refreshChoices();
+  if (!fromUrl) writeUrl({ push: push && prev !== view });
 }
+
+for (const tab of document.querySelectorAll('.tab')) {
+  tab.addEventListener('click', () => setView(tab.dataset.view, { push: true }));
+  tab.addEventListener('keydown', (e) => {
+    const i = VIEWS.indexOf(tab.dataset.view);
+    let j = null;
+    if (e.key === 'ArrowRight') j = (i + 1) % VIEWS.length;
+    else if (e.key === 'ArrowLeft') j = (i + VIEWS.length - 1) % VIEWS.length;
+    if (j == null) return;
+    e.preventDefault();
+    setView(VIEWS[j], { push: true });
+    $(`tab-${VIEWS[j]}`).focus();
+  });
+}
+
+// ---- URL state (deep links + back button) -------------------------------------
+
+const FILTER_KEYS = { q: 'q', name: 'name', errors: 'errors', component: 'comp', min: 'min', max: 'max', attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort' };
 
 function writeUrl({ push }) {
   const url = new URL(location.href);
-  const p = url.searchParams;
-  const set = (k, v) => (v ? p.set(k, v) : p.delete(k));
+  const p = new URLSearchParams();
+  const set = (k, v) => { if (v != null && v !== '' && v !== false) p.set(k, v === true ? '1' : String(v)); };
+  if (state.view !== 'traces') set('view', state.view);
   set('trace', state.traceId);
-  set('span', state.traceId ? state.spanId : null);
-  set('filter', $('filter').value.trim());
+  if (state.traceId) set('span', state.spanId);
+  for (const [k, u] of Object.entries(FILTER_KEYS)) if (!(k === 'sort' && state.filters.sort === 'time')) set(u, state.filters[k]);
+  if (state.view === 'compare') { set('a', state.compare.a); set('b', state.compare.b); }
+  if (state.view === 'replay' && state.replay) {
+    set('rtrace', state.replay.trace);
+    set('rfrom', state.replay.from);
+    set('rto', state.replay.to);
+    if (replay.speed !== 1) set('speed', replay.speed);
+  }
+  url.search = p.toString();
   url.hash = '';
   if (url.href === location.href) return;
   if (push) history.pushState(null, '', url);
@@ -59,64 +147,204 @@ function writeUrl({ push }) {
 }
 
 function applyUrl() {
-  const { traceId, spanId, filter } = readUrl();
-  if ($('filter').value !== filter) $('filter').value = filter;
-  list.setFilter(filter);
-  selectTrace(traceId, spanId, { push: false, fromUrl: true });
+  const p = new URLSearchParams(location.search);
+  const f = emptyFilters();
+  for (const [k, u] of Object.entries(FILTER_KEYS)) {
+    const v = p.get(u);
+    if (v == null) continue;
+    f[k] = k === 'errors' ? v === '1' || v === 'true' : v;
+  }
+  if (!['time', 'duration'].includes(f.sort)) f.sort = 'time';
+  const changed = JSON.stringify(f) !== JSON.stringify(state.filters);
+  state.filters = f;
+  writeFilterInputs();
+  if (changed) applyFilters();
+  const id = (k) => (isValidId(p.get(k)) ? p.get(k) : null);
+  selectTrace(id('trace'), id('span'), { fromUrl: true });
+  const view = VIEWS.includes(p.get('view')) ? p.get('view') : 'traces';
+  setView(view, { fromUrl: true }); // first, so that state written back below keeps the view's parameters
+  const speed = Number(p.get('speed'));
+  if (SPEEDS.includes(speed)) replay.setSpeed(speed);
+  if (view === 'replay') {
+    const spec = id('rtrace') ? { trace: id('rtrace') } : p.get('rfrom') && p.get('rto') ? { from: p.get('rfrom'), to: p.get('rto') } : null;
+    if (spec && JSON.stringify(spec) !== JSON.stringify(state.replay)) startReplay(spec, { fromUrl: true });
+  }
+  if (view === 'compare') {
+    const a = id('a'), b = id('b');
+    if (a !== state.compare.a || b !== state.compare.b) { state.compare = { a, b }; compare.setPair(a, b); }
+  }
 }
 
-function selectTrace(traceId, spanId, { push, fromUrl = false }) {
+window.addEventListener('popstate', applyUrl);
+
+function selectTrace(traceId, spanId, { push = false, fromUrl = false } = {}) {
   state.traceId = traceId || null;
   state.spanId = traceId ? spanId || null : null;
   list.setSelected(state.traceId);
   if (!fromUrl) writeUrl({ push });
   if (!state.traceId) {
-    view.showEmpty();
+    traceView.showEmpty();
     document.title = 'FlowScope';
     return;
   }
   const name = list.get(state.traceId)?.name;
   document.title = name ? `${name} · FlowScope` : 'FlowScope';
-  view.show(state.traceId, state.spanId);
+  traceView.show(state.traceId, state.spanId);
 }
 
-window.addEventListener('popstate', applyUrl);
+function startReplay(spec, { push = false, fromUrl = false } = {}) {
+  state.replay = spec;
+  if (spec.trace) replay.loadTrace(spec.trace);
+  else replay.loadWindow(spec.from, spec.to);
+  if (!fromUrl) setView('replay', { push });
+}
 
-document.addEventListener('keydown', (e) => {
-  if (e.key !== 'Escape' || !state.traceId) return;
-  const t = e.target;
-  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
-  selectTrace(null, null, { push: true });
-  list.focusSelected();
-});
+// ---- Filters ------------------------------------------------------------------
 
-// ---- Filter ---------------------------------------------------------------
+const inputs = {
+  q: $('f-q'), name: $('f-name'), errors: $('f-errors'), component: $('f-component'),
+  min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), from: $('f-from'), to: $('f-to'), sort: $('f-sort'),
+};
+
+// The custom time range lives in the URL as ISO 8601 and in the inputs as local time.
+const toLocalInput = (iso) => {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+const fromLocalInput = (text) => {
+  const d = new Date(text);
+  return text && !Number.isNaN(d.getTime()) ? d.toISOString() : '';
+};
+
+function writeFilterInputs() {
+  for (const [k, el] of Object.entries(inputs)) {
+    if (k === 'errors') el.checked = !!state.filters.errors;
+    else if (k === 'from' || k === 'to') el.value = toLocalInput(state.filters[k]);
+    else if (el.value !== String(state.filters[k] ?? '')) el.value = String(state.filters[k] ?? '');
+  }
+  $('f-custom').hidden = state.filters.range !== 'custom';
+}
+
+function readFilterInputs() {
+  const f = {};
+  for (const [k, el] of Object.entries(inputs)) {
+    f[k] = k === 'errors' ? el.checked : k === 'from' || k === 'to' ? fromLocalInput(el.value) : el.value.trim();
+  }
+  if (f.range !== 'custom') { f.from = ''; f.to = ''; }
+  $('f-custom').hidden = f.range !== 'custom';
+  return f;
+}
 
 let filterTimer = 0;
-$('filter').addEventListener('input', () => {
-  list.setFilter($('filter').value);
+let urlTimer = 0;
+$('filters').addEventListener('input', () => {
+  state.filters = readFilterInputs();
   clearTimeout(filterTimer);
-  filterTimer = setTimeout(() => writeUrl({ push: false }), 400);
+  filterTimer = setTimeout(applyFilters, 150);
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => writeUrl({ push: false }), 500);
+});
+$('filters').addEventListener('change', () => {
+  state.filters = readFilterInputs();
+  clearTimeout(filterTimer);
+  applyFilters();
+  writeUrl({ push: true });
+});
+$('filters').addEventListener('submit', (e) => e.preventDefault());
+$('f-clear').addEventListener('click', () => {
+  state.filters = emptyFilters();
+  writeFilterInputs();
+  applyFilters();
+  writeUrl({ push: true });
 });
 
-// ---- Live feed + pause ----------------------------------------------------
+// "key=value" or just "key" (some span carries the attribute).
+function parseAttr(text) {
+  const t = String(text || '').trim();
+  if (!t) return null;
+  const i = t.indexOf('=');
+  if (i < 0) return { key: t, value: null };
+  return i > 0 ? { key: t.slice(0, i).trim(), value: t.slice(i + 1).trim() } : null;
+}
+
+const attrParam = (a) => (a.value == null ? a.key : `${a.key}=${a.value}`);
+
+let serverFilterSeq = 0;
+let serverFilterTimer = 0;
+
+// Client-side filters apply at once; full-text and attribute filters need the
+// spans, so they are asked from the server (or evaluated over the imported file).
+async function applyFilters() {
+  const f = state.filters;
+  const attr = parseAttr(f.attr);
+  const note = $('filter-note');
+  if (f.range === 'custom' && (f.from || f.to) && !source.isImported) loadRange(f.from, f.to);
+  if (!f.q && !attr) {
+    note.hidden = true;
+    list.setFilters(f, null);
+    return;
+  }
+  if (source.isImported) {
+    const needle = f.q.toLowerCase();
+    const ids = new Set();
+    for (const t of source.imported.values()) {
+      const okQ = !needle || t.spans.some((s) => spanMatches(s, needle));
+      const okA = !attr || t.spans.some((s) => s.attributes && attr.key in s.attributes
+        && (attr.value == null || String(s.attributes[attr.key]).toLowerCase() === attr.value.toLowerCase()));
+      if (okQ && okA) ids.add(t.traceId);
+    }
+    note.hidden = true;
+    list.setFilters(f, ids);
+    return;
+  }
+  const seq = ++serverFilterSeq;
+  try {
+    const params = { limit: 1000 };
+    if (f.q) params.q = f.q;
+    if (f.sort === 'duration') params.sort = 'duration';
+    if (attr) params.attr = attrParam(attr);
+    if (attr && !isSupported('attr')) params.q = [f.q, attr.value ?? attr.key].filter(Boolean).join(' ');
+    const page = await queryTraces(params);
+    if (seq !== serverFilterSeq) return;
+    const approximate = attr && (page.dropped.includes('attr') || !isSupported('attr'));
+    if (approximate && !f.q) {
+      // The server has no attribute filter: approximate it by searching the value.
+      const again = await queryTraces({ q: attr.value ?? attr.key, limit: 1000 });
+      if (seq !== serverFilterSeq) return;
+      page.traces = again.traces;
+    }
+    note.hidden = !approximate;
+    note.textContent = approximate ? 'attribute matched as text (server has no attr filter)' : '';
+    list.upsert(page.traces);
+    list.setFilters(f, new Set(page.traces.map((t) => t.traceId)));
+  } catch (err) {
+    if (seq !== serverFilterSeq) return;
+    note.hidden = false;
+    note.textContent = `search failed: ${err?.message || err}`;
+  }
+}
+
+// ---- Live feed + pause --------------------------------------------------------
 
 function ingest(summaries, kind) {
-  if (!summaries.length) return;
+  if (!summaries.length || source.isImported) return;
   if (state.paused) {
     for (const s of summaries) state.pending.set(s.traceId, s);
     renderPending();
     return;
   }
-  apply(summaries, kind === 'hydrate');
+  applyIncoming(summaries, kind === 'hydrate');
 }
 
-function apply(summaries, force = false) {
+function applyIncoming(summaries, force = false) {
   const changed = list.upsert(summaries, force);
-  if (state.traceId && changed.has(state.traceId)) {
-    view.refreshSoon();
-    const name = list.get(state.traceId)?.name;
-    if (name) document.title = `${name} · FlowScope`;
+  if (state.traceId && changed.has(state.traceId)) traceView.refreshSoon();
+  mapView.onTraces(summaries);
+  if (state.filters.q || parseAttr(state.filters.attr)) {
+    clearTimeout(serverFilterTimer);
+    serverFilterTimer = setTimeout(applyFilters, 1000);
   }
 }
 
@@ -124,98 +352,157 @@ function renderPending() {
   const el = $('pending');
   const n = state.pending.size;
   el.hidden = !state.paused;
-  el.textContent = n === 0 ? 'no new traces' : `${formatCount(n)} update${n === 1 ? '' : 's'} waiting`;
+  el.textContent = n === 0 ? 'paused — no new traces' : `paused — ${formatCount(n)} update${n === 1 ? '' : 's'} waiting`;
 }
 
-$('pause').addEventListener('click', () => {
+function togglePause() {
   state.paused = !state.paused;
   const btn = $('pause');
   btn.textContent = state.paused ? 'Resume' : 'Pause';
   btn.setAttribute('aria-pressed', String(state.paused));
   btn.classList.toggle('active', state.paused);
   if (!state.paused && state.pending.size) {
-    const buffered = Array.from(state.pending.values());
+    const buffered = [...state.pending.values()];
     state.pending.clear();
-    apply(buffered);
+    applyIncoming(buffered);
   }
   renderPending();
   renderConnection();
-});
+}
+$('pause').addEventListener('click', togglePause);
 
-const CONN_LABELS = {
-  connecting: 'connecting…',
-  live: 'live',
-  reconnecting: 'reconnecting…',
-  polling: 'reconnecting… (polling)',
-  paused: 'paused',
-};
+const CONN_LABELS = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', polling: 'polling', paused: 'paused', imported: 'imported file' };
 
 function renderConnection() {
-  const shown = state.paused ? 'paused' : state.feedState;
+  const shown = source.isImported ? 'imported' : state.paused ? 'paused' : state.feedState;
   const conn = $('conn');
   conn.dataset.state = shown;
   $('conn-label').textContent = CONN_LABELS[shown] ?? shown;
-  conn.title = state.paused ? `Paused (stream: ${CONN_LABELS[state.feedState] ?? state.feedState})` : 'Live update stream';
 }
 
 const feed = new LiveFeed({
   onTraces: (summaries, kind) => ingest(summaries, kind),
-  onState: (s) => {
-    state.feedState = s;
-    renderConnection();
-  },
+  onState: (s) => { state.feedState = s; renderConnection(); },
 });
 
-// ---- Stats ----------------------------------------------------------------
-
-let statsFailures = 0;
-
-async function pollStats() {
+// A custom time range may reach further back than the traces loaded so far.
+let rangeKey = '';
+async function loadRange(from, to) {
+  const key = `${from}|${to}`;
+  if (key === rangeKey) return;
+  rangeKey = key;
   try {
-    const s = await fetchStats();
-    statsFailures = 0;
-    renderStats(s);
+    const page = await queryTraces({ from, to, limit: 1000 });
+    if (!source.isImported) list.upsert(page.traces);
   } catch {
-    statsFailures++;
-    if (statsFailures >= 2) $('stats').classList.add('stale');
+    rangeKey = '';
   }
-  setTimeout(pollStats, document.hidden ? STATS_INTERVAL_MS * 3 : STATS_INTERVAL_MS);
 }
 
-function renderStats(s) {
-  $('stats').classList.remove('stale');
-  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const dropped = num(s.dropped);
-  const evicted = num(s.evictedTraces);
-  $('stat-captured').textContent = formatCount(s.captured);
-  $('stat-dropped').textContent = formatCount(dropped);
-  $('stat-evicted').textContent = formatCount(evicted);
-  $('stat-stored').textContent = formatCount(s.storedTraces);
-  $('stat-captured').parentElement.title = `Spans captured · uptime ${formatUptime(s.uptimeSeconds)} · ${formatCount(s.liveSubscribers)} live subscriber(s)`;
-  $('stat-dropped-box').title = `${formatCount(s.dropped)} spans dropped (buffer full) · ${formatCount(s.rejected)} rejected · ${formatCount(s.failed ?? 0)} failed`;
-  $('stat-evicted-box').title = `${formatCount(s.evictedTraces)} traces / ${formatCount(s.evictedSpans)} spans evicted`;
-  $('stat-stored').parentElement.title = `${formatCount(s.storedTraces)} traces / ${formatCount(s.storedSpans)} spans stored · capacity ${formatCount(s.bufferCapacity)}`;
-  $('stat-dropped-box').classList.toggle('warn', dropped > 0);
-  $('stat-evicted-box').classList.toggle('warn', evicted > 0 || num(s.evictedSpans) > 0);
-
-  const notice = $('notice');
-  const parts = [];
-  if (dropped > 0) parts.push(`${formatCount(dropped)} span${dropped === 1 ? '' : 's'} dropped`);
-  if (evicted > 0 || num(s.evictedSpans) > 0) {
-    parts.push(`${formatCount(evicted)} trace${evicted === 1 ? '' : 's'} evicted`);
+async function loadHistory() {
+  try {
+    const page = await queryTraces({ limit: 1000 });
+    if (!source.isImported) list.upsert(page.traces);
+  } catch {
+    // the live stream's hydrate still fills the list
   }
-  if (parts.length) {
-    notice.textContent = `⚠ ${parts.join(', ')} — the capture buffer (capacity ${formatCount(s.bufferCapacity)}) is discarding data.`;
-    notice.hidden = false;
+}
+
+// ---- Export / import ------------------------------------------------------------
+
+async function exportTraces(ids, filename) {
+  if (!ids.length) { toast('No traces to export.', 'error'); return; }
+  const capped = ids.slice(0, MAX_EXPORT_TRACES);
+  toast(`Exporting ${formatCount(capped.length)} trace(s)…`);
+  try {
+    const traces = await loadTraces(capped);
+    if (!traces.length) { toast('Nothing to export: the traces are no longer stored.', 'error'); return; }
+    download(filename, JSON.stringify(toOtlp(traces)));
+    const spans = traces.reduce((n, t) => n + t.spans.length, 0);
+    toast(`Exported ${formatCount(traces.length)} trace(s), ${formatCount(spans)} spans${ids.length > capped.length ? ` (first ${MAX_EXPORT_TRACES})` : ''}.`);
+  } catch (err) {
+    toast(`Export failed: ${err?.message || err}`, 'error');
+  }
+}
+
+$('export-set').addEventListener('click', () => {
+  const ids = list.visibleSummaries().map((s) => s.traceId);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  exportTraces(ids, `flowscope-traces-${stamp}.json`);
+});
+
+$('import-file').addEventListener('change', async (e) => {
+  const input = e.target;
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  try {
+    const traces = await readImportFile(file);
+    source.setImported(file.name, traces);
+  } catch (err) {
+    const msg = err instanceof ImportError ? err.message : `Could not read the file: ${err?.message || err}`;
+    toast(`Import failed — ${msg} Nothing was changed.`, 'error');
+  }
+});
+
+$('back-live').addEventListener('click', () => source.backToLive());
+
+source.onChange(() => {
+  const imported = source.isImported;
+  $('source-banner').hidden = !imported;
+  $('source-label').textContent = imported ? `Imported: ${source.importName} · ${formatCount(source.imported.size)} traces` : '';
+  document.body.classList.toggle('imported', imported);
+  state.pending.clear();
+  list.clear();
+  selectTrace(null, null, { push: false });
+  state.compare = { a: null, b: null };
+  compare.setPair(null, null);
+  if (imported) {
+    list.upsert([...source.imported.values()].map((t) => t.summary), true);
+    toast(`Imported ${formatCount(source.imported.size)} trace(s) from ${source.importName}.`);
   } else {
-    notice.hidden = true;
+    loadHistory();
   }
-}
+  applyFilters();
+  renderConnection();
+  renderPending();
+  if (state.view === 'map') mapView.refresh();
+});
 
-// ---- Boot -----------------------------------------------------------------
+// ---- Keyboard -----------------------------------------------------------------
+
+document.addEventListener('keydown', (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (isTyping(e.target)) {
+    if (e.key === 'Escape') e.target.blur();
+    return;
+  }
+  if (e.target.closest?.('button, [role="tab"]') && (e.key === ' ' || e.key === 'Enter')) return;
+  if (state.view === 'replay' && replay.handleKey(e)) { e.preventDefault(); return; }
+  if (state.view === 'map' && mapView.handleKey(e)) { e.preventDefault(); return; }
+  const idx = ['1', '2', '3', '4'].indexOf(e.key);
+  if (idx >= 0) { setView(VIEWS[idx], { push: true }); e.preventDefault(); return; }
+  switch (e.key) {
+    case '/':
+      e.preventDefault();
+      setView('traces', { push: true });
+      $('f-q').focus();
+      break;
+    case 'p': if (state.view === 'traces') togglePause(); break;
+    case 't': cycleTheme(); break;
+    case 'r': if (state.traceId) startReplay({ trace: state.traceId }, { push: true }); break;
+    case 'Escape':
+      if (state.view === 'traces' && state.traceId) { selectTrace(null, null, { push: true }); list.focus(); }
+      break;
+    default: return;
+  }
+});
+
+// ---- Boot -----------------------------------------------------------------------
 
 applyUrl();
 renderConnection();
 renderPending();
 feed.start();
-pollStats();
+loadHistory();
+header.start();

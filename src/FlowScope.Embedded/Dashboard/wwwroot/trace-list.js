@@ -1,81 +1,129 @@
-// Live trace list: keeps up to `maxKept` summaries in memory and renders the
-// newest `maxRows` that match the client-side name filter.
+// Live trace list: keeps up to `maxKept` summaries, filters and sorts them on
+// the client and renders only the rows in view (virtual scrolling), so tens of
+// thousands of traces stay smooth.
 import { h, statusBadge } from './dom.js';
 import { parseTime, formatClock, formatDuration, formatCount } from './format.js';
 
+export const ROW_H = 26;
+const OVERSCAN = 8;
+
+export const emptyFilters = () => ({ q: '', name: '', errors: false, component: '', min: '', max: '', attr: '', range: '', from: '', to: '', sort: 'time' });
+
 export class TraceList {
-  constructor({ tbody, emptyEl, countEl, onSelect, maxRows = 500, maxKept = 5000 }) {
-    this.tbody = tbody;
+  constructor({ scroller, spacer, emptyEl, countEl, onSelect, maxKept = 20000 }) {
+    this.scroller = scroller;
+    this.spacer = spacer;
     this.emptyEl = emptyEl;
     this.countEl = countEl;
     this.onSelect = onSelect;
-    this.maxRows = maxRows;
     this.maxKept = maxKept;
-    this.items = new Map(); // traceId -> { s: summary, t: startEpochMs }
-    this.sorted = [];
-    this.dirty = false;
-    this.rows = new Map(); // traceId -> { tr, s }
-    this.filter = '';
+    this.items = new Map(); // traceId -> { s, t }
+    this.view = []; // filtered + sorted items
+    this.dirty = true;
+    this.filters = emptyFilters();
+    this.serverIds = null; // Set of ids matching server-side filters (q, attr), or null
     this.selectedId = null;
+    this.cursor = 0;
     this.frame = 0;
+    this.rendered = new Map(); // index -> row element
 
-    tbody.addEventListener('click', (e) => {
-      const tr = e.target.closest('tr[data-id]');
-      if (tr) this.onSelect?.(tr.dataset.id);
+    scroller.addEventListener('scroll', () => this.schedule());
+    scroller.addEventListener('click', (e) => {
+      const row = e.target.closest('.trow[data-id]');
+      if (!row) return;
+      this.cursor = Number(row.dataset.index);
+      this.onSelect?.(row.dataset.id);
     });
-    tbody.addEventListener('keydown', (e) => this.#onKey(e));
-    tbody.addEventListener('focusin', (e) => {
-      const tr = e.target.closest('tr[data-id]');
-      if (tr) this.#setRoving(tr);
-    });
+    scroller.addEventListener('keydown', (e) => this.#onKey(e));
+    new ResizeObserver(() => this.schedule()).observe(scroller);
   }
 
-  get size() {
-    return this.items.size;
-  }
+  get size() { return this.items.size; }
+  get(id) { return this.items.get(id)?.s; }
+  clear() { this.items.clear(); this.dirty = true; this.schedule(); }
 
-  has(id) {
-    return this.items.has(id);
-  }
-
-  get(id) {
-    return this.items.get(id)?.s;
-  }
-
-  // Inserts or replaces summaries by traceId; older versions are ignored unless
-  // `force` (a fresh hydrate is authoritative). Returns the ids that changed.
+  // Inserts or replaces summaries by traceId (newer versions win unless `force`).
   upsert(summaries, force = false) {
     const changed = new Set();
     for (const s of summaries) {
       if (!s || typeof s.traceId !== 'string') continue;
       const prev = this.items.get(s.traceId);
       const pv = prev?.s.version, nv = s.version;
-      if (typeof pv === 'number' && typeof nv === 'number' && (force ? nv === pv : nv <= pv)) continue;
+      if (!force && typeof pv === 'number' && typeof nv === 'number' && nv < pv) continue;
       this.items.set(s.traceId, { s, t: parseTime(s.startTime) });
       changed.add(s.traceId);
     }
     if (changed.size) {
+      if (this.items.size > this.maxKept) this.#trim();
       this.dirty = true;
       this.schedule();
     }
     return changed;
   }
 
-  setFilter(text) {
-    const f = (text || '').trim().toLowerCase();
-    if (f === this.filter) return;
-    this.filter = f;
+  #trim() {
+    const arr = [...this.items.values()].sort((a, b) => (a.t || 0) - (b.t || 0));
+    for (const it of arr.slice(0, this.items.size - this.maxKept)) {
+      if (it.s.traceId !== this.selectedId) this.items.delete(it.s.traceId);
+    }
+  }
+
+  setFilters(filters, serverIds) {
+    this.filters = { ...filters };
+    this.serverIds = serverIds;
+    this.dirty = true;
     this.schedule();
   }
 
   setSelected(id) {
     this.selectedId = id || null;
-    for (const [rid, row] of this.rows) {
-      const sel = rid === this.selectedId;
-      row.tr.classList.toggle('selected', sel);
-      row.tr.setAttribute('aria-selected', sel ? 'true' : 'false');
+    const idx = this.view.findIndex((it) => it.s.traceId === this.selectedId);
+    if (idx >= 0) this.cursor = idx;
+    this.schedule();
+  }
+
+  // The filtered, sorted summaries (for export, compare and replay).
+  visibleSummaries() {
+    this.#refilter();
+    return this.view.map((it) => it.s);
+  }
+
+  matches(s, t) {
+    const f = this.filters;
+    if (f.errors && s.status !== 'error') return false;
+    if (f.name) {
+      const n = f.name.toLowerCase();
+      if (!String(s.name ?? '').toLowerCase().includes(n) && !String(s.route ?? '').toLowerCase().includes(n)) return false;
     }
-    this.#fixRoving();
+    const min = parseFloat(f.min), max = parseFloat(f.max);
+    if (Number.isFinite(min) && !(s.durationMs >= min)) return false;
+    if (Number.isFinite(max) && !(s.durationMs <= max)) return false;
+    if (f.component && !(Array.isArray(s.components) && s.components.includes(f.component))) return false;
+    if (f.range === 'custom') {
+      const from = Date.parse(f.from), to = Date.parse(f.to);
+      if (Number.isFinite(from) && !(t >= from)) return false;
+      if (Number.isFinite(to) && !(t <= to)) return false;
+    } else {
+      const range = parseFloat(f.range);
+      if (Number.isFinite(range) && !(t >= Date.now() - range * 60000)) return false;
+    }
+    if (this.serverIds && !this.serverIds.has(s.traceId)) return false;
+    return true;
+  }
+
+  #refilter() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const out = [];
+    for (const it of this.items.values()) if (this.matches(it.s, it.t)) out.push(it);
+    if (this.filters.sort === 'duration') out.sort((a, b) => (b.s.durationMs || 0) - (a.s.durationMs || 0) || (b.t || 0) - (a.t || 0));
+    else out.sort((a, b) => (b.t || 0) - (a.t || 0) || (a.s.traceId < b.s.traceId ? -1 : 1));
+    const selId = this.view[this.cursor]?.s.traceId;
+    this.view = out;
+    const idx = selId ? out.findIndex((it) => it.s.traceId === selId) : -1;
+    this.cursor = idx >= 0 ? idx : Math.min(this.cursor, Math.max(out.length - 1, 0));
+    // Keep the row elements (a click in progress must land on the same element); refill them.
+    for (const row of this.rendered.values()) row._s = null;
   }
 
   schedule() {
@@ -86,81 +134,65 @@ export class TraceList {
     });
   }
 
-  #sort() {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const arr = Array.from(this.items.values());
-    arr.sort((a, b) => (b.t || 0) - (a.t || 0) || (a.s.traceId < b.s.traceId ? -1 : 1));
-    if (arr.length > this.maxKept) {
-      for (const gone of arr.splice(this.maxKept)) {
-        if (gone.s.traceId !== this.selectedId) this.items.delete(gone.s.traceId);
-      }
-    }
-    this.sorted = arr;
-  }
-
   render() {
-    this.#sort();
-    const f = this.filter;
-    const visible = [];
-    let matches = 0;
-    for (const item of this.sorted) {
-      if (f && !String(item.s.name ?? '').toLowerCase().includes(f)) continue;
-      matches++;
-      if (visible.length < this.maxRows) visible.push(item);
+    this.#refilter();
+    const n = this.view.length;
+    this.spacer.style.height = `${n * ROW_H}px`;
+    const top = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
+    const last = Math.min(n - 1, Math.ceil((top + height) / ROW_H) + OVERSCAN);
+    for (const [i, row] of this.rendered) {
+      if (i < first || i > last) { row.remove(); this.rendered.delete(i); }
     }
-
-    const keep = new Set();
-    let cursor = this.tbody.firstChild;
-    for (const item of visible) {
-      const id = item.s.traceId;
-      keep.add(id);
-      let row = this.rows.get(id);
+    for (let i = first; i <= last; i++) {
+      const item = this.view[i];
+      let row = this.rendered.get(i);
       if (!row) {
-        row = { tr: this.#createRow(id), s: null };
-        this.rows.set(id, row);
+        row = this.#createRow();
+        this.rendered.set(i, row);
+        this.spacer.append(row);
       }
-      if (row.s !== item.s) {
-        this.#fillRow(row.tr, item);
-        row.s = item.s;
-      }
-      if (row.tr === cursor) cursor = cursor.nextSibling;
-      else this.tbody.insertBefore(row.tr, cursor);
+      if (row._s !== item.s || row._i !== i) this.#fillRow(row, item, i);
+      const sel = item.s.traceId === this.selectedId;
+      row.classList.toggle('selected', sel);
+      row.classList.toggle('cursor', i === this.cursor);
+      row.setAttribute('aria-selected', sel ? 'true' : 'false');
     }
-    while (cursor) {
-      const next = cursor.nextSibling;
-      this.tbody.removeChild(cursor);
-      cursor = next;
+    // Keep the DOM in visual order for assistive technology.
+    let prev = null;
+    for (let i = first; i <= last; i++) {
+      const row = this.rendered.get(i);
+      if (row.previousElementSibling !== prev) this.spacer.insertBefore(row, prev ? prev.nextSibling : this.spacer.firstChild);
+      prev = row;
     }
-    for (const id of this.rows.keys()) if (!keep.has(id)) this.rows.delete(id);
-    this.#fixRoving();
+    const cur = this.rendered.get(this.cursor);
+    if (cur) this.scroller.setAttribute('aria-activedescendant', cur.id);
+    else this.scroller.removeAttribute('aria-activedescendant');
 
     const total = this.items.size;
-    if (this.emptyEl) {
-      this.emptyEl.hidden = visible.length > 0;
-      this.emptyEl.textContent = total === 0 ? 'Waiting for traces…' : 'No traces match the filter.';
-    }
-    if (this.countEl) {
-      let text = f ? `${formatCount(matches)} of ${formatCount(total)}` : `${formatCount(total)} traces`;
-      if (matches > visible.length) text += ` (showing newest ${formatCount(visible.length)})`;
-      this.countEl.textContent = text;
-    }
+    this.emptyEl.hidden = n > 0;
+    this.emptyEl.textContent = total === 0 ? 'Waiting for traces…' : 'No traces match the filters.';
+    this.countEl.textContent = n === total ? `${formatCount(total)} traces` : `${formatCount(n)} of ${formatCount(total)}`;
   }
 
-  #createRow(id) {
-    const tr = h('tr', { tabindex: '-1', 'aria-selected': 'false', dataset: { id } });
-    tr.append(
-      h('td', { class: 'c-time' }),
-      h('td', { class: 'c-name' }),
-      h('td', { class: 'c-status' }),
-      h('td', { class: 'c-dur' }),
-      h('td', { class: 'c-spans' }),
-    );
-    return tr;
+  #createRow() {
+    const row = h('div', { class: 'trow', role: 'option' });
+    row.append(
+      h('span', { class: 'c-time' }), h('span', { class: 'c-name' }), h('span', { class: 'c-status' }),
+      h('span', { class: 'c-dur' }, h('span', { class: 'dur-text' }), h('span', { class: 'dur-bar' })),
+      h('span', { class: 'c-spans' }));
+    return row;
   }
 
-  #fillRow(tr, { s, t }) {
-    const [time, name, status, dur, spans] = tr.cells;
+  #fillRow(row, { s, t }, i) {
+    row._s = s;
+    row._i = i;
+    row.id = `trow-${i}`;
+    row.dataset.id = s.traceId;
+    row.dataset.index = String(i);
+    row.style.transform = `translateY(${i * ROW_H}px)`;
+    const [time, name, status, dur, spans] = row.children;
     time.textContent = formatClock(t);
     const label = String(s.name ?? '') || '(unnamed)';
     name.textContent = label;
@@ -168,57 +200,41 @@ export class TraceList {
     if (s.method || s.route) title.push(`${s.method ?? ''} ${s.route ?? ''}`.trim());
     if (s.statusCode != null) title.push(`HTTP ${s.statusCode}`);
     if (Array.isArray(s.components) && s.components.length) title.push(s.components.join(', '));
-    if (s.instance) title.push(`instance ${s.instance}`);
     name.title = title.join(' · ');
     status.replaceChildren(statusBadge(s.status));
-    dur.textContent = formatDuration(s.durationMs);
+    dur.firstChild.textContent = formatDuration(s.durationMs);
+    // Log-scaled bar: 1 ms .. 10 s.
+    const d = Math.max(Number(s.durationMs) || 0, 0.001);
+    dur.lastChild.style.width = `${Math.min(100, Math.max(2, ((Math.log10(d) + 1) / 5) * 100))}%`;
     spans.textContent = formatCount(s.spanCount);
-    if (s.errorCount > 0) spans.title = `${s.errorCount} error span(s)`;
-    else spans.removeAttribute('title');
-    const sel = s.traceId === this.selectedId;
-    tr.classList.toggle('selected', sel);
-    tr.classList.toggle('is-error', s.status === 'error');
-    tr.setAttribute('aria-selected', sel ? 'true' : 'false');
-  }
-
-  // Roving tabindex: exactly one row is in the tab order.
-  #fixRoving() {
-    const current = this.tbody.querySelector('tr[tabindex="0"]');
-    if (current && current.parentNode === this.tbody) return;
-    const target = (this.selectedId && this.rows.get(this.selectedId)?.tr) || this.tbody.firstElementChild;
-    if (target) target.tabIndex = 0;
-  }
-
-  #setRoving(tr) {
-    for (const other of this.tbody.querySelectorAll('tr[tabindex="0"]')) if (other !== tr) other.tabIndex = -1;
-    tr.tabIndex = 0;
+    row.classList.toggle('is-error', s.status === 'error');
   }
 
   #onKey(e) {
-    const tr = e.target.closest('tr[data-id]');
-    if (!tr) return;
-    let next = null;
+    const n = this.view.length;
+    if (!n) return;
+    const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_H) - 1);
+    let c = this.cursor;
     switch (e.key) {
-      case 'Enter':
-      case ' ':
+      case 'ArrowDown': case 'j': c++; break;
+      case 'ArrowUp': case 'k': c--; break;
+      case 'PageDown': c += page; break;
+      case 'PageUp': c -= page; break;
+      case 'Home': c = 0; break;
+      case 'End': c = n - 1; break;
+      case 'Enter': case ' ':
         e.preventDefault();
-        this.onSelect?.(tr.dataset.id);
+        this.onSelect?.(this.view[this.cursor].s.traceId);
         return;
-      case 'ArrowDown': next = tr.nextElementSibling; break;
-      case 'ArrowUp': next = tr.previousElementSibling; break;
-      case 'Home': next = this.tbody.firstElementChild; break;
-      case 'End': next = this.tbody.lastElementChild; break;
       default: return;
     }
     e.preventDefault();
-    if (next) {
-      this.#setRoving(next);
-      next.focus();
-    }
+    this.cursor = Math.max(0, Math.min(n - 1, c));
+    const y = this.cursor * ROW_H;
+    if (y < this.scroller.scrollTop) this.scroller.scrollTop = y;
+    else if (y + ROW_H > this.scroller.scrollTop + this.scroller.clientHeight) this.scroller.scrollTop = y + ROW_H - this.scroller.clientHeight;
+    this.schedule();
   }
 
-  focusSelected() {
-    const tr = this.selectedId && this.rows.get(this.selectedId)?.tr;
-    if (tr) tr.focus();
-  }
+  focus() { this.scroller.focus(); }
 }
