@@ -91,6 +91,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, SpanLoggerFilterSetup>());
         services.AddSingleton<FlowScopeRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
+        services.AddFlowScopeAsyncInstrumentation();
 
         return new FlowScopeBuilder(services);
     }

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FlowScope.Embedded.Workers.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.Queues.Internal;
+
+/// <summary>
+/// An in-process queue on a bounded <see cref="Channel{T}"/>: enqueue records a producer span and stores its context
+/// in the envelope; <see cref="QueueOptions.HandlerConcurrency"/> reader loops handle messages, each attempt in its
+/// own consumer span whose parent is that producer span, with retries after a jittered backoff and a bounded
+/// dead-letter list.
+/// </summary>
+internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime, IDisposable
+{
+    private readonly Channel<Envelope> _channel;
+    private readonly QueueOptions _options;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly Func<IServiceProvider, IQueueHandler<TMessage>> _resolveHandler;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly QueueMetrics _metrics;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private Task[] _loops = [];
+    private int _fullLogged;
+    private volatile bool _stopped;
+
+    public InProcessQueue(
+        string name,
+        QueueOptions options,
+        IServiceScopeFactory scopes,
+        Func<IServiceProvider, IQueueHandler<TMessage>> resolveHandler,
+        TimeProvider time,
+        ILogger logger)
+    {
+        Name = name;
+        _options = options;
+        _scopes = scopes;
+        _resolveHandler = resolveHandler;
+        _time = time;
+        _logger = logger;
+        _metrics = new QueueMetrics(options.DeadLetterCapacity);
+        _channel = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(options.Capacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails fast when full; WriteAsync waits
+            SingleReader = options.HandlerConcurrency == 1,
+            SingleWriter = false,
+            AllowSynchronousContinuations = false,
+        });
+    }
+
+    public string Name { get; }
+
+    public int Count => _channel.Reader.Count;
+
+    internal QueueMetrics Metrics => _metrics;
+
+    public bool TryEnqueue(TMessage message)
+    {
+        if (_stopped)
+        {
+            _metrics.Rejected();
+            return false;
+        }
+
+        var now = _time.GetUtcNow();
+        var id = NewMessageId();
+        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, id, now);
+        if (Write(NewEnvelope(message, id, send, now), now))
+        {
+            return true;
+        }
+
+        Refuse(send);
+        return false;
+    }
+
+    public async ValueTask EnqueueAsync(TMessage message, CancellationToken cancellationToken = default)
+    {
+        if (_stopped)
+        {
+            _metrics.Rejected();
+            throw StoppedException();
+        }
+
+        var now = _time.GetUtcNow();
+        var id = NewMessageId();
+        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, id, now);
+        var envelope = NewEnvelope(message, id, send, now);
+        if (Write(envelope, now))
+        {
+            return;
+        }
+
+        if (_options.FullMode == QueueFullMode.Throw)
+        {
+            Refuse(send);
+            throw new QueueFullException($"The queue '{Name}' is full (capacity {_options.Capacity}).");
+        }
+
+        try
+        {
+            await _channel.Writer.WriteAsync(envelope, cancellationToken).ConfigureAwait(false);
+            _metrics.Enqueued(_time.GetUtcNow());
+        }
+        catch (ChannelClosedException)
+        {
+            Refuse(send);
+            throw StoppedException();
+        }
+        catch (OperationCanceledException ex)
+        {
+            send.Fail(ex);
+            throw;
+        }
+    }
+
+    private bool Write(Envelope envelope, DateTimeOffset now)
+    {
+        if (!_channel.Writer.TryWrite(envelope))
+        {
+            return false;
+        }
+
+        _metrics.Enqueued(now);
+        return true;
+    }
+
+    private void Refuse(QueueSendScope send)
+    {
+        _metrics.Rejected();
+        try
+        {
+            send.Activity?.SetStatus(ActivityStatusCode.Error, _stopped ? "The queue is stopped." : "The queue is full.");
+        }
+        catch (Exception ex)
+        {
+            InstrumentationFailures.Report("queue", ex);
+        }
+
+        if (!_stopped && Interlocked.Exchange(ref _fullLogged, 1) == 0)
+        {
+            AsyncInstrumentationLog.QueueFull(_logger, Name, _options.Capacity);
+        }
+    }
+
+    private InvalidOperationException StoppedException() => new($"The queue '{Name}' has stopped: the host is shutting down.");
+
+    private static string NewMessageId() => Guid.CreateVersion7().ToString("N");
+
+    private static Envelope NewEnvelope(TMessage message, string id, QueueSendScope send, DateTimeOffset now)
+    {
+        // The parent of every attempt: the producer span, or whatever was current when nobody recorded one.
+        var parent = send.Activity?.Context ?? Activity.Current?.Context ?? default;
+        return new Envelope(message, id, send.Context, now) { Parent = parent, ReadyAt = now };
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var loops = new Task[_options.HandlerConcurrency];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = Task.Run(ReadLoopAsync, CancellationToken.None);
+        }
+
+        _loops = loops;
+        return Task.CompletedTask;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        // A long-running loop: no ambient activity; each message brings its own context.
+        Activity.Current = null;
+        var reader = _channel.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                while (!_stopping.IsCancellationRequested && reader.TryRead(out var envelope))
+                {
+                    await ProcessAsync(envelope).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal async Task ProcessAsync(Envelope envelope)
+    {
+        var now = _time.GetUtcNow();
+        var wait = now - envelope.ReadyAt;
+        if (wait < TimeSpan.Zero)
+        {
+            wait = TimeSpan.Zero;
+        }
+
+        _metrics.Dequeued(now, wait);
+        using var scope = QueueTracing.StartProcessCore(MessagingAttributes.InProcessSystem, Name, envelope.Parent, envelope.MessageId, envelope.Attempt, wait);
+        if (envelope.Parent == default && scope.Activity is { } first)
+        {
+            envelope.Parent = first.Context; // later attempts join the first attempt's trace
+        }
+
+        try
+        {
+            var services = _scopes.CreateAsyncScope();
+            await using (services.ConfigureAwait(false))
+            {
+                var handler = _resolveHandler(services.ServiceProvider);
+                var context = new QueueMessageContext(Name, envelope.MessageId, envelope.Attempt, _options.MaxAttempts, envelope.EnqueuedAt, envelope.TraceContext);
+                await handler.HandleAsync(envelope.Message, context, _abort.Token).ConfigureAwait(false);
+            }
+
+            scope.Complete();
+            _metrics.Succeeded();
+        }
+        catch (Exception ex) when (_abort.IsCancellationRequested || (_stopping.IsCancellationRequested && envelope.Attempt < _options.MaxAttempts))
+        {
+            // Shutting down: a retry could not run any more, and the message is not the handler's fault to bury.
+            scope.Fail(ex, QueueOutcome.Abandoned);
+            _metrics.Abandoned();
+        }
+        catch (Exception ex) when (envelope.Attempt < _options.MaxAttempts)
+        {
+            var delay = Backoff.Compute(envelope.Attempt, _options.BackoffBase, _options.BackoffMax, Random.Shared.NextDouble());
+            scope.Fail(ex, QueueOutcome.RetryScheduled);
+            _metrics.RetryScheduled();
+            AsyncInstrumentationLog.RetryScheduled(_logger, ex, Name, envelope.MessageId, envelope.Attempt, _options.MaxAttempts, Math.Round(delay.TotalMilliseconds, 1));
+            envelope.Attempt++;
+            _ = RetryLaterAsync(envelope, delay);
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex, QueueOutcome.DeadLettered);
+            _metrics.DeadLetteredMessage(new DeadLetterSnapshot(
+                envelope.MessageId,
+                envelope.Parent == default ? null : envelope.Parent.TraceId.ToHexString(),
+                envelope.Attempt,
+                envelope.EnqueuedAt,
+                _time.GetUtcNow(),
+                ex.GetType().FullName ?? ex.GetType().Name,
+                ex.Message.Length <= QueueMetrics.MaxErrorLength ? ex.Message : ex.Message[..QueueMetrics.MaxErrorLength]));
+            AsyncInstrumentationLog.DeadLettered(_logger, ex, Name, envelope.MessageId, envelope.Attempt);
+        }
+    }
+
+    private async Task RetryLaterAsync(Envelope envelope, TimeSpan delay)
+    {
+        try
+        {
+            // Not the failed attempt's activity: the next attempt gets its parent from the envelope.
+            Activity.Current = null;
+            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+            envelope.ReadyAt = _time.GetUtcNow();
+            await _channel.Writer.WriteAsync(envelope, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            // The host is stopping; in-memory messages end with the process.
+        }
+        finally
+        {
+            _metrics.RetryReleased();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped = true;
+        _channel.Writer.TryComplete();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abort))
+        {
+            try
+            {
+                await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        var remaining = _channel.Reader.Count;
+        if (remaining > 0)
+        {
+            AsyncInstrumentationLog.StoppedWithMessages(_logger, Name, remaining);
+        }
+    }
+
+    public QueueMetricsSnapshot Snapshot() =>
+        _metrics.Snapshot(Name, typeof(TMessage).Name, _channel.Reader.Count, _options.Capacity, _time.GetUtcNow());
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _abort.Dispose();
+    }
+
+    internal sealed class Envelope(TMessage message, string messageId, QueueTraceContext traceContext, DateTimeOffset enqueuedAt)
+    {
+        public TMessage Message { get; } = message;
+
+        public string MessageId { get; } = messageId;
+
+        public QueueTraceContext TraceContext { get; } = traceContext;
+
+        public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
+
+        public ActivityContext Parent { get; set; }
+
+        /// <summary>When this attempt became available: the enqueue, or the end of the retry delay.</summary>
+        public DateTimeOffset ReadyAt { get; set; }
+
+        public int Attempt { get; set; } = 1;
+    }
+}

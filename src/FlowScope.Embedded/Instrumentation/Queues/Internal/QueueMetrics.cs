@@ -1,0 +1,112 @@
+namespace FlowScope.Embedded.Queues.Internal;
+
+/// <summary>The live counters of one in-process queue. Updated by the queue, read by <see cref="QueueRegistry"/>.</summary>
+internal sealed class QueueMetrics
+{
+    internal const int RateWindowSeconds = 10;
+    internal const int WaitSampleCount = 1_024;
+    internal const int MaxErrorLength = 1_024;
+
+    private readonly RateWindow _enqueueRate = new(RateWindowSeconds);
+    private readonly RateWindow _dequeueRate = new(RateWindowSeconds);
+    private readonly WaitSamples _waits = new(WaitSampleCount);
+    private readonly Lock _deadLock = new();
+    private readonly Queue<DeadLetterSnapshot> _deadLetters = new();
+    private readonly int _deadLetterCapacity;
+
+    private long _enqueued;
+    private long _dequeued;
+    private long _succeeded;
+    private long _retries;
+    private long _deadLettered;
+    private long _rejected;
+    private int _inFlight;
+    private int _pendingRetries;
+
+    public QueueMetrics(int deadLetterCapacity)
+    {
+        _deadLetterCapacity = Math.Max(0, deadLetterCapacity);
+    }
+
+    public void Enqueued(DateTimeOffset now)
+    {
+        Interlocked.Increment(ref _enqueued);
+        _enqueueRate.Add(now);
+    }
+
+    public void Rejected() => Interlocked.Increment(ref _rejected);
+
+    public void Dequeued(DateTimeOffset now, TimeSpan wait)
+    {
+        Interlocked.Increment(ref _dequeued);
+        Interlocked.Increment(ref _inFlight);
+        _dequeueRate.Add(now);
+        _waits.Add(wait.TotalMilliseconds);
+    }
+
+    public void Succeeded()
+    {
+        Interlocked.Increment(ref _succeeded);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    public void RetryScheduled()
+    {
+        Interlocked.Increment(ref _retries);
+        Interlocked.Increment(ref _pendingRetries);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    public void RetryReleased() => Interlocked.Decrement(ref _pendingRetries);
+
+    public void Abandoned() => Interlocked.Decrement(ref _inFlight);
+
+    public void DeadLetteredMessage(DeadLetterSnapshot deadLetter)
+    {
+        Interlocked.Increment(ref _deadLettered);
+        Interlocked.Decrement(ref _inFlight);
+        if (_deadLetterCapacity == 0)
+        {
+            return;
+        }
+
+        lock (_deadLock)
+        {
+            _deadLetters.Enqueue(deadLetter);
+            while (_deadLetters.Count > _deadLetterCapacity)
+            {
+                _deadLetters.Dequeue();
+            }
+        }
+    }
+
+    public QueueMetricsSnapshot Snapshot(string name, string messageType, int depth, int capacity, DateTimeOffset now)
+    {
+        DeadLetterSnapshot[] deadLetters;
+        lock (_deadLock)
+        {
+            deadLetters = [.. _deadLetters];
+        }
+
+        Array.Reverse(deadLetters);
+        var (p50, p95) = _waits.Percentiles();
+        return new QueueMetricsSnapshot(
+            name,
+            messageType,
+            depth,
+            capacity,
+            Interlocked.Read(ref _enqueued),
+            Interlocked.Read(ref _dequeued),
+            Math.Round(_enqueueRate.PerSecond(now), 3),
+            Math.Round(_dequeueRate.PerSecond(now), 3),
+            Math.Max(0, Volatile.Read(ref _inFlight)),
+            Interlocked.Read(ref _succeeded),
+            Interlocked.Read(ref _retries),
+            Interlocked.Read(ref _deadLettered),
+            Interlocked.Read(ref _rejected),
+            Math.Max(0, Volatile.Read(ref _pendingRetries)),
+            p50,
+            p95,
+            deadLetters);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace FlowScope.Embedded.Workers.Internal;
+
+/// <summary>
+/// Where FlowScope's queue, worker and step instrumentation reports its own failures. The instrumentation never lets
+/// such an exception reach the app: it counts it and logs it once per area, through the logger attached when the
+/// host starts (static APIs such as <c>FlowScopeSteps</c> have no container of their own).
+/// </summary>
+internal static class InstrumentationFailures
+{
+    private static readonly ConcurrentDictionary<string, byte> s_logged = new(StringComparer.Ordinal);
+    private static ILogger? s_logger;
+    private static long s_count;
+
+    /// <summary>Gets how many failures the instrumentation has contained since the process started.</summary>
+    public static long Count => Interlocked.Read(ref s_count);
+
+    public static void Attach(ILogger logger) => Volatile.Write(ref s_logger, logger);
+
+    public static void Report(string area, Exception exception)
+    {
+        try
+        {
+            Interlocked.Increment(ref s_count);
+            var logger = Volatile.Read(ref s_logger);
+            if (logger is not null && s_logged.TryAdd(area, 0))
+            {
+                AsyncInstrumentationLog.InstrumentationFailed(logger, exception, area);
+            }
+        }
+        catch (Exception)
+        {
+            // Reporting a failure must never become one.
+        }
+    }
+}
