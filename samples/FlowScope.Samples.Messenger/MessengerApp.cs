@@ -60,6 +60,7 @@ internal static class MessengerApp
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["requestId"] = c.HttpContext.TraceIdentifier);
         services.AddControllers()
+            .AddApplicationPart(typeof(MessengerApp).Assembly) // also when a test host is the entry assembly
             .ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()));
 
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>

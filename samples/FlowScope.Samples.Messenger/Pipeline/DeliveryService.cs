@@ -34,13 +34,14 @@ internal sealed partial class DeliveryService(
         work.Activity?.SetTag("messenger.message_id", message.Id);
         try
         {
-            var members = await store.MembersAsync(message.Room);
+            // The bot reads commands from its own queue; it has no sockets to deliver to.
+            var members = (await store.MembersAsync(message.Room)).Where(m => !AccountService.Reserved.Contains(m)).ToList();
             var frame = Frames.Message(message);
             var timeout = options.Value.SocketSendTimeout;
             var results = await Task.WhenAll(members.Select(member => DeliverToAsync(member, frame, timeout)));
 
             var delivered = results.Where(r => r.Sockets > 0 && r.Delivered > 0 && r.User != message.Author).Select(r => r.User).ToList();
-            var offline = results.Where(r => r.Sockets == 0 && r.User != message.Author && !AccountService.Reserved.Contains(r.User)).Select(r => r.User).ToList();
+            var offline = results.Where(r => r.Sockets == 0 && r.User != message.Author).Select(r => r.User).ToList();
             work.Activity?.SetTag("messenger.recipients", members.Count);
             work.Activity?.SetTag("messenger.delivered", delivered.Count);
 
@@ -49,7 +50,7 @@ internal sealed partial class DeliveryService(
                 await store.RecordDeliveryAsync(message.Room, message.Id, delivered);
             }
 
-            var receipt = Frames.Receipt(message, delivered, members.Count(m => m != message.Author && !AccountService.Reserved.Contains(m)));
+            var receipt = Frames.Receipt(message, delivered, members.Count(m => m != message.Author));
             foreach (var socket in connections.Of(message.Author))
             {
                 await socket.SendAsync(receipt, timeout);
