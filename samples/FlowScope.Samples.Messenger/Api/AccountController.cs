@@ -11,7 +11,6 @@ namespace FlowScope.Samples.Messenger.Api;
 /// <summary>Registration and cookie sign-in.</summary>
 [ApiController]
 [Route("api/account")]
-[Produces("application/json")]
 internal sealed class AccountController : ControllerBase
 {
     private readonly AccountService _accounts;
@@ -42,7 +41,7 @@ internal sealed class AccountController : ControllerBase
     [HttpPost("login")]
     [AllowAnonymous]
     [EnableRateLimiting(RateLimits.Auth)]
-    public async Task<IActionResult> Login(Credentials credentials)
+    public async Task<IActionResult> Login(SignIn credentials)
     {
         var account = await _accounts.VerifyAsync(Names.Normalize(credentials.UserName), credentials.Password);
         if (account is null)

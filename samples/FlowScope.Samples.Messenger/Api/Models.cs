@@ -15,6 +15,18 @@ internal sealed class Credentials
     public string Password { get; set; } = "";
 }
 
+/// <summary>Sign-in: the name is compared case-insensitively, so only its size is checked here.</summary>
+internal sealed class SignIn
+{
+    [Required]
+    [StringLength(64)]
+    public string UserName { get; set; } = "";
+
+    [Required]
+    [StringLength(128)]
+    public string Password { get; set; } = "";
+}
+
 /// <summary>A new room.</summary>
 internal sealed class NewRoom
 {

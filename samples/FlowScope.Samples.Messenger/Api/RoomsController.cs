@@ -10,7 +10,6 @@ namespace FlowScope.Samples.Messenger.Api;
 [ApiController]
 [Authorize]
 [Route("api/rooms")]
-[Produces("application/json")]
 [EnableRateLimiting(RateLimits.Api)]
 internal sealed class RoomsController : ControllerBase
 {
@@ -67,7 +66,7 @@ internal sealed class RoomsController : ControllerBase
     [HttpGet("{room}/members")]
     [RoomExists]
     public async Task<IEnumerable<UserView>> Members(string room) =>
-        (await _store.MembersAsync(room)).Select(m => new UserView(m, _connections.IsOnline(m)));
+        (await _store.MembersAsync(room)).Select(m => new UserView(m, m == Pipeline.BotWorker.UserName || _connections.IsOnline(m)));
 
     /// <summary>The room's messages, oldest first; page back with <c>before</c>. Members only.</summary>
     [HttpGet("{room}/messages")]
@@ -88,7 +87,6 @@ internal sealed class RoomsController : ControllerBase
 [ApiController]
 [Authorize]
 [Route("api/users")]
-[Produces("application/json")]
 [EnableRateLimiting(RateLimits.Api)]
 internal sealed class UsersController : ControllerBase
 {
