@@ -84,7 +84,7 @@ async function signedIn(userName) {
   $('logout').hidden = false;
   await refreshRooms();
   live.open();
-  const first = state.rooms.find((r) => r.joined) ?? state.rooms[0];
+  const first = state.rooms.find((r) => r.name === 'general' && r.joined) ?? state.rooms.find((r) => r.joined) ?? state.rooms[0];
   if (first) await openRoom(first.name);
 }
 
@@ -279,6 +279,7 @@ function handleFrame(frame) {
       break;
     case 'presence':
       if (frame.online) state.online.add(frame.user); else state.online.delete(frame.user);
+      if (!state.members.some((m) => m.userName === frame.user)) refreshMembers();
       renderMembers();
       break;
     case 'error': onError(frame); break;
@@ -286,8 +287,21 @@ function handleFrame(frame) {
   }
 }
 
+async function refreshMembers() {
+  const room = state.room;
+  if (!room) return;
+  try {
+    const members = await api.members(room);
+    if (state.room === room) {
+      state.members = members;
+      renderMembers();
+    }
+  } catch { /* the next presence change retries */ }
+}
+
 function onMessage(frame) {
   const list = state.messages.get(frame.room);
+  if (frame.room === state.room && !state.members.some((m) => m.userName === frame.author)) refreshMembers();
   state.typing.delete(frame.author);
   renderTyping();
   if (!list) {
@@ -328,7 +342,7 @@ function renderMembers() {
   const list = $('member-list');
   const members = [...state.members].sort((a, b) => Number(state.online.has(b.userName)) - Number(state.online.has(a.userName)) || a.userName.localeCompare(b.userName));
   list.replaceChildren(...members.map((m) => el('li', {
-    class: state.online.has(m.userName) || m.userName === state.me ? 'online' : '',
+    class: state.online.has(m.userName) || m.online && m.userName === 'bot' || m.userName === state.me ? 'online' : '',
     dataset: { user: m.userName },
   }, el('span', { class: 'dot' }), el('span', { text: m.userName === state.me ? `${m.userName} (you)` : m.userName }))));
 }
