@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -9,14 +10,19 @@ namespace FlowScope.Samples.Messenger.Tests;
 /// <summary>The sample, as built by its own <c>MessengerApp.Create</c>, on Kestrel at a free loopback port.</summary>
 internal sealed class MessengerHost : IAsyncDisposable
 {
-    private MessengerHost(WebApplication app, Uri address)
+    private readonly WebApplication? _app;
+    private readonly Process? _process;
+
+    private MessengerHost(WebApplication? app, Process? process, Uri address)
     {
-        App = app;
+        _app = app;
+        _process = process;
         Address = address;
         Dashboard = new HttpClient { BaseAddress = address };
     }
 
-    public WebApplication App { get; }
+    /// <summary>The in-process app (not available for a host started as a separate process).</summary>
+    public WebApplication App => _app ?? throw new InvalidOperationException("This instance runs in a process of its own.");
 
     public Uri Address { get; }
 
@@ -45,7 +51,71 @@ internal sealed class MessengerHost : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new MessengerHost(app, new Uri(address));
+        return new MessengerHost(app, null, new Uri(address));
+    }
+
+    /// <summary>
+    /// Starts the sample as a separate process (<c>dotnet FlowScope.Samples.Messenger.dll</c>), as a second machine
+    /// would: its own FlowScope listener and store, nothing shared with the test process but the network.
+    /// </summary>
+    public static async Task<MessengerHost> StartProcessAsync(IDictionary<string, string?> settings)
+    {
+        var dll = typeof(MessengerApp).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in new[] { "--urls", "http://127.0.0.1:0", "--environment", "Testing", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The sample did not start.");
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            output.Enqueue(e.Data);
+            var at = e.Data.IndexOf("Now listening on: ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                listening.TrySetResult(new Uri(e.Data[(at + "Now listening on: ".Length)..].Trim()));
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return new MessengerHost(null, process, address);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw new InvalidOperationException("The sample process did not start listening: " + string.Join(Environment.NewLine, output));
+        }
     }
 
     public Uri SocketUri => new UriBuilder(Address) { Scheme = "ws", Path = "/ws" }.Uri;
@@ -88,8 +158,22 @@ internal sealed class MessengerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Dashboard.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
     }
 }
 
