@@ -80,6 +80,20 @@ internal sealed class CacheWarmer : IHostedService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
+/// <summary>Records the state FlowScope shows for it while the host starts it.</summary>
+internal sealed class StartupProbe(WorkerRegistry registry) : IHostedService
+{
+    public string? StateDuringStart { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        StateDuringStart = registry.Snapshot().SingleOrDefault(w => w.Name == nameof(StartupProbe))?.State;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 /// <summary>The test app with queues and workers, started on a test server.</summary>
 internal static class AsyncTestApp
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using FlowScope.Embedded.Queues;
 using FlowScope.Embedded.Storage;
@@ -104,6 +105,37 @@ public sealed class QueueTests
         Assert.Equal("Payment service unavailable for order 7 (attempt 3).", dead.Error);
         Assert.Equal(0, metrics.Succeeded);
         Assert.Equal(2, metrics.Retries);
+
+        // The app gets the message itself back, to inspect or enqueue again.
+        var queue = app.App.Services.GetRequiredService<IQueue<OrderPlaced>>();
+        var letter = Assert.Single(queue.GetDeadLetters());
+        Assert.Equal(new OrderPlaced(7, 100), letter.Message);
+        Assert.Equal(dead.MessageId, letter.MessageId);
+        Assert.Equal(3, letter.Attempts);
+        Assert.IsType<InvalidOperationException>(letter.Error);
+        Assert.Equal(trace.Summary.TraceId, letter.TraceContext.ActivityContext.TraceId.ToHexString());
+        Assert.True(queue.TryRemoveDeadLetter(letter.MessageId));
+        Assert.False(queue.TryRemoveDeadLetter(letter.MessageId));
+        Assert.Empty(app.Queue("orders").DeadLetters);
+        Assert.Equal(1, app.Queue("orders").DeadLettered); // the count stays
+    }
+
+    [Fact]
+    public async Task The_dead_letter_list_is_bounded_and_keeps_the_newest()
+    {
+        await using var app = await AsyncTestApp.StartAsync(
+            queues: f => f.AddQueue<OrderPlaced, FlakyOrderHandler>("orders", o => { o.MaxAttempts = 1; o.DeadLetterCapacity = 2; }));
+        var queue = app.App.Services.GetRequiredService<IQueue<OrderPlaced>>();
+
+        for (var i = 1; i <= 4; i++)
+        {
+            await queue.EnqueueAsync(new OrderPlaced(i, 1));
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(app.Queue("orders").DeadLettered == 4));
+        Assert.Equal([3, 4], queue.GetDeadLetters().Select(d => d.Message.Id));
+        Assert.Equal(2, app.Queue("orders").DeadLetters.Count);
+        Assert.Equal(0, app.Queue("orders").Retries); // one attempt only: straight to the dead letters
     }
 
     [Fact]
@@ -134,6 +166,33 @@ public sealed class QueueTests
         Assert.True(metrics.EnqueueRatePerSecond > 0, "enqueue rate");
         Assert.True(metrics.DequeueRatePerSecond >= metrics.EnqueueRatePerSecond, "every message was dequeued at least once in the window");
         Assert.True(metrics.WaitP95Ms >= metrics.WaitP50Ms && metrics.WaitP50Ms >= 0);
+
+        // The same numbers on the FlowScope.Queues meter, for apps that export metrics.
+        var measured = new Dictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "FlowScope.Queues")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (tags.ToArray().Contains(new KeyValuePair<string, object?>("messaging.destination.name", "orders")))
+            {
+                measured[instrument.Name] = value;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.Equal(8, measured["flowscope.queue.enqueued"]);
+        Assert.Equal(12, measured["flowscope.queue.dequeued"]);
+        Assert.Equal(4, measured["flowscope.queue.retries"]);
+        Assert.Equal(1, measured["flowscope.queue.dead_lettered"]);
+        Assert.Equal(0, measured["flowscope.queue.depth"]);
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class WorkerTests
             b.Services.AddHostedService(sp => sp.GetRequiredService<DigestWorker>());
             b.Services.AddHostedService<FaultingWorker>();
             b.Services.AddHostedService<CacheWarmer>();
+            b.Services.AddSingleton<StartupProbe>();
+            b.Services.AddHostedService(sp => sp.GetRequiredService<StartupProbe>());
         },
         configuration: configuration,
         map: app => app.MapGet("/digest/{user}", (string user, IQueue<DigestRequested> queue) =>
@@ -40,6 +42,7 @@ public sealed class WorkerTests
 
         Assert.Equal("running", app.Worker(nameof(DigestWorker)).State);
         Assert.Equal("running", app.Worker(nameof(CacheWarmer)).State);
+        Assert.Equal("starting", app.App.Services.GetRequiredService<StartupProbe>().StateDuringStart); // listed before any service starts
         var names = app.App.Services.GetRequiredService<Workers.Internal.WorkerRegistry>().Snapshot().Select(w => w.Name).ToArray();
         Assert.DoesNotContain(names, n => n.Contains("FlowScope", StringComparison.Ordinal) || n.Contains("Queue", StringComparison.Ordinal) || n == "GenericWebHostService");
 
@@ -100,6 +103,7 @@ public sealed class WorkerTests
         var work = Assert.Single(trace.Spans, s => s.Name == "send digest");
         Assert.Equal(producer.SpanId, consumer.ParentSpanId);
         Assert.Equal(producer.SpanId, work.ParentSpanId);
+        Assert.False(work.HasRemoteParent); // the context was captured in this process
         Assert.Equal(SpanComponents.Worker, work.Component);
         Assert.Equal("grace", work.Attr("digest.user"));
         Assert.Equal([SpanComponents.Queue, SpanComponents.Server, SpanComponents.Worker], trace.Summary.Components.Order());
@@ -111,5 +115,6 @@ public sealed class WorkerTests
         await using var app = await StartWithWorkersAsync(new() { ["FlowScope:Enabled"] = "false" });
 
         Assert.DoesNotContain(app.App.Services.GetRequiredService<Workers.Internal.WorkerRegistry>().Snapshot(), w => w.IsHostedService);
+        Assert.Null(app.App.Services.GetRequiredService<StartupProbe>().StateDuringStart);
     }
 }

@@ -32,4 +32,17 @@ public interface IQueue<TMessage>
     /// <exception cref="QueueFullException">The queue is full and <see cref="QueueOptions.FullMode"/> is <see cref="QueueFullMode.Throw"/>.</exception>
     /// <exception cref="InvalidOperationException">The queue has stopped (the host is shutting down).</exception>
     ValueTask EnqueueAsync(TMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets the dead-lettered messages the queue still keeps (at most <see cref="QueueOptions.DeadLetterCapacity"/>,
+    /// the oldest dropped first), oldest first. To retry one, enqueue its message again (it becomes a new message)
+    /// and remove it with <see cref="TryRemoveDeadLetter"/>.
+    /// </summary>
+    /// <returns>A copy of the dead-letter list.</returns>
+    IReadOnlyList<QueueDeadLetter<TMessage>> GetDeadLetters();
+
+    /// <summary>Removes a dead letter from the queue's list.</summary>
+    /// <param name="messageId">The dead letter's <see cref="QueueDeadLetter{TMessage}.MessageId"/>.</param>
+    /// <returns><see langword="true"/> when it was in the list.</returns>
+    bool TryRemoveDeadLetter(string messageId);
 }

@@ -11,6 +11,9 @@ namespace FlowScope.Embedded.Queues;
 /// </summary>
 public sealed class QueueTraceContext
 {
+    // Set when the context was captured in this process: its parent is then local, not remote.
+    private readonly ActivityContext? _local;
+
     /// <summary>The W3C header carrying the producer span's identity: <c>traceparent</c>.</summary>
     public const string TraceParentHeader = "traceparent";
 
@@ -31,6 +34,12 @@ public sealed class QueueTraceContext
         EnqueuedAt = enqueuedAt;
     }
 
+    private QueueTraceContext(Activity activity, DateTimeOffset? enqueuedAt)
+        : this(activity.Id, activity.TraceStateString, enqueuedAt)
+    {
+        _local = activity.Context;
+    }
+
     /// <summary>Gets the W3C <c>traceparent</c> of the producer span, or <see langword="null"/> when there was none.</summary>
     public string? TraceParent { get; }
 
@@ -41,11 +50,11 @@ public sealed class QueueTraceContext
     public DateTimeOffset? EnqueuedAt { get; }
 
     /// <summary>
-    /// Gets the producer span's context as a remote parent, or <see langword="default"/> when
-    /// <see cref="TraceParent"/> is missing or malformed.
+    /// Gets the producer span's context, or <see langword="default"/> when <see cref="TraceParent"/> is missing or
+    /// malformed. A context read from headers is a remote parent; one captured in this process is a local one.
     /// </summary>
     public ActivityContext ActivityContext =>
-        TraceParent is not null && ActivityContext.TryParse(TraceParent, TraceState, isRemote: true, out var context) ? context : default;
+        _local ?? (TraceParent is not null && ActivityContext.TryParse(TraceParent, TraceState, isRemote: true, out var context) ? context : default);
 
     /// <summary>Captures the current activity (if any) as a trace context, stamped with <paramref name="enqueuedAt"/>.</summary>
     /// <param name="enqueuedAt">The enqueue time to carry, or <see langword="null"/>.</param>
@@ -53,8 +62,8 @@ public sealed class QueueTraceContext
     public static QueueTraceContext FromCurrentActivity(DateTimeOffset? enqueuedAt = null) => FromActivity(Activity.Current, enqueuedAt);
 
     internal static QueueTraceContext FromActivity(Activity? activity, DateTimeOffset? enqueuedAt) =>
-        activity is { IdFormat: ActivityIdFormat.W3C, Id: { } id }
-            ? new QueueTraceContext(id, activity.TraceStateString, enqueuedAt)
+        activity is { IdFormat: ActivityIdFormat.W3C, Id: not null }
+            ? new QueueTraceContext(activity, enqueuedAt)
             : new QueueTraceContext(null, null, enqueuedAt);
 
     /// <summary>Writes <c>traceparent</c>, <c>tracestate</c> and <c>flowscope-enqueued-at</c> (those that have a value) into a message's headers.</summary>

@@ -109,6 +109,7 @@ public static class QueueTracing
         }
         catch (Exception ex)
         {
+            InstrumentationFailures.RestoreCurrent(previous);
             InstrumentationFailures.Report("queue", ex);
         }
 
@@ -117,6 +118,7 @@ public static class QueueTracing
 
     internal static QueueSendScope StartSendCore(string system, string destination, string? messageId, DateTimeOffset enqueuedAt)
     {
+        var previous = Activity.Current;
         Activity? activity = null;
         try
         {
@@ -128,6 +130,7 @@ public static class QueueTracing
         }
         catch (Exception ex)
         {
+            InstrumentationFailures.RestoreCurrent(previous);
             InstrumentationFailures.Report("queue", ex);
         }
 
@@ -154,6 +157,7 @@ public static class QueueTracing
         }
         catch (Exception ex)
         {
+            InstrumentationFailures.RestoreCurrent(previous);
             InstrumentationFailures.Report("queue", ex);
         }
 
@@ -174,4 +178,5 @@ public static class QueueTracing
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
 }

@@ -59,6 +59,7 @@ public static class FlowScopeSteps
         }
         catch (Exception ex)
         {
+            InstrumentationFailures.RestoreCurrent(previous);
             InstrumentationFailures.Report("step", ex);
             return FlowScopeStep.NotRecording;
         }

@@ -23,6 +23,8 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
     private readonly QueueMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
+    private readonly Lock _deadLock = new();
+    private readonly List<QueueDeadLetter<TMessage>> _deadLetters = [];
     private Task[] _loops = [];
     private int _fullLogged;
     private volatile bool _stopped;
@@ -41,7 +43,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         _resolveHandler = resolveHandler;
         _time = time;
         _logger = logger;
-        _metrics = new QueueMetrics(options.DeadLetterCapacity);
+        _metrics = new QueueMetrics();
         _channel = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(options.Capacity)
         {
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails fast when full; WriteAsync waits
@@ -236,25 +238,23 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         catch (Exception ex)
         {
             scope.Fail(ex, QueueOutcome.DeadLettered);
-            _metrics.DeadLetteredMessage(new DeadLetterSnapshot(
-                envelope.MessageId,
-                envelope.Parent == default ? null : envelope.Parent.TraceId.ToHexString(),
-                envelope.Attempt,
-                envelope.EnqueuedAt,
-                _time.GetUtcNow(),
-                ex.GetType().FullName ?? ex.GetType().Name,
-                ex.Message.Length <= QueueMetrics.MaxErrorLength ? ex.Message : ex.Message[..QueueMetrics.MaxErrorLength]));
+            _metrics.DeadLettered();
+            KeepDeadLetter(new QueueDeadLetter<TMessage>(envelope.Message, envelope.MessageId, envelope.Attempt, envelope.EnqueuedAt, _time.GetUtcNow(), ex, envelope.TraceContext));
             AsyncInstrumentationLog.DeadLettered(_logger, ex, Name, envelope.MessageId, envelope.Attempt);
         }
     }
 
     private async Task RetryLaterAsync(Envelope envelope, TimeSpan delay)
     {
+        // Not the failed attempt's activity: the next attempt gets its parent from the envelope.
+        Activity.Current = null;
+
+        // Counted as pending once the delay's timer exists, so whoever sees the count can move the clock past it.
+        var delayed = Task.Delay(delay, _time, _stopping.Token);
+        _metrics.RetryPending();
         try
         {
-            // Not the failed attempt's activity: the next attempt gets its parent from the envelope.
-            Activity.Current = null;
-            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+            await delayed.ConfigureAwait(false);
             envelope.ReadyAt = _time.GetUtcNow();
             await _channel.Writer.WriteAsync(envelope, _stopping.Token).ConfigureAwait(false);
         }
@@ -291,8 +291,67 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         }
     }
 
-    public QueueMetricsSnapshot Snapshot() =>
-        _metrics.Snapshot(Name, typeof(TMessage).Name, _channel.Reader.Count, _options.Capacity, _time.GetUtcNow());
+    private void KeepDeadLetter(QueueDeadLetter<TMessage> deadLetter)
+    {
+        if (_options.DeadLetterCapacity == 0)
+        {
+            return;
+        }
+
+        lock (_deadLock)
+        {
+            if (_deadLetters.Count >= _options.DeadLetterCapacity)
+            {
+                _deadLetters.RemoveAt(0);
+            }
+
+            _deadLetters.Add(deadLetter);
+        }
+    }
+
+    public IReadOnlyList<QueueDeadLetter<TMessage>> GetDeadLetters()
+    {
+        lock (_deadLock)
+        {
+            return [.. _deadLetters];
+        }
+    }
+
+    public bool TryRemoveDeadLetter(string messageId)
+    {
+        lock (_deadLock)
+        {
+            var index = _deadLetters.FindIndex(d => string.Equals(d.MessageId, messageId, StringComparison.Ordinal));
+            if (index < 0)
+            {
+                return false;
+            }
+
+            _deadLetters.RemoveAt(index);
+            return true;
+        }
+    }
+
+    public QueueMetricsSnapshot Snapshot()
+    {
+        var kept = GetDeadLetters();
+        var deadLetters = new DeadLetterSnapshot[kept.Count];
+        for (var i = 0; i < kept.Count; i++)
+        {
+            var d = kept[kept.Count - 1 - i]; // newest first
+            var traceId = d.TraceContext.ActivityContext.TraceId;
+            deadLetters[i] = new DeadLetterSnapshot(
+                d.MessageId,
+                traceId == default ? null : traceId.ToHexString(),
+                d.Attempts,
+                d.EnqueuedAt,
+                d.DeadLetteredAt,
+                d.Error.GetType().FullName ?? d.Error.GetType().Name,
+                d.Error.Message.Length <= QueueMetrics.MaxErrorLength ? d.Error.Message : d.Error.Message[..QueueMetrics.MaxErrorLength]);
+        }
+
+        return _metrics.Snapshot(Name, typeof(TMessage).Name, _channel.Reader.Count, _options.Capacity, _time.GetUtcNow(), deadLetters);
+    }
 
     public void Dispose()
     {

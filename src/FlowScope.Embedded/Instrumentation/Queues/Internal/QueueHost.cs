@@ -5,9 +5,10 @@ internal sealed class QueueHost : Microsoft.Extensions.Hosting.IHostedService
 {
     private readonly QueueRegistry _registry;
 
-    public QueueHost(QueueRegistry registry)
+    public QueueHost(QueueRegistry registry, QueueMeter meter)
     {
         _registry = registry;
+        _ = meter; // created with the host so the queues' meter exists while they run
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)

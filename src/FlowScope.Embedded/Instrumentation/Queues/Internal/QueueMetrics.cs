@@ -10,9 +10,6 @@ internal sealed class QueueMetrics
     private readonly RateWindow _enqueueRate = new(RateWindowSeconds);
     private readonly RateWindow _dequeueRate = new(RateWindowSeconds);
     private readonly WaitSamples _waits = new(WaitSampleCount);
-    private readonly Lock _deadLock = new();
-    private readonly Queue<DeadLetterSnapshot> _deadLetters = new();
-    private readonly int _deadLetterCapacity;
 
     private long _enqueued;
     private long _dequeued;
@@ -22,11 +19,6 @@ internal sealed class QueueMetrics
     private long _rejected;
     private int _inFlight;
     private int _pendingRetries;
-
-    public QueueMetrics(int deadLetterCapacity)
-    {
-        _deadLetterCapacity = Math.Max(0, deadLetterCapacity);
-    }
 
     public void Enqueued(DateTimeOffset now)
     {
@@ -53,42 +45,23 @@ internal sealed class QueueMetrics
     public void RetryScheduled()
     {
         Interlocked.Increment(ref _retries);
-        Interlocked.Increment(ref _pendingRetries);
         Interlocked.Decrement(ref _inFlight);
     }
+
+    public void RetryPending() => Interlocked.Increment(ref _pendingRetries);
 
     public void RetryReleased() => Interlocked.Decrement(ref _pendingRetries);
 
     public void Abandoned() => Interlocked.Decrement(ref _inFlight);
 
-    public void DeadLetteredMessage(DeadLetterSnapshot deadLetter)
+    public void DeadLettered()
     {
         Interlocked.Increment(ref _deadLettered);
         Interlocked.Decrement(ref _inFlight);
-        if (_deadLetterCapacity == 0)
-        {
-            return;
-        }
-
-        lock (_deadLock)
-        {
-            _deadLetters.Enqueue(deadLetter);
-            while (_deadLetters.Count > _deadLetterCapacity)
-            {
-                _deadLetters.Dequeue();
-            }
-        }
     }
 
-    public QueueMetricsSnapshot Snapshot(string name, string messageType, int depth, int capacity, DateTimeOffset now)
+    public QueueMetricsSnapshot Snapshot(string name, string messageType, int depth, int capacity, DateTimeOffset now, IReadOnlyList<DeadLetterSnapshot> deadLetters)
     {
-        DeadLetterSnapshot[] deadLetters;
-        lock (_deadLock)
-        {
-            deadLetters = [.. _deadLetters];
-        }
-
-        Array.Reverse(deadLetters);
         var (p50, p95) = _waits.Percentiles();
         return new QueueMetricsSnapshot(
             name,

@@ -14,6 +14,7 @@ internal static class AsyncInstrumentationRegistration
         services.TryAddSingleton<WorkerRegistry>();
         services.TryAdd(ServiceDescriptor.Singleton(typeof(IWorkerScope<>), typeof(WorkerScope<>)));
         services.TryAddSingleton<QueueRegistry>();
+        services.TryAddSingleton<QueueMeter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkerLifecycleObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueueHost>());
         return services;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace FlowScope.Embedded.Workers.Internal;
@@ -33,6 +34,25 @@ internal static class InstrumentationFailures
         catch (Exception)
         {
             // Reporting a failure must never become one.
+        }
+    }
+
+    /// <summary>
+    /// After a failure inside <c>StartActivity</c> (a listener that throws), an activity may have been made current
+    /// and never stopped; the caller's flow must not inherit it.
+    /// </summary>
+    public static void RestoreCurrent(Activity? previous)
+    {
+        try
+        {
+            if (Activity.Current != previous)
+            {
+                Activity.Current = previous;
+            }
+        }
+        catch (Exception ex)
+        {
+            Report("activity", ex);
         }
     }
 }

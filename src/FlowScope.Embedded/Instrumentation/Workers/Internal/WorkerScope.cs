@@ -52,6 +52,7 @@ internal sealed class WorkerScope<TWorker> : IWorkerScope<TWorker>
         }
         catch (Exception ex)
         {
+            InstrumentationFailures.RestoreCurrent(previous);
             InstrumentationFailures.Report("worker", ex);
         }
 
