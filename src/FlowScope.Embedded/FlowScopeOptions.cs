@@ -33,6 +33,9 @@ public sealed class FlowScopeOptions
     /// <summary>The default value of <see cref="MaxLiveSubscribers"/>: 32 connections.</summary>
     public const int DefaultMaxLiveSubscribers = 32;
 
+    /// <summary>The default value of <see cref="MaxLiveSubscribersPerClient"/>: 4 connections.</summary>
+    public const int DefaultMaxLiveSubscribersPerClient = 4;
+
     /// <summary>The default value of <see cref="HydrationTraceCount"/>: 100 traces.</summary>
     public const int DefaultHydrationTraceCount = 100;
 
@@ -60,6 +63,26 @@ public sealed class FlowScopeOptions
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowRemoteDashboard { get; set; }
+
+    /// <summary>
+    /// Gets or sets the authorization policy the dashboard and its API require. When set, <c>UseFlowScope</c> maps
+    /// them with <c>RequireAuthorization(policy)</c>: anonymous callers get 401, signed-in callers the policy denies
+    /// get 403, from any address. Requires <c>AddAuthorization</c> and an authentication scheme.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: loopback only (see <see cref="AllowRemoteDashboard"/>).</value>
+    public string? DashboardAuthorizationPolicy { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a random access token is made at start and logged once as a link. Opening the link from
+    /// any address sets an HttpOnly, SameSite=Strict cookie that opens the dashboard for that browser until the app
+    /// restarts. For containers, where the operator's browser is never on loopback.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool EnableAccessToken { get; set; }
+
+    /// <summary>Gets or sets how many live-stream connections one client address may hold; further ones get 429.</summary>
+    /// <value>The default value is <see cref="DefaultMaxLiveSubscribersPerClient"/>.</value>
+    public int MaxLiveSubscribersPerClient { get; set; } = DefaultMaxLiveSubscribersPerClient;
 
     /// <summary>
     /// Gets or sets whether every middleware of the request pipeline (and MVC's steps) is timed as a stage of the
@@ -109,6 +132,24 @@ public sealed class FlowScopeOptions
     /// </summary>
     /// <value>The default value is an empty list.</value>
     public IList<string> Sources { get; } = new List<string>();
+
+    /// <summary>
+    /// Gets additional names whose values are redacted wherever FlowScope copies them: attribute keys (or a segment
+    /// of them: <c>tenant.ssn</c> matches <c>ssn</c>), log properties and query parameters. Names such as
+    /// <c>authorization</c>, <c>cookie</c>, <c>token</c>, <c>key</c>, <c>secret</c>, <c>password</c>, <c>code</c> and
+    /// <c>sig</c> are always redacted.
+    /// </summary>
+    /// <value>The default value is an empty list.</value>
+    public IList<string> RedactedNames { get; } = new List<string>();
+
+    /// <summary>
+    /// Gets or sets a hook that sees every attribute and log property value FlowScope is about to keep, after the
+    /// built-in redaction, and returns the value to keep (return the value unchanged to keep it). An exception or a
+    /// <see langword="null"/> result keeps <c>[REDACTED]</c>. Runs on FlowScope's background pump for span
+    /// attributes and on the logging thread for log properties: keep it fast.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public Func<string, string, string>? RedactValue { get; set; }
 
     /// <summary>Gets or sets the service name recorded on every span.</summary>
     /// <value>The default value is <see langword="null"/>: the host's application name.</value>

@@ -1,3 +1,6 @@
+// ActivityListeners are process-wide: a capture test would also see activities other tests create.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace FlowScope.Embedded.Tests;
 
 /// <summary>Waits for a condition with a bounded timeout instead of sleeping for a guessed time.</summary>

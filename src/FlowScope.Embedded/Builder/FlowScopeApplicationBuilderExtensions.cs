@@ -46,19 +46,44 @@ public static class FlowScopeApplicationBuilderExtensions
 
         if (app is IEndpointRouteBuilder endpoints)
         {
-            endpoints.MapFlowScope(options.DashboardPath);
+            var dashboard = endpoints.MapFlowScope(options.DashboardPath);
+            if (options.DashboardAuthorizationPolicy is { } policy)
+            {
+                EnsureAuthorization(app.ApplicationServices, policy);
+                dashboard.RequireAuthorization(policy);
+            }
         }
         else
         {
             // Startup-style hosting without endpoint routing at this point: serve the dashboard from its own branch.
             var branch = app.New();
             branch.UseRouting();
-            branch.UseEndpoints(e => e.MapFlowScope("/"));
+            if (options.DashboardAuthorizationPolicy is { } policy)
+            {
+                EnsureAuthorization(app.ApplicationServices, policy);
+                branch.UseAuthentication();
+                branch.UseAuthorization();
+                branch.UseEndpoints(e => e.MapFlowScope("/").RequireAuthorization(policy));
+            }
+            else
+            {
+                branch.UseEndpoints(e => e.MapFlowScope("/"));
+            }
+
             var dashboard = branch.Build();
             var path = new PathString(options.DashboardPath);
             app.Use(next => new DashboardBranchMiddleware(next, dashboard, path).InvokeAsync);
         }
 
         return app;
+    }
+
+    private static void EnsureAuthorization(IServiceProvider services, string policy)
+    {
+        if (services.GetService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>() is null)
+        {
+            throw new InvalidOperationException(
+                $"FlowScope:DashboardAuthorizationPolicy is '{policy}' but authorization is not set up. Call builder.Services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)) and add an authentication scheme.");
+        }
     }
 }

@@ -48,6 +48,7 @@ internal sealed class HttpRequestInfo
         Method = context.Request.Method;
         Path = context.Request.PathBase.HasValue ? context.Request.PathBase.Add(context.Request.Path).Value ?? "/" : context.Request.Path.Value ?? "/";
         Scheme = context.Request.Scheme;
+        Query = context.Request.QueryString.Value;
         BaseTimestamp = Stopwatch.GetTimestamp();
         BaseUtc = DateTime.UtcNow;
     }
@@ -57,6 +58,9 @@ internal sealed class HttpRequestInfo
     public string Path { get; }
 
     public string Scheme { get; }
+
+    /// <summary>The raw query string (with '?'); redacted when converted, never stored as is.</summary>
+    public string? Query { get; }
 
     public string? Route { get; private set; }
 

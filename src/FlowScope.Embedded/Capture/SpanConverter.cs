@@ -19,13 +19,19 @@ internal sealed class SpanConverter
     private readonly int _maxValueLength;
     private readonly int _maxEvents;
     private readonly string _instance;
+    private readonly Redactor _redactor;
+
+    // Scratch list for one span's attributes (one pump, one converter): records keep an exact-size copy, not a
+    // List with up to eight slots of slack and its own object.
+    private readonly List<KeyValuePair<string, string>> _attributes = new(16);
 
     // Request names repeat ("GET /rooms/{id}"); keep one string per method and route (bounded).
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
 
-    public SpanConverter(FlowScopeOptions options, string instance)
+    public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
     {
+        _redactor = redactor ?? new Redactor(options.RedactedNames, options.RedactValue);
         _maxAttributes = options.MaxAttributesPerSpan;
         _maxValueLength = options.MaxAttributeValueLength;
         _maxEvents = options.MaxEventsPerSpan;
@@ -52,7 +58,7 @@ internal sealed class SpanConverter
             return;
         }
 
-        var attributes = new List<KeyValuePair<string, string>>(Math.Min(_maxAttributes, 8));
+        var attributes = ScratchAttributes();
         var name = activity.DisplayName;
         if (string.Equals(activity.OperationName, FlowScopeSources.HostingOperationName, StringComparison.Ordinal)
             && string.Equals(name, FlowScopeSources.HostingOperationName, StringComparison.Ordinal))
@@ -67,13 +73,18 @@ internal sealed class SpanConverter
 
     private void ConvertRequest(Activity activity, HttpRequestInfo http, List<SpanRecord> output)
     {
-        var attributes = new List<KeyValuePair<string, string>>(Math.Min(_maxAttributes, 8));
+        var attributes = ScratchAttributes();
         var status = activity.Status;
         var statusMessage = activity.StatusDescription;
         var target = http.Route ?? http.Path;
         var name = RequestName(http.Method, target);
         AddAttribute(attributes, "http.request.method", http.Method);
         AddAttribute(attributes, "url.path", http.Path);
+        if (http.Query is { Length: > 1 } query)
+        {
+            AddAttribute(attributes, "url.query", query[1..]);
+        }
+
         AddAttribute(attributes, "url.scheme", http.Scheme);
         if (http.Route is not null)
         {
@@ -130,8 +141,12 @@ internal sealed class SpanConverter
         var stages = new HttpRequestInfo.Stage[count];
         var ends = new DateTime[count];
         var childTime = new TimeSpan[count];
+
+        // One id string per stage, shared as the ParentSpanId of the stages nested in it.
+        var ids = new string[count];
         for (var i = 0; i < count; i++)
         {
+            ids[i] = StageSpanId(activity.SpanId, i);
             stages[i] = http.GetStage(i);
             ends[i] = stages[i].End == 0 ? requestEnd : http.ToUtc(stages[i].End);
         }
@@ -149,7 +164,7 @@ internal sealed class SpanConverter
             var stage = stages[i];
             var start = http.ToUtc(stage.Start);
             var duration = ends[i] - start;
-            var attributes = new List<KeyValuePair<string, string>>(4);
+            var attributes = ScratchAttributes();
             if (stage.Definition.TypeName is { } typeName)
             {
                 AddAttribute(attributes, "code.namespace", typeName);
@@ -185,8 +200,8 @@ internal sealed class SpanConverter
 
             output.Add(new SpanRecord(
                 traceId,
-                StageSpanId(activity.SpanId, i),
-                stage.Parent < 0 ? rootId : StageSpanId(activity.SpanId, stage.Parent),
+                ids[i],
+                stage.Parent < 0 ? rootId : ids[stage.Parent],
                 stage.DisplayName,
                 ActivityKind.Internal,
                 stage.Definition.Component,
@@ -194,7 +209,7 @@ internal sealed class SpanConverter
                 duration < TimeSpan.Zero ? TimeSpan.Zero : duration,
                 stage.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,
                 stage.Failed ? Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed") : null,
-                attributes,
+                ToArray(attributes),
                 (IReadOnlyList<SpanEvent>?)events ?? [],
                 [],
                 FlowScopeSources.PipelineSourceName,
@@ -289,6 +304,15 @@ internal sealed class SpanConverter
         }
     }
 
+    private List<KeyValuePair<string, string>> ScratchAttributes()
+    {
+        _attributes.Clear();
+        return _attributes;
+    }
+
+    private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
+        attributes.Count == 0 ? [] : attributes.ToArray();
+
     private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events)
     {
         List<SpanLink>? links = null;
@@ -314,7 +338,7 @@ internal sealed class SpanConverter
             activity.Duration,
             status,
             statusMessage is null ? null : Truncate(statusMessage),
-            attributes,
+            ToArray(attributes),
             (IReadOnlyList<SpanEvent>?)events ?? [],
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
@@ -375,7 +399,7 @@ internal sealed class SpanConverter
     {
         if (attributes.Count < _maxAttributes)
         {
-            attributes.Add(new KeyValuePair<string, string>(key, Truncate(value)));
+            attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value))));
         }
     }
 

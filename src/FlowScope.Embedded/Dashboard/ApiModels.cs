@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FlowScope.Embedded.Metrics;
+using FlowScope.Embedded.Queues.Internal;
+using FlowScope.Embedded.Workers.Internal;
 using FlowScope.Embedded.Storage;
 
 namespace FlowScope.Embedded.Dashboard;
@@ -132,7 +134,9 @@ internal sealed record MetricsResponse(
     long RequestsLastMinute,
     long RequestsTotal,
     long ErrorsTotal,
-    double UptimeSeconds);
+    double UptimeSeconds,
+    IReadOnlyList<QueueMetricsSnapshot> Queues,
+    IReadOnlyList<WorkerSnapshot> Workers);
 
 internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
 

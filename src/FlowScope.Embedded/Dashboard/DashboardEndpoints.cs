@@ -7,6 +7,8 @@ using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
 using FlowScope.Embedded.Internal;
 using FlowScope.Embedded.Metrics;
+using FlowScope.Embedded.Queues.Internal;
+using FlowScope.Embedded.Workers.Internal;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -54,12 +56,17 @@ internal static class DashboardEndpoints
 
         CaptureSuppression.SuppressCurrentFlow();
 
-        var options = context.RequestServices.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
-        if (!options.AllowRemoteDashboard && !IsLocal(context) && context.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is null)
+        var access = context.RequestServices.GetRequiredService<DashboardAccess>();
+        switch (access.Decide(context))
         {
-            Log.RemoteRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Dashboard"), context.Connection.RemoteIpAddress?.ToString());
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            case DashboardAccess.Decision.NotFound:
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            case DashboardAccess.Decision.Unauthorized:
+                return WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Access token required", "Open the FlowScope access link the app logged at start.", null);
+            case DashboardAccess.Decision.RedirectWithCookie:
+                access.SetCookieAndRedirect(context);
+                return Task.CompletedTask;
         }
 
         var headers = context.Response.Headers;
@@ -69,13 +76,6 @@ internal static class DashboardEndpoints
         headers["Referrer-Policy"] = "no-referrer";
         return handler(context);
     };
-
-    /// <summary>Loopback, or an in-process caller without a remote address (test servers, named pipes).</summary>
-    internal static bool IsLocal(HttpContext context)
-    {
-        var remote = context.Connection.RemoteIpAddress;
-        return remote is null || IPAddress.IsLoopback(remote);
-    }
 
     private static Task ServeIndexAsync(HttpContext context)
     {
@@ -228,7 +228,9 @@ internal static class DashboardEndpoints
             requests.RequestsLastMinute,
             requests.RequestsTotal,
             requests.ErrorsTotal,
-            Math.Round((now - runtime.StartedAt).TotalSeconds, 1));
+            Math.Round((now - runtime.StartedAt).TotalSeconds, 1),
+            services.GetRequiredService<QueueRegistry>().Snapshot(),
+            services.GetRequiredService<WorkerRegistry>().Snapshot());
         return WriteJsonAsync(context, response, DashboardJsonContext.Default.MetricsResponse);
     }
 

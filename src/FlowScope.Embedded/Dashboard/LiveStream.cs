@@ -27,10 +27,11 @@ internal static class LiveStream
     {
         var services = context.RequestServices;
         var subscriptions = services.GetRequiredService<LiveSubscriptions>();
-        if (!subscriptions.TryEnter())
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "local";
+        if (!subscriptions.TryEnter(client))
         {
             context.Response.Headers.RetryAfter = "5";
-            await DashboardEndpoints.WriteProblemAsync(context, StatusCodes.Status429TooManyRequests, "Too many live connections", "The live stream's connection limit (FlowScope:MaxLiveSubscribers) is reached; close another dashboard tab or raise the limit.", null).ConfigureAwait(false);
+            await DashboardEndpoints.WriteProblemAsync(context, StatusCodes.Status429TooManyRequests, "Too many live connections", "The live stream's connection limit (FlowScope:MaxLiveSubscribers, FlowScope:MaxLiveSubscribersPerClient) is reached; close another dashboard tab or raise the limit.", null).ConfigureAwait(false);
             return;
         }
 
@@ -48,7 +49,7 @@ internal static class LiveStream
         }
         finally
         {
-            subscriptions.Exit();
+            subscriptions.Exit(client);
         }
     }
 

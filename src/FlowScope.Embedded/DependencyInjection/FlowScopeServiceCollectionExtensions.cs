@@ -59,7 +59,12 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var options = Options(sp);
-            return new SpanConverter(options, options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}");
+            return new Redactor(options.RedactedNames, options.RedactValue);
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = Options(sp);
+            return new SpanConverter(options, options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}", sp.GetRequiredService<Redactor>());
         });
         services.TryAddSingleton<ITraceStore>(sp =>
         {
@@ -83,6 +88,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<DashboardAccess>();
         services.AddSingleton<PipelineInstrumentation>();
         // First among startup filters, so the middleware every other filter adds is timed too.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, FlowScopeStartupFilter>());

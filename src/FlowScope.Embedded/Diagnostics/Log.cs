@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "FlowScope's live metrics ({Observer}) failed on a batch; the spans are stored, the figures may lag.")]
     public static partial void ObserverFailed(ILogger logger, Exception exception, string observer);
+
+    [LoggerMessage(10, LogLevel.Warning, "FlowScope dashboard access link (valid until the app restarts; treat it as a password): {Link}")]
+    public static partial void AccessLink(ILogger logger, string link);
 }

@@ -33,6 +33,11 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
         Range(nameof(options.MaxEventsPerSpan), options.MaxEventsPerSpan, 0, 100_000);
         Range(nameof(options.HydrationTraceCount), options.HydrationTraceCount, 0, 10_000);
         Range(nameof(options.MaxLiveSubscribers), options.MaxLiveSubscribers, 1, 10_000);
+        Range(nameof(options.MaxLiveSubscribersPerClient), options.MaxLiveSubscribersPerClient, 1, 10_000);
+        if (options.DashboardAuthorizationPolicy is { } policy && string.IsNullOrWhiteSpace(policy))
+        {
+            failures.Add("FlowScope:DashboardAuthorizationPolicy must name a policy registered with AddAuthorization, or be left unset.");
+        }
         Positive(nameof(options.LiveUpdateInterval), options.LiveUpdateInterval, TimeSpan.FromSeconds(10));
         Positive(nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMinutes(10));
 

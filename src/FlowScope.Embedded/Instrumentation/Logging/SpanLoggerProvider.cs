@@ -20,9 +20,11 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
     private readonly int _maxEvents;
     private readonly int _maxValueLength;
     private readonly int _maxAttributes;
+    private readonly Redactor _redactor;
 
-    public SpanLoggerProvider(IOptions<FlowScopeOptions> options)
+    public SpanLoggerProvider(IOptions<FlowScopeOptions> options, Redactor redactor)
     {
+        _redactor = redactor;
         var value = options.Value;
         _minimum = value.Enabled ? value.MinimumLogLevel : LogLevel.None;
         _maxEvents = value.MaxEventsPerSpan;
@@ -65,21 +67,32 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
                 attributes.Add(new("log.event_id", eventId.Name ?? eventId.Id.ToString(CultureInfo.InvariantCulture)));
             }
 
+            List<string>? secrets = null;
             if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
             {
                 foreach (var pair in properties)
                 {
-                    if (attributes.Count >= provider._maxAttributes)
+                    if (pair.Key == "{OriginalFormat}" || pair.Value is null)
                     {
-                        break;
+                        continue;
                     }
 
-                    if (pair.Key != "{OriginalFormat}" && pair.Value is not null)
+                    var raw = SpanConverter.FormatValue(pair.Value);
+                    var kept = provider._redactor.Value(pair.Key, raw);
+                    if (!ReferenceEquals(kept, raw) && kept != raw)
                     {
-                        attributes.Add(new(pair.Key, provider.Cap(SpanConverter.FormatValue(pair.Value))));
+                        // The formatted message repeats the value: remember it to scrub the message too.
+                        (secrets ??= []).Add(raw);
+                    }
+
+                    if (attributes.Count < provider._maxAttributes)
+                    {
+                        attributes.Add(new(pair.Key, provider.Cap(kept)));
                     }
                 }
             }
+
+            message = Redactor.Scrub(message, secrets);
 
             if (exception is not null)
             {

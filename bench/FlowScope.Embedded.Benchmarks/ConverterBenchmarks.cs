@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Storage;
+
+namespace FlowScope.Embedded.Benchmarks;
+
+/// <summary>
+/// <see cref="SpanConverter.Convert(Activity, List{SpanRecord})"/>, the pump's per-activity work off the request
+/// path. Allocated bytes here are what the converted records cost before the store keeps them (the retained size is
+/// measured by <c>-- memory</c>).
+/// </summary>
+[MemoryDiagnoser]
+public class ConverterBenchmarks : IDisposable
+{
+    private readonly List<SpanRecord> _output = new(16);
+    private ActivityFactory? _factory;
+    private SpanConverter _converter = null!;
+    private Activity _server8Tags = null!;
+    private Activity _request = null!;
+    private Activity _requestWith4Stages = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _factory = new ActivityFactory();
+        _converter = Fixtures.NewConverter();
+        _server8Tags = _factory.NewServerSpan8Tags();
+        _request = _factory.NewRequest(stages: 0);
+        _requestWith4Stages = _factory.NewRequest(stages: 4);
+    }
+
+    /// <summary>A server span with eight HTTP semantic-convention tags (one int-valued): one record.</summary>
+    [Benchmark(Baseline = true)]
+    public int ServerSpan8Tags() => Convert(_server8Tags);
+
+    /// <summary>ASP.NET Core's request activity with FlowScope's HttpRequestInfo, no stages: one record, 5 attributes.</summary>
+    [Benchmark]
+    public int AspNetCoreRequest() => Convert(_request);
+
+    /// <summary>The same request with four nested pipeline stages: five records (per request, not per span).</summary>
+    [Benchmark]
+    public int AspNetCoreRequest4Stages() => Convert(_requestWith4Stages);
+
+    private int Convert(Activity activity)
+    {
+        _output.Clear();
+        _converter.Convert(activity, _output);
+        return _output.Count;
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _factory?.Dispose();
+        _factory = null;
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,198 @@
+// Persisted-throughput and memory-per-span harness for FlowScope's Redis writer (Stopwatch, not BenchmarkDotNet:
+// the quantity is sustained end-to-end throughput against a real server, not a micro-operation).
+//
+//   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks [-- --spans 1000000]
+//
+// Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using FlowScope.Embedded.Redis;
+using FlowScope.Embedded.Redis.Internal;
+using FlowScope.Embedded.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+var spanCount = args.Length >= 2 && args[0] == "--spans" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+var port = FreePort();
+using var server = StartRedis(port);
+try
+{
+    var connectionString = $"127.0.0.1:{port}";
+    await WaitForRedisAsync(connectionString);
+    var pool = CreateSpans(20_000);
+
+    Console.WriteLine($"redis-server {RedisVersion()} on loopback, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    MeasureCodec(pool, true);
+    MeasureCodec(pool, false);
+    Console.WriteLine($"{"layout",-38} {"spans",10} {"spans/s",12} {"entries",9} {"bytes/span",11}");
+    await RunAsync("packed 256/entry, deflate", connectionString, pool, spanCount, o => { o.MaxSpansPerEntry = 256; o.Compress = true; });
+    await RunAsync("packed 256/entry, uncompressed", connectionString, pool, spanCount, o => { o.MaxSpansPerEntry = 256; o.Compress = false; });
+    await RunAsync("5 spans/entry (light load), uncompr.", connectionString, pool, Math.Min(spanCount, 200_000), o => { o.MaxSpansPerEntry = 5; o.Compress = false; });
+    await RunAsync("one span per entry, uncompressed", connectionString, pool, Math.Min(spanCount, 200_000), o => { o.MaxSpansPerEntry = 1; o.Compress = false; });
+}
+finally
+{
+    server.Kill(entireProcessTree: true);
+    server.WaitForExit(10_000);
+}
+
+static async Task RunAsync(string name, string connectionString, SpanRecord[] pool, int total, Action<RedisStreamsOptions> configure)
+{
+    var options = new RedisStreamsOptions
+    {
+        ConnectionString = connectionString,
+        KeyPrefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        MaxStreamEntries = 10_000_000, // keep everything: MEMORY USAGE then covers every span written
+        WriterQueueCapacity = 1 << 20,
+        RetryBufferCapacity = 1 << 20,
+    };
+    configure(options);
+    await using var connection = new RedisConnection(Options.Create(options), NullLogger<RedisConnection>.Instance);
+    var writer = new RedisStreamWriter(options, connection, "bench-1", "benchrun", TimeProvider.System, NullLogger.Instance);
+    using var stop = new CancellationTokenSource();
+    var loop = Task.Run(() => writer.RunAsync(stop.Token));
+    await connection.GetAsync();
+
+    var batch = new List<SpanRecord>(1_024);
+    var produced = 0;
+    var started = Stopwatch.GetTimestamp();
+    while (produced < total)
+    {
+        // Like the pump: batches of up to 1 024; hold back while 64k spans wait, so nothing is dropped.
+        if (writer.GetStats().Waiting > 65_536)
+        {
+            await Task.Delay(1);
+            continue;
+        }
+
+        batch.Clear();
+        for (var i = 0; i < 1_024 && produced < total; i++, produced++)
+        {
+            batch.Add(pool[produced % pool.Length]);
+        }
+
+        writer.TryEnqueue(batch);
+    }
+
+    while (writer.GetStats().Persisted < total)
+    {
+        await Task.Delay(1);
+    }
+
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    writer.Complete();
+    await loop;
+
+    var db = (await connection.GetAsync()).GetDatabase();
+    var bytes = (long)await db.ExecuteAsync("MEMORY", "USAGE", options.StreamKey, "SAMPLES", "0");
+    var stats = writer.GetStats();
+    if (stats.Dropped != 0)
+    {
+        throw new InvalidOperationException($"{stats.Dropped} spans dropped during the benchmark.");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
+    await db.KeyDeleteAsync(options.StreamKey);
+}
+
+static void MeasureCodec(SpanRecord[] pool, bool compress)
+{
+    var codec = new SpanBatchCodec();
+    var encoded = 0;
+    var started = Stopwatch.GetTimestamp();
+    for (var round = 0; round < 10; round++)
+    {
+        for (var offset = 0; offset + 256 <= pool.Length; offset += 256)
+        {
+            codec.Encode(pool, offset, 256, compress);
+            encoded += 256;
+        }
+    }
+
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode only ({(compress ? "deflate" : "uncompressed")}): {encoded / elapsed.TotalSeconds:N0} spans/s on one thread"));
+}
+
+static SpanRecord[] CreateSpans(int count)
+{
+    // Request-shaped traces: a server span with HTTP attributes, then middleware and endpoint children.
+    var spans = new SpanRecord[count];
+    var start = DateTimeOffset.UtcNow;
+    string traceId = "", rootId = "";
+    for (var i = 0; i < count; i++)
+    {
+        var spanId = ActivitySpanId.CreateRandom().ToHexString();
+        var at = start.AddTicks(i * 1_234);
+        if (i % 5 == 0)
+        {
+            traceId = ActivityTraceId.CreateRandom().ToHexString();
+            rootId = spanId;
+            spans[i] = new SpanRecord(traceId, spanId, null, "GET /api/rooms/{id}/messages", ActivityKind.Server, SpanComponents.Server,
+                at, TimeSpan.FromTicks(40_000 + (i % 977)), ActivityStatusCode.Unset, null,
+                [new("http.request.method", "GET"), new("http.route", "/api/rooms/{id}/messages"), new("url.path", $"/api/rooms/{i % 50}/messages"),
+                 new("http.response.status_code", "200"), new("client.address", "10.0.0." + (i % 200).ToString(CultureInfo.InvariantCulture))],
+                [], [], "Microsoft.AspNetCore", "web-1");
+        }
+        else
+        {
+            var stage = (i % 5) switch { 1 => "ExceptionHandlerMiddleware", 2 => "AuthenticationMiddleware", 3 => "RoutingMiddleware", _ => "GetMessages" };
+            spans[i] = new SpanRecord(traceId, spanId, rootId, stage, ActivityKind.Internal, i % 5 == 4 ? SpanComponents.Endpoint : SpanComponents.Middleware,
+                at.AddTicks(100), TimeSpan.FromTicks(5_000 + (i % 313)), ActivityStatusCode.Unset, null,
+                [new("flowscope.middleware", stage)], [], [], "FlowScope.Embedded.Pipeline", "web-1");
+        }
+    }
+
+    return spans;
+}
+
+static Process StartRedis(int port)
+{
+    var start = new ProcessStartInfo("/usr/bin/redis-server") { RedirectStandardOutput = true, UseShellExecute = false };
+    foreach (var arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+    {
+        start.ArgumentList.Add(arg);
+    }
+
+    var process = Process.Start(start)!;
+    process.OutputDataReceived += (_, _) => { };
+    process.BeginOutputReadLine();
+    return process;
+}
+
+static async Task WaitForRedisAsync(string connectionString)
+{
+    for (var i = 0; i < 100; i++)
+    {
+        try
+        {
+            using var probe = await ConnectionMultiplexer.ConnectAsync(connectionString + ",connectTimeout=200");
+            return;
+        }
+        catch (RedisConnectionException)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    throw new InvalidOperationException("redis-server did not start.");
+}
+
+static string RedisVersion()
+{
+    var info = Process.Start(new ProcessStartInfo("/usr/bin/redis-server", "--version") { RedirectStandardOutput = true })!;
+    var text = info.StandardOutput.ReadToEnd();
+    info.WaitForExit();
+    return text.Split(' ').FirstOrDefault(p => p.StartsWith("v=", StringComparison.Ordinal))?[2..] ?? "?";
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}

@@ -1,0 +1,4 @@
+namespace FlowScope.Embedded.Redis.Internal;
+
+/// <summary>Registered once, so calling <c>AddRedisStreams</c> twice does not register everything twice.</summary>
+internal sealed class RedisStreamsMarker;

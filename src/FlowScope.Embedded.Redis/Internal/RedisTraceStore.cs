@@ -1,0 +1,99 @@
+using FlowScope.Embedded.Storage;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace FlowScope.Embedded.Redis.Internal;
+
+/// <summary>
+/// The trace store when Redis is configured. Queries, the live stream and stats read a local in-memory index that
+/// holds this instance's spans and, through <see cref="RedisStreamReader"/>, every instance's. Adding never waits for
+/// Redis: spans go to the local index and are handed to the writer's bounded queue. A trace the local index no longer
+/// holds is looked up in the shared index the consumer group maintains, while the stream still retains it.
+/// </summary>
+internal sealed class RedisTraceStore : ITraceStore
+{
+    private readonly ITraceStore _local;
+    private readonly RedisStreamWriter _writer;
+    private readonly RedisStreamsOptions _options;
+    private readonly RedisConnection _connection;
+    private readonly int _maxSpansPerTrace;
+    private readonly ILogger _logger;
+    private bool _lookupFailureLogged;
+
+    public RedisTraceStore(ITraceStore local, RedisStreamWriter writer, RedisStreamsOptions options, RedisConnection connection, int maxSpansPerTrace, ILogger logger)
+    {
+        _local = local;
+        _writer = writer;
+        _options = options;
+        _connection = connection;
+        _maxSpansPerTrace = maxSpansPerTrace;
+        _logger = logger;
+    }
+
+    public async ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spans);
+        await _local.AddAsync(spans, cancellationToken).ConfigureAwait(false);
+        _writer.TryEnqueue(spans);
+    }
+
+    public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default) =>
+        _local.QueryAsync(query, cancellationToken);
+
+    public async ValueTask<TraceDetail?> GetTraceAsync(string traceId, CancellationToken cancellationToken = default)
+    {
+        var local = await _local.GetTraceAsync(traceId, cancellationToken).ConfigureAwait(false);
+        if (local is not null || !_options.EnableConsumerGroup || !_connection.IsConnected)
+        {
+            return local;
+        }
+
+        try
+        {
+            return await LookUpSharedAsync(traceId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidDataException or OverflowException)
+        {
+            if (!_lookupFailureLogged)
+            {
+                _lookupFailureLogged = true;
+                RedisLog.ReadFailed(_logger, ex);
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Rebuilds a trace from the entries the shared index lists for it.</summary>
+    private async Task<TraceDetail?> LookUpSharedAsync(string traceId)
+    {
+        var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
+        var entryIds = await database.SetMembersAsync(RedisIndexProcessor.TraceKey(_options, traceId)).ConfigureAwait(false);
+        if (entryIds.Length == 0)
+        {
+            return null;
+        }
+
+        var trace = new InMemoryTraceStore(1, _maxSpansPerTrace);
+        var seen = new BatchIdFilter(entryIds.Length);
+        foreach (var id in entryIds)
+        {
+            var entries = await database.StreamRangeAsync(_options.StreamKey, id, id).ConfigureAwait(false);
+            foreach (var entry in entries)
+            {
+                var decoded = StreamEntryFormat.Decode(entry);
+                if (seen.TryAdd(decoded.BatchId))
+                {
+                    await trace.AddAsync(decoded.Spans.Where(s => string.Equals(s.TraceId, traceId, StringComparison.Ordinal)).ToArray()).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return await trace.GetTraceAsync(traceId).ConfigureAwait(false);
+    }
+
+    public ValueTask<TraceChanges> GetChangesAsync(long afterVersion, int maxCount, CancellationToken cancellationToken = default) =>
+        _local.GetChangesAsync(afterVersion, maxCount, cancellationToken);
+
+    public TraceStoreStats GetStats() => _local.GetStats();
+}
