@@ -49,6 +49,7 @@ internal static class MessengerApp
             services.AddSingleton<IUserStore, InMemoryUserStore>();
             services.AddSingleton<IChatStore, InMemoryChatStore>();
             services.AddSingleton<IMessageBus, InProcessMessageBus>();
+            services.AddSingleton<IPresenceDirectory, LocalPresence>();
         }
         else
         {

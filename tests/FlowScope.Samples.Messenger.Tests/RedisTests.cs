@@ -17,8 +17,16 @@ public sealed class RedisTests(RedisServer redis) : IClassFixture<RedisServer>
 
         await using var ada = await first.RegisterAsync("ada");
         await using var bob = await second.RegisterAsync("bob");
+        await using var carol = await second.RegisterAsync("carol"); // a member of #general who never connects
         var adaSocket = await ada.ConnectAsync();
         var bobSocket = await bob.ConnectAsync();
+
+        // Presence is shared: the first instance sees bob, connected to the second, as online.
+        await Eventually.TrueAsync(async () =>
+        {
+            var members = await ada.Http.GetFromJsonAsync<JsonElement>("/api/rooms/general/members");
+            return members.EnumerateArray().Any(m => m.GetProperty("userName").GetString() == "bob" && m.GetProperty("online").GetBoolean());
+        }, because: "bob shows online on the first instance");
 
         await adaSocket.SendAsync(new { type = "send", room = "general", text = "across instances", clientId = "x1" });
         var ack = await adaSocket.NextAsync(f => f.Type == "ack" && f["clientId"] == "x1");
@@ -31,7 +39,7 @@ public sealed class RedisTests(RedisServer redis) : IClassFixture<RedisServer>
         // One trace id; each instance records its part: the first receives, stores and publishes to the stream…
         var traceId = ack["traceId"]!;
         Assert.Equal(traceId, atBob["traceId"]);
-        var there = await first.TraceAsync(traceId, s => s.Any(x => x.Name == "socket deliver" && x["messenger.recipient"] == "ada"), "the first instance's part");
+        var there = await first.TraceAsync(traceId, s => s.Any(x => x.Name == "socket deliver" && x["messenger.recipient"] == "ada") && s.Any(x => x.Name == "deliver message") && s.Any(x => x.Name == "notify push" || x.Name == "notify email"), "the first instance's part");
         var receive = Assert.Single(there, s => s.Name == "receive message");
         Assert.Equal("redis", there.Single(s => s.Name == "store message")["db.system"]);
         var send = Assert.Single(there, s => s.Name == "send messenger:stream");
@@ -39,6 +47,10 @@ public sealed class RedisTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Single(there, s => s.Name == "process messenger:stream" && s.ParentSpanId == send.SpanId);
         // Each instance delivers to its own sockets only: bob has none on the first one.
         Assert.Equal("offline", there.Single(s => s.Name == "socket deliver" && s["messenger.recipient"] == "bob")["messenger.delivery"]);
+
+        // Only carol, offline everywhere, is notified; bob is online on the other instance.
+        Assert.Single(there, s => s.Name == "send notifications");
+        Assert.Equal("carol", Assert.Single(there, s => s.Component == "worker" && s.Name.StartsWith("notify ", StringComparison.Ordinal))["messenger.recipient"]);
 
         // …and the second consumes the same entry in its own consumer group and delivers to bob's socket.
         var here = await second.TraceAsync(traceId, s => s.Any(x => x.Name == "socket deliver" && x["messenger.recipient"] == "bob"), "the second instance's part");

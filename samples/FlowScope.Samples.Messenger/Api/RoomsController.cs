@@ -14,13 +14,13 @@ namespace FlowScope.Samples.Messenger.Api;
 internal sealed class RoomsController : ControllerBase
 {
     private readonly IChatStore _store;
-    private readonly ConnectionRegistry _connections;
+    private readonly IPresenceDirectory _presence;
     private readonly TimeProvider _time;
 
-    public RoomsController(IChatStore store, ConnectionRegistry connections, TimeProvider time)
+    public RoomsController(IChatStore store, IPresenceDirectory presence, TimeProvider time)
     {
         _store = store;
-        _connections = connections;
+        _presence = presence;
         _time = time;
     }
 
@@ -65,8 +65,12 @@ internal sealed class RoomsController : ControllerBase
 
     [HttpGet("{room}/members")]
     [RoomExists]
-    public async Task<IEnumerable<UserView>> Members(string room) =>
-        (await _store.MembersAsync(room)).Select(m => new UserView(m, m == Pipeline.BotWorker.UserName || _connections.IsOnline(m)));
+    public async Task<IEnumerable<UserView>> Members(string room)
+    {
+        var members = await _store.MembersAsync(room);
+        var online = await _presence.OnlineAsync(members);
+        return members.Select(m => new UserView(m, m == Pipeline.BotWorker.UserName || online.Contains(m)));
+    }
 
     /// <summary>The room's messages, oldest first; page back with <c>before</c>. Members only.</summary>
     [HttpGet("{room}/messages")]
@@ -91,15 +95,19 @@ internal sealed class RoomsController : ControllerBase
 internal sealed class UsersController : ControllerBase
 {
     private readonly IUserStore _users;
-    private readonly ConnectionRegistry _connections;
+    private readonly IPresenceDirectory _presence;
 
-    public UsersController(IUserStore users, ConnectionRegistry connections)
+    public UsersController(IUserStore users, IPresenceDirectory presence)
     {
         _users = users;
-        _connections = connections;
+        _presence = presence;
     }
 
     [HttpGet]
-    public async Task<IEnumerable<UserView>> List() =>
-        (await _users.ListAsync()).Select(u => new UserView(u, _connections.IsOnline(u)));
+    public async Task<IEnumerable<UserView>> List()
+    {
+        var users = await _users.ListAsync();
+        var online = await _presence.OnlineAsync(users);
+        return users.Select(u => new UserView(u, online.Contains(u)));
+    }
 }

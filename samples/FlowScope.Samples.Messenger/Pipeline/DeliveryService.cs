@@ -16,6 +16,7 @@ namespace FlowScope.Samples.Messenger.Pipeline;
 internal sealed partial class DeliveryService(
     IWorkerScope<DeliveryWorker> worker,
     ConnectionRegistry connections,
+    IPresenceDirectory presence,
     IChatStore store,
     InstanceInfo instance,
     [FromKeyedServices(DeliveryService.NotificationQueue)] IQueue<NotificationJob> notifications,
@@ -58,7 +59,9 @@ internal sealed partial class DeliveryService(
 
             if (chatEvent.Origin == instance.Id)
             {
-                FollowUp(message, offline);
+                // Not connected here; with Redis, perhaps connected to another instance (which delivers there).
+                var elsewhere = offline.Count == 0 ? null : await presence.OnlineAsync(offline);
+                FollowUp(message, elsewhere is null ? offline : [.. offline.Where(u => !elsewhere.Contains(u))]);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -59,6 +59,9 @@ internal sealed class ConnectionRegistry
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, ClientConnection>> _byUser = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
+    /// <summary>Raised after a connection was added or removed.</summary>
+    public event Action? Changed;
+
     /// <summary>Adds a connection unless the user already has <paramref name="maxPerUser"/>.</summary>
     public bool TryAdd(ClientConnection connection, int maxPerUser, out bool firstOfUser)
     {
@@ -72,8 +75,10 @@ internal sealed class ConnectionRegistry
             }
 
             sockets[connection.Id] = connection;
-            return true;
         }
+
+        Changed?.Invoke();
+        return true;
     }
 
     /// <summary>Removes a connection; <paramref name="lastOfUser"/> tells whether the user just went offline.</summary>
@@ -88,6 +93,8 @@ internal sealed class ConnectionRegistry
                 lastOfUser = true;
             }
         }
+
+        Changed?.Invoke();
     }
 
     public IReadOnlyList<ClientConnection> Of(string user) =>

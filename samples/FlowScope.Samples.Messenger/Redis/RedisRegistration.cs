@@ -20,5 +20,8 @@ internal static class RedisRegistration
         services.AddSingleton<RedisStreamBus>();
         services.AddSingleton<IMessageBus>(sp => sp.GetRequiredService<RedisStreamBus>());
         services.AddHostedService<RedisStreamConsumer>();
+        services.AddSingleton<RedisPresence>();
+        services.AddSingleton<Realtime.IPresenceDirectory>(sp => sp.GetRequiredService<RedisPresence>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
     }
 }
