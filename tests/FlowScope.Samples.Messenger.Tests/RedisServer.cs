@@ -39,6 +39,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         _process?.Dispose();
+        _process = null;
     }
 
     private async Task<bool> PingAsync()

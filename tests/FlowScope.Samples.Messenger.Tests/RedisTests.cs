@@ -73,4 +73,35 @@ public sealed class RedisTests(RedisServer redis) : IClassFixture<RedisServer>
         var login = await bobOnFirst.PostAsJsonAsync("/api/account/login", new { userName = "bob", password = "correct horse" });
         Assert.Equal(System.Net.HttpStatusCode.OK, login.StatusCode);
     }
+
+    [Fact]
+    public async Task When_redis_goes_away_a_message_gets_an_error_frame_and_the_connection_stays_usable()
+    {
+        var own = new RedisServer();
+        await own.InitializeAsync();
+        try
+        {
+            await using var host = await MessengerHost.StartAsync(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Redis"] = own.ConnectionString + ",asyncTimeout=1000,syncTimeout=1000,connectTimeout=1000,connectRetry=0",
+            });
+            await using var ada = await host.RegisterAsync("ada");
+            var socket = await ada.ConnectAsync();
+            await socket.SendAsync(new { type = "send", room = "general", text = "before", clientId = "b1" });
+            await socket.NextAsync(f => f.Type == "ack" && f["clientId"] == "b1");
+
+            await own.DisposeAsync();
+            await socket.SendAsync(new { type = "send", room = "general", text = "during", clientId = "d1" });
+            var error = await socket.NextAsync(f => f.Type == "error" && f["clientId"] == "d1");
+            Assert.Equal("internal", error["code"]);
+
+            await socket.SendAsync(new { type = "ping" });
+            await socket.NextAsync(f => f.Type == "pong");
+            Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.Socket.State);
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
 }

@@ -51,4 +51,5 @@ internal static class ErrorCodes
     public const string InvalidText = "invalid_text";
     public const string RateLimited = "rate_limited";
     public const string Busy = "busy";
+    public const string Internal = "internal";
 }

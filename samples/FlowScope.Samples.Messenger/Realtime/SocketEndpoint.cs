@@ -188,20 +188,29 @@ internal static partial class SocketEndpoint
                 return;
             }
 
-            switch (frame.Type)
+            try
             {
-                case "send":
-                    await HandleSendAsync(frame, cancellationToken);
-                    break;
-                case "typing":
-                    await HandleTypingAsync(frame);
-                    break;
-                case "ping":
-                    await Reply(Frames.Pong());
-                    break;
-                default:
-                    await Reply(Frames.Error(ErrorCodes.UnknownType, "Known frame types: send, typing, ping.", frame.ClientId));
-                    break;
+                switch (frame.Type)
+                {
+                    case "send":
+                        await HandleSendAsync(frame, cancellationToken);
+                        break;
+                    case "typing":
+                        await HandleTypingAsync(frame);
+                        break;
+                    case "ping":
+                        await Reply(Frames.Pong());
+                        break;
+                    default:
+                        await Reply(Frames.Error(ErrorCodes.UnknownType, "Known frame types: send, typing, ping.", frame.ClientId));
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or WebSocketException))
+            {
+                // A failing dependency (for example Redis) costs this frame, not the connection.
+                LogFrameFailed(logger, ex, connection.User, frame.Type);
+                await Reply(Frames.Error(ErrorCodes.Internal, "The server could not handle this frame; try again.", frame.ClientId));
             }
         }
 
@@ -218,7 +227,18 @@ internal static partial class SocketEndpoint
             span?.SetTag("messenger.user", connection.User);
             span?.SetTag("messenger.room", frame.Room);
             span?.SetTag("messenger.connection", connection.Id.ToString("N"));
-            var result = await intake.AcceptAsync(connection.User, frame.Room, frame.Text, frame.ClientId, system: false, cancellationToken);
+            IntakeResult result;
+            try
+            {
+                result = await intake.AcceptAsync(connection.User, frame.Room, frame.Text, frame.ClientId, system: false, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                span?.AddException(ex);
+                span.Fail(ErrorCodes.Internal, ex.Message);
+                throw;
+            }
+
             if (result.Message is { } message)
             {
                 await Reply(Frames.Ack(message));
@@ -256,6 +276,9 @@ internal static partial class SocketEndpoint
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "{User} disconnected ({Connection})")]
     private static partial void LogDisconnected(ILogger logger, string user, Guid connection);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Error, Message = "A {Type} frame from {User} failed")]
+    private static partial void LogFrameFailed(ILogger logger, Exception exception, string user, string? type);
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "A message from {User} was refused: {Code}")]
     private static partial void LogRejected(ILogger logger, string user, string code);
