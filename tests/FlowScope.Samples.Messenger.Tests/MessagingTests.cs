@@ -67,6 +67,10 @@ public sealed class MessagingTests
         var texts = history.EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList();
         Assert.Equal(["hello bob", "hi ada"], texts);
         Assert.Equal("bob", history[0].GetProperty("deliveredTo")[0].GetString());
+        var olderThanReply = await ada.Http.GetFromJsonAsync<JsonElement>($"/api/rooms/general/messages?before={replyAck["id"]}&limit=1");
+        Assert.Equal("hello bob", Assert.Single(olderThanReply.EnumerateArray()).GetProperty("text").GetString());
+        var newest = await ada.Http.GetFromJsonAsync<JsonElement>("/api/rooms/general/messages?limit=1");
+        Assert.Equal("hi ada", Assert.Single(newest.EnumerateArray()).GetProperty("text").GetString());
     }
 
     [Fact]
