@@ -127,12 +127,53 @@ internal static class AsyncTestApp
     public static async Task<TraceDetail> TraceAsync(this TestApp app, string traceId) =>
         (await app.Store.GetTraceAsync(traceId)) ?? throw new InvalidOperationException($"Trace {traceId} is not stored.");
 
+    /// <summary>
+    /// Waits for a trace holding <paramref name="spanCount"/> spans besides the request's pipeline stages, and returns
+    /// it without those stages: each remaining span's parent is its nearest ancestor that is not a stage, so
+    /// assertions read "the producer is a child of the request" whatever middleware the test app has.
+    /// </summary>
     public static async Task<TraceDetail> WaitForSpansAsync(this TestApp app, Func<TraceSummary, bool> predicate, int spanCount, string because = "")
     {
-        var summary = await app.WaitForTraceAsync(t => predicate(t) && t.SpanCount >= spanCount, because);
-        var detail = await app.TraceAsync(summary.TraceId);
-        Assert.Equal(spanCount, detail.Spans.Count);
-        return detail;
+        TraceDetail? found = null;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                foreach (var summary in (await app.Store.QueryAsync(new TraceQuery { Limit = TraceQuery.MaxLimit })).Traces.Where(predicate))
+                {
+                    if (await app.Store.GetTraceAsync(summary.TraceId) is { } detail && WithoutStages(detail).Spans.Count >= spanCount)
+                    {
+                        found = detail;
+                        return true;
+                    }
+                }
+
+                return false;
+            },
+            because: because);
+
+        var result = WithoutStages(found!);
+        Assert.Equal(spanCount, result.Spans.Count);
+        return result;
+    }
+
+    private static TraceDetail WithoutStages(TraceDetail detail)
+    {
+        var byId = detail.Spans.ToDictionary(s => s.SpanId);
+        static bool IsStage(SpanRecord s) => s.Source == "FlowScope.Pipeline";
+        string? Ancestor(string? parent)
+        {
+            while (parent is not null && byId.TryGetValue(parent, out var p) && IsStage(p))
+            {
+                parent = p.ParentSpanId;
+            }
+
+            return parent;
+        }
+
+        var spans = detail.Spans.Where(s => !IsStage(s)).Select(s => new SpanRecord(
+            s.TraceId, s.SpanId, Ancestor(s.ParentSpanId), s.Name, s.Kind, s.Component, s.StartTime, s.Duration, s.Status,
+            s.StatusMessage, s.Attributes, s.Events, s.Links, s.Source, s.Instance, s.HasRemoteParent)).ToArray();
+        return detail with { Spans = spans };
     }
 
     public static string Attr(this SpanRecord span, string key) =>
