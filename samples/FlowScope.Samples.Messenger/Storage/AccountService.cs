@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace FlowScope.Samples.Messenger.Storage;
+
+/// <summary>Registration and sign-in checks. Passwords are hashed with the framework's <see cref="PasswordHasher{TUser}"/>.</summary>
+internal sealed class AccountService(IUserStore users, IChatStore chat, TimeProvider time)
+{
+    /// <summary>Names nobody can register: the bot posts under one of them.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal) { "bot", "system", "admin", "flowscope" };
+
+    public const string DefaultRoom = "general";
+
+    private static readonly PasswordHasher<UserAccount> Hasher = new();
+
+    /// <summary>Creates an account and puts it in the default room; <see langword="null"/> when the name is taken.</summary>
+    public async Task<UserAccount?> RegisterAsync(string userName, string password)
+    {
+        if (Reserved.Contains(userName))
+        {
+            return null;
+        }
+
+        var draft = new UserAccount(userName, string.Empty, time.GetUtcNow());
+        var account = draft with { PasswordHash = Hasher.HashPassword(draft, password) };
+        if (!await users.TryAddAsync(account))
+        {
+            return null;
+        }
+
+        await chat.JoinAsync(DefaultRoom, userName);
+        return account;
+    }
+
+    /// <summary>The account when the password matches; <see langword="null"/> otherwise (unknown name or wrong password alike).</summary>
+    public async Task<UserAccount?> VerifyAsync(string userName, string password)
+    {
+        var account = await users.FindAsync(userName);
+        if (account is null)
+        {
+            // Same cost as a real check, so response times do not tell which names exist.
+            Hasher.VerifyHashedPassword(Probe, Probe.PasswordHash, password);
+            return null;
+        }
+
+        return Hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed ? null : account;
+    }
+
+    private static readonly UserAccount Probe = CreateProbe();
+
+    private static UserAccount CreateProbe()
+    {
+        var probe = new UserAccount("probe", string.Empty, DateTimeOffset.UnixEpoch);
+        return probe with { PasswordHash = Hasher.HashPassword(probe, Guid.NewGuid().ToString("N")) };
+    }
+}
+
+/// <summary>Creates the default rooms when the app starts (idempotent, so instances sharing Redis can all run it).</summary>
+internal sealed class RoomSeeder(IChatStore chat, TimeProvider time) : IHostedService
+{
+    public static readonly (string Name, string Topic)[] DefaultRooms =
+    [
+        (AccountService.DefaultRoom, "Everyone, everything"),
+        ("random", "Off topic"),
+        ("dev", "Builds, bugs and traces"),
+    ];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (name, topic) in DefaultRooms)
+        {
+            await chat.TryCreateRoomAsync(new RoomInfo(name, topic, time.GetUtcNow()));
+            await chat.JoinAsync(name, "bot");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

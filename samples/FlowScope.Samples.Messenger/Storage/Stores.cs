@@ -1,0 +1,40 @@
+namespace FlowScope.Samples.Messenger.Storage;
+
+/// <summary>Where users are kept: in memory by default, in Redis when <c>ConnectionStrings:Redis</c> is set.</summary>
+internal interface IUserStore
+{
+    /// <summary>The storage's name, recorded as <c>db.system</c>.</summary>
+    string System { get; }
+
+    Task<bool> TryAddAsync(UserAccount user);
+
+    Task<UserAccount?> FindAsync(string userName);
+
+    Task<IReadOnlyList<string>> ListAsync();
+}
+
+/// <summary>Rooms, memberships and message history.</summary>
+internal interface IChatStore
+{
+    string System { get; }
+
+    Task<IReadOnlyList<RoomInfo>> RoomsAsync();
+
+    Task<RoomInfo?> FindRoomAsync(string name);
+
+    Task<bool> TryCreateRoomAsync(RoomInfo room);
+
+    /// <summary>Adds a member; <see langword="false"/> when the room does not exist.</summary>
+    Task<bool> JoinAsync(string room, string user);
+
+    Task<IReadOnlyList<string>> MembersAsync(string room);
+
+    Task<bool> IsMemberAsync(string room, string user);
+
+    Task<ChatMessage> AppendAsync(string room, string author, string text, string? clientId, string? traceId);
+
+    /// <summary>The newest <paramref name="limit"/> messages older than <paramref name="before"/>, oldest first.</summary>
+    Task<IReadOnlyList<ChatMessage>> HistoryAsync(string room, long? before, int limit);
+
+    Task RecordDeliveryAsync(string room, long messageId, IReadOnlyCollection<string> users);
+}

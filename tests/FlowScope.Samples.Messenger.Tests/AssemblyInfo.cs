@@ -1,0 +1,2 @@
+// ActivityListeners are process-wide: hosts started by different tests would see each other's spans.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
