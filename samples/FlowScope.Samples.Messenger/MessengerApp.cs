@@ -29,11 +29,21 @@ internal static class MessengerApp
         var services = builder.Services;
         services.AddOptions<MessengerOptions>().BindConfiguration(MessengerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
+        var redis = builder.Configuration.GetConnectionString("Redis");
+
         // FlowScope: every request, middleware, MVC step, log and the queues below; "Messenger" adds this app's own spans.
+        // With ConnectionStrings:Redis set, FlowScope's history goes to Redis Streams too, shared by every instance.
         services.AddFlowScope(o => o.Sources.Add(MessengerTelemetry.SourceName))
             .AddQueue<ChatEvent, DeliveryWorker>(InProcessMessageBus.QueueName, o => o.Capacity = 10_000)
             .AddQueue<NotificationJob, NotificationWorker>(DeliveryService.NotificationQueue)
-            .AddQueue<BotCommand, BotWorker>(DeliveryService.BotQueue);
+            .AddQueue<BotCommand, BotWorker>(DeliveryService.BotQueue)
+            .AddRedisStreams(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.ConnectionString) && !string.IsNullOrWhiteSpace(redis))
+                {
+                    o.ConnectionString = redis;
+                }
+            });
 
         services.AddSingleton<InstanceInfo>();
         services.AddSingleton<ConnectionRegistry>();
@@ -43,7 +53,6 @@ internal static class MessengerApp
         services.AddSingleton<SimulatorControl>();
         services.AddHostedService<LoadSimulator>();
 
-        var redis = builder.Configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))
         {
             services.AddSingleton<IUserStore, InMemoryUserStore>();

@@ -178,7 +178,7 @@ internal sealed class MessengerHost : IAsyncDisposable
 }
 
 /// <summary>A span as the dashboard API returns it.</summary>
-internal sealed record Span(string SpanId, string? ParentSpanId, string Name, string Kind, string Component, string Status, IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<string> Events)
+internal sealed record Span(string SpanId, string? ParentSpanId, string Name, string Kind, string Component, string Status, IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<string> Events, string Instance = "")
 {
     public string? this[string attribute] => Attributes.TryGetValue(attribute, out var v) ? v : null;
 
@@ -190,7 +190,8 @@ internal sealed record Span(string SpanId, string? ParentSpanId, string Name, st
         e.GetProperty("component").GetString()!,
         e.GetProperty("status").GetString()!,
         e.GetProperty("attributes").EnumerateObject().ToDictionary(a => a.Name, a => a.Value.GetString() ?? ""),
-        [.. e.TryGetProperty("events", out var ev) && ev.ValueKind == JsonValueKind.Array ? ev.EnumerateArray().Select(x => x.GetProperty("name").GetString()!) : []]);
+        [.. e.TryGetProperty("events", out var ev) && ev.ValueKind == JsonValueKind.Array ? ev.EnumerateArray().Select(x => x.GetProperty("name").GetString()!) : []],
+        e.TryGetProperty("instance", out var instance) ? instance.GetString() ?? "" : "");
 
     public override string ToString() => $"{Name} [{Component}/{Kind}/{Status}] {string.Join(",", Attributes.Where(a => a.Key.StartsWith("messenger.") || a.Key.StartsWith("flowscope.")).Select(a => a.Key + "=" + a.Value))}";
 }
