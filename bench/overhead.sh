@@ -4,7 +4,7 @@
 # (AddFlowScope/UseFlowScope, defaults), otel (OpenTelemetry SDK, ASP.NET Core + HttpClient instrumentation,
 # AlwaysOn, batch processor -> counting exporter) -- ALTERNATELY (A B C A B C ...) under wrk on loopback.
 #
-#   bench/overhead.sh           # full: 5 rounds per endpoint, 10 s windows (~12-15 min)
+#   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
 #   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
 #
 # Per run: start app (free port), wait ready, warm up with wrk, read CPU (utime+stime from /proc/<pid>/stat) and
@@ -20,8 +20,8 @@ if (( QUICK )); then
   DUR=4; WARM=2
   PLAN=("json:3" "minimal:1" "queue:1")
 else
-  DUR=10; WARM=3
-  PLAN=("json:5" "minimal:5" "queue:5")
+  DUR=8; WARM=3
+  PLAN=("json:5" "minimal:3" "queue:3")
 fi
 MODES=(baseline flowscope otel)
 declare -A PATHS=([json]=/api/forecast [minimal]=/minimal [queue]=/queue)
