@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# End-to-end overhead harness (issue 8, item 2).
+# Runs bench/FlowScope.Embedded.Overhead in three configurations -- baseline (no instrumentation), flowscope
+# (AddFlowScope/UseFlowScope, defaults), otel (OpenTelemetry SDK, ASP.NET Core + HttpClient instrumentation,
+# AlwaysOn, batch processor -> counting exporter) -- ALTERNATELY (A B C A B C ...) under wrk on loopback.
+#
+#   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
+#   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
+#
+# Per run: start app (free port), wait ready, warm up with wrk, read CPU (utime+stime from /proc/<pid>/stat) and
+# GC.GetTotalAllocatedBytes (/__bench/alloc, outside the measured pipeline), measured wrk window, read again, stop app.
+# Last line: RESULT flowscope_vs_baseline=<r> otel_vs_baseline=<r> flowscope_vs_otel=<r> (JSON controller throughput).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+QUICK=0
+[[ "${1:-}" == "--quick" ]] && QUICK=1
+
+if (( QUICK )); then
+  DUR=4; WARM=2
+  PLAN=("json:3" "minimal:1" "queue:1")
+else
+  DUR=8; WARM=3
+  PLAN=("json:5" "minimal:3" "queue:3")
+fi
+MODES=(baseline flowscope otel)
+declare -A PATHS=([json]=/api/forecast [minimal]=/minimal [queue]=/queue)
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$ROOT/bench/results/overhead-$STAMP"
+mkdir -p "$OUT/wrk"
+
+log "building Release"
+dotnet build -c Release "$ROOT/bench/FlowScope.Embedded.Overhead" -nologo -v q >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+DLL="$ROOT/bench/FlowScope.Embedded.Overhead/bin/Release/net10.0/FlowScope.Embedded.Overhead.dll"
+
+NCPU=$(nproc)
+if command -v taskset >/dev/null && (( NCPU >= 2 )); then
+  SRV_PIN=(taskset -c 0); WRK_PIN=(taskset -c 1)
+  PINNING="server pinned to CPU 0, wrk to CPU 1 (taskset)"
+else
+  SRV_PIN=(); WRK_PIN=(); PINNING="no pinning (taskset missing or < 2 CPUs)"
+fi
+CLK=$(getconf CLK_TCK)
+
+{
+  echo "stamp: $STAMP"
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "command: bench/overhead.sh $*"
+  echo "nproc: $NCPU"
+  lscpu 2>/dev/null | grep -E '^(Model name|Thread|Core|Socket|Hypervisor)' || true
+  echo "memory: $(free -g 2>/dev/null | awk '/Mem:/{print $2" GiB"}')"
+  echo "dotnet: $(dotnet --version)"
+  echo "wrk: $(wrk -v 2>&1 | head -1)"
+  echo "pinning: $PINNING"
+  echo "plan: ${PLAN[*]}, warm-up ${WARM}s, window ${DUR}s, wrk -t1 -c16 --latency"
+  echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+APP_PID=""
+cleanup() { if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; fi; }
+trap cleanup EXIT INT TERM
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 20000 ))
+    if ! ss -ltnH "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wrk latency value -> microseconds
+to_us() { awk -v v="$1" 'BEGIN{ n=v; sub(/[a-z]+$/,"",n); u=v; sub(/^[0-9.]+/,"",u);
+  f=(u=="us")?1:(u=="ms")?1000:(u=="s")?1000000:(u=="m")?60000000:1; printf "%.1f", n*f }'; }
+
+RAW="$OUT/raw.tsv"
+echo -e "endpoint\tround\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\talloc_b_per_req\trequests\tnon2xx_or_err\tloadavg1" > "$RAW"
+
+run_one() { # endpoint round mode
+  local ep=$1 round=$2 mode=$3 port url
+  port=$(free_port)
+  url="http://127.0.0.1:$port${PATHS[$ep]}"
+  "${SRV_PIN[@]}" dotnet "$DLL" --mode "$mode" --port "$port" >"$OUT/app-$mode.log" 2>&1 &
+  APP_PID=$!
+  local ok=0
+  for _ in $(seq 1 120); do
+    if curl -sf "http://127.0.0.1:$port/__bench/alloc" >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.1
+  done
+  (( ok )) || { log "app ($mode) did not start"; cat "$OUT/app-$mode.log" >&2; exit 1; }
+  "${WRK_PIN[@]}" wrk -t1 -c16 -d"${WARM}s" "$url" >/dev/null 2>&1
+  local a0 c0 a1 c1 f
+  a0=$(curl -sf "http://127.0.0.1:$port/__bench/alloc"); c0=$(cpu_ticks "$APP_PID")
+  f="$OUT/wrk/$ep-$round-$mode.txt"
+  "${WRK_PIN[@]}" wrk -t1 -c16 -d"${DUR}s" --latency "$url" >"$f" 2>&1
+  c1=$(cpu_ticks "$APP_PID"); a1=$(curl -sf "http://127.0.0.1:$port/__bench/alloc")
+  kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; APP_PID=""
+
+  local rps reqs p50 p99 bad
+  rps=$(awk '/^Requests\/sec:/{print $2}' "$f")
+  reqs=$(awk '/requests in/{print $1}' "$f")
+  p50=$(to_us "$(awk '$1=="50%"{print $2}' "$f")")
+  p99=$(to_us "$(awk '$1=="99%"{print $2}' "$f")")
+  bad=$(awk '/Non-2xx/{n+=$NF} /Socket errors/{gsub(/[^0-9 ]/," "); for(i=1;i<=NF;i++) n+=$i} END{print n+0}' "$f")
+  local cpu alloc
+  cpu=$(awk -v a="$c0" -v b="$c1" -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", (b-a)*1e6/k/r}')
+  alloc=$(awk -v a="$a0" -v b="$a1" -v r="$reqs" 'BEGIN{printf "%.0f", (b-a)/r}')
+  echo -e "$ep\t$round\t$mode\t$rps\t$p50\t$p99\t$cpu\t$alloc\t$reqs\t$bad\t$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
+  log "$ep r$round $mode: ${rps} req/s p50=${p50}us p99=${p99}us cpu=${cpu}us/req alloc=${alloc}B/req"
+}
+
+for entry in "${PLAN[@]}"; do
+  ep=${entry%%:*}; rounds=${entry##*:}
+  for r in $(seq 1 "$rounds"); do
+    for m in "${MODES[@]}"; do run_one "$ep" "$r" "$m"; done
+  done
+done
+echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+# ---- summary: medians over rounds, ratios -------------------------------------------------------
+python3 - "$RAW" "$OUT/summary.txt" <<'PY'
+import sys, csv, statistics as st
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+eps = []
+for r in rows:
+    if r["endpoint"] not in eps: eps.append(r["endpoint"])
+modes = ["baseline", "flowscope", "otel"]
+cols = [("rps","req/s","%.0f"),("p50_us","p50 µs","%.0f"),("p99_us","p99 µs","%.0f"),("cpu_us_per_req","CPU µs/req","%.1f"),("alloc_b_per_req","alloc B/req","%.0f")]
+out = []
+med = {}
+for ep in eps:
+    rounds = len({r["round"] for r in rows if r["endpoint"] == ep})
+    out.append(f"\n### {ep} (median of {rounds} round(s); load avg 1-min during runs: "
+               f"{min(float(r['loadavg1']) for r in rows if r['endpoint']==ep):.1f}-{max(float(r['loadavg1']) for r in rows if r['endpoint']==ep):.1f})\n")
+    out.append("| configuration | " + " | ".join(c[1] for c in cols) + " | req/s vs baseline | errors |")
+    out.append("|---|" + "---:|" * (len(cols) + 2))
+    for m in modes:
+        sel = [r for r in rows if r["endpoint"] == ep and r["mode"] == m]
+        med[(ep, m)] = {c[0]: st.median(float(r[c[0]]) for r in sel) for c in cols}
+    for m in modes:
+        v = med[(ep, m)]
+        ratio = v["rps"] / med[(ep, "baseline")]["rps"]
+        errs = sum(int(r["non2xx_or_err"]) for r in rows if r["endpoint"] == ep and r["mode"] == m)
+        out.append(f"| {m} | " + " | ".join(c[2] % v[c[0]] for c in cols) + f" | {ratio:.2f} | {errs} |")
+    fb = med[(ep,"flowscope")]["rps"]/med[(ep,"baseline")]["rps"]
+    ob = med[(ep,"otel")]["rps"]/med[(ep,"baseline")]["rps"]
+    fo = med[(ep,"flowscope")]["rps"]/med[(ep,"otel")]["rps"]
+    out.append(f"\nthroughput ratios ({ep}): flowscope/baseline={fb:.2f} otel/baseline={ob:.2f} flowscope/otel={fo:.2f}")
+    # per-round paired ratios show the spread the medians hide
+    pr = []
+    for rd in sorted({r["round"] for r in rows if r["endpoint"] == ep}, key=int):
+        g = {r["mode"]: float(r["rps"]) for r in rows if r["endpoint"] == ep and r["round"] == rd}
+        pr.append(f"r{rd}: fs/base={g['flowscope']/g['baseline']:.2f} otel/base={g['otel']/g['baseline']:.2f}")
+    out.append("per round: " + "; ".join(pr))
+ep = "json"
+fb = med[(ep,"flowscope")]["rps"]/med[(ep,"baseline")]["rps"]
+ob = med[(ep,"otel")]["rps"]/med[(ep,"baseline")]["rps"]
+fo = med[(ep,"flowscope")]["rps"]/med[(ep,"otel")]["rps"]
+out.append(f"\nRESULT flowscope_vs_baseline={fb:.2f} otel_vs_baseline={ob:.2f} flowscope_vs_otel={fo:.2f}")
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+echo "results: $OUT" >&2
+cat "$OUT/machine.txt"
+cat "$OUT/summary.txt"
