@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -12,11 +13,16 @@ namespace FlowScope.Embedded.IntegrationTests.Pipeline;
 
 public sealed class MvcTests
 {
-    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(Action<FlowScopeOptions>? configure = null)
+    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(Action<FlowScopeOptions>? configure = null, Dictionary<string, string?>? configuration = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        if (configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+        }
+
         builder.Services.AddFlowScope(configure);
         builder.Services.AddControllers().AddApplicationPart(typeof(OrdersController).Assembly);
         var app = builder.Build();
@@ -106,6 +112,19 @@ public sealed class MvcTests
         Assert.Equal("Computing square of 7", log.Name);
         Assert.Contains(endpoint.Events, e => e.Name.StartsWith("Executing endpoint", StringComparison.Ordinal)); // the framework's own entries too
         Assert.Contains(log.Attributes, a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName);
+    }
+
+    [Fact]
+    public async Task The_app_s_log_filters_keep_framework_entries_out_of_the_spans()
+    {
+        var (app, client) = await StartAsync(configuration: new() { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" });
+        await using var _ = app;
+
+        await client.GetStringAsync("/minimal/5");
+
+        var spans = await TraceOfAsync(app, "/minimal/");
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        Assert.Equal(["Computing square of 5"], endpoint.Events.Select(e => e.Name));
     }
 
     [Fact]

@@ -115,12 +115,20 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
 }
 
 /// <summary>
-/// Lets every entry at or above <see cref="FlowScopeOptions.MinimumLogLevel"/> reach FlowScope's provider, whatever
-/// the app's general log filter (which may keep Debug entries from its console, say). FlowScope's own level check
-/// then applies.
+/// FlowScope's provider follows the app's log filters (so <c>"Microsoft.AspNetCore": "Warning"</c>, as the project
+/// templates set it, keeps the framework's per-request entries out of the spans too), with
+/// <see cref="FlowScopeOptions.MinimumLogLevel"/> as a floor. Asking for a level below Information (Debug, Trace)
+/// is taken as asking to see those entries in FlowScope whatever the app's filters: then FlowScope's provider gets a
+/// rule of its own.
 /// </summary>
 internal sealed class SpanLoggerFilterSetup(IOptions<FlowScopeOptions> options) : IConfigureOptions<LoggerFilterOptions>
 {
-    public void Configure(LoggerFilterOptions filter) =>
-        filter.Rules.Add(new LoggerFilterRule(typeof(SpanLoggerProvider).FullName, null, options.Value.MinimumLogLevel, null));
+    public void Configure(LoggerFilterOptions filter)
+    {
+        var minimum = options.Value.MinimumLogLevel;
+        if (minimum < LogLevel.Information)
+        {
+            filter.Rules.Add(new LoggerFilterRule(typeof(SpanLoggerProvider).FullName, null, minimum, null));
+        }
+    }
 }
