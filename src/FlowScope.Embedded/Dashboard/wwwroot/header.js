@@ -58,6 +58,12 @@ export class Header {
       const parts = [];
       if (dropped > 0) parts.push(`${formatCount(dropped)} span${dropped === 1 ? '' : 's'} dropped because the capture buffer (${formatCount(num(s.bufferCapacity))}) was full`);
       if (evicted > 0) parts.push(`${formatCount(evicted)} older trace${evicted === 1 ? '' : 's'} evicted to stay within the store's limit`);
+      const redis = s.extensions?.redis;
+      if (redis) {
+        $('stat-captured').parentElement.title += ` · Redis: ${formatCount(num(redis.persisted))} persisted, ${formatCount(num(redis.waiting))} waiting, ${formatCount(num(redis.dropped))} dropped`;
+        if (num(redis.consecutiveFailures) > 0) parts.push(`Redis unreachable: ${formatCount(num(redis.waiting))} spans waiting for retry`);
+        if (num(redis.dropped) > 0) parts.push(`${formatCount(num(redis.dropped))} spans not persisted to Redis (retry budget exceeded)`);
+      }
       notice.hidden = !parts.length;
       notice.textContent = parts.length ? `⚠ ${parts.join('; ')}.` : '';
     }
