@@ -42,18 +42,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
         info.SetStageAttributes(index, Describe(descriptor));
         context.HttpContext.Items[BindingStartKey] = Stopwatch.GetTimestamp();
 
-        ResourceExecutedContext? executed = null;
-        try
-        {
-            executed = await next().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            info.EndStage(index, ex);
-            throw;
-        }
-
-        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
     }
 
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
@@ -71,18 +60,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
         }
 
         var index = info.BeginStage(s_action, context.ActionDescriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null);
-        ActionExecutedContext? executed = null;
-        try
-        {
-            executed = await next().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            info.EndStage(index, ex);
-            throw;
-        }
-
-        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
     }
 
     public async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
@@ -95,7 +73,13 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
         }
 
         var index = info.BeginStage(s_result, "result " + context.Result.GetType().Name);
-        ResultExecutedContext? executed = null;
+        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the rest of MVC's pipeline inside a stage and ends it with the exception MVC left unhandled.</summary>
+    private static async Task RunStageAsync<TExecuted>(HttpRequestInfo info, int index, Func<Task<TExecuted>> next, Func<TExecuted, (Exception? Exception, bool Handled)> outcome)
+    {
+        TExecuted executed;
         try
         {
             executed = await next().ConfigureAwait(false);
@@ -106,7 +90,8 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             throw;
         }
 
-        info.EndStage(index, executed.Exception is { } error && !executed.ExceptionHandled ? error : null);
+        var (exception, handled) = outcome(executed);
+        info.EndStage(index, exception is not null && !handled ? exception : null);
     }
 
     private static readonly object BindingStartKey = new();
