@@ -25,7 +25,8 @@ internal sealed class HttpRequestInfo
     /// <summary>Feature value for requests FlowScope does not record, so each stage does not look again.</summary>
     private static readonly HttpRequestInfo s_none = new();
 
-    private readonly Lock _eventsLock = new();
+    // Created by the first log entry only: most requests log nothing FlowScope records, so no lock is allocated.
+    private Lock? _eventsLock;
     private HttpContext? _context;
     private Stage[] _stages = [];
     private int _stageCount;
@@ -197,9 +198,11 @@ internal sealed class HttpRequestInfo
     public long ToTimestamp(DateTime utc) => BaseTimestamp + (long)((utc - BaseUtc).Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond));
 
     /// <summary>Adds a log entry to the stage running now (or the request). Any thread; capped.</summary>
+    private Lock EventsLock => Volatile.Read(ref _eventsLock) ?? Interlocked.CompareExchange(ref _eventsLock, new Lock(), null) ?? _eventsLock!;
+
     public bool AddEvent(SpanEvent spanEvent)
     {
-        lock (_eventsLock)
+        lock (EventsLock)
         {
             var stageIndex = _current;
             if (stageIndex >= 0 && stageIndex < _stageCount)
@@ -230,7 +233,12 @@ internal sealed class HttpRequestInfo
     {
         get
         {
-            lock (_eventsLock)
+            if (Volatile.Read(ref _eventsLock) is not { } gate)
+            {
+                return null;
+            }
+
+            lock (gate)
             {
                 return _rootEvents is null ? null : [.. _rootEvents];
             }
@@ -239,7 +247,12 @@ internal sealed class HttpRequestInfo
 
     public IReadOnlyList<SpanEvent>? StageEvents(int index)
     {
-        lock (_eventsLock)
+        if (Volatile.Read(ref _eventsLock) is not { } gate)
+        {
+            return null;
+        }
+
+        lock (gate)
         {
             var events = _stages[index].Events;
             return events is null ? null : [.. events];
