@@ -80,6 +80,27 @@ public sealed class FlowScopeOptions
     /// <value>The default value is <see langword="false"/>.</value>
     public bool EnableAccessToken { get; set; }
 
+    /// <summary>
+    /// Gets or sets the authorization policy a caller must satisfy to take operator actions (injecting faults, starting
+    /// and stopping simulators). Operator actions are always POST or DELETE requests carrying an antiforgery token
+    /// (from <c>{DashboardPath}/api/operator</c>). Anonymous callers get 401, signed-in callers the policy denies get
+    /// 403. Requires <c>AddAuthorization</c> and an authentication scheme that runs before <c>UseFlowScope</c>'s
+    /// dashboard endpoints.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: operator actions are allowed from loopback only (the developer's own
+    /// machine); everyone else who can open the dashboard sees it read-only.
+    /// </value>
+    public string? OperatorAuthorizationPolicy { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether operators may inject delays and failures into middleware, endpoints, queue handlers and
+    /// worker units of work from the dashboard (<c>{DashboardPath}/api/faults</c>). While no injection is active the
+    /// request path pays one field read per instrumented component. Leave it off in production.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: the fault API refuses with 403.</value>
+    public bool EnableFaultInjection { get; set; }
+
     /// <summary>Gets or sets how many live-stream connections one client address may hold; further ones get 429.</summary>
     /// <value>The default value is <see cref="DefaultMaxLiveSubscribersPerClient"/>.</value>
     public int MaxLiveSubscribersPerClient { get; set; } = DefaultMaxLiveSubscribersPerClient;

@@ -15,7 +15,7 @@ public sealed class DocumentationTests
         return directory?.FullName ?? throw new InvalidOperationException("The repository root (FlowScope.Embedded.sln) was not found above " + AppContext.BaseDirectory);
     }
 
-    public static TheoryData<Type> OptionTypes() => [typeof(FlowScopeOptions), typeof(Redis.RedisStreamsOptions), typeof(Queues.QueueOptions)];
+    public static TheoryData<Type> OptionTypes() => [typeof(FlowScopeOptions), typeof(Redis.RedisStreamsOptions), typeof(Queues.QueueOptions), typeof(Simulators.SimulatorOptions)];
 
     [Theory]
     [MemberData(nameof(OptionTypes))]

@@ -164,6 +164,13 @@ internal sealed class HttpRequestInfo
     /// <summary>Adds attributes to a running stage (for example the controller and action once MVC knows them).</summary>
     public void SetStageAttributes(int index, KeyValuePair<string, string>[] attributes) => _stages[index].Attributes = attributes;
 
+    /// <summary>Adds attributes to a running stage, after those it already has. Request thread only.</summary>
+    public void AddStageAttributes(int index, KeyValuePair<string, string>[] attributes)
+    {
+        ref var stage = ref _stages[index];
+        stage.Attributes = stage.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
+    }
+
     public int CurrentStage => _current;
 
     public Exception? LastException { get; private set; }

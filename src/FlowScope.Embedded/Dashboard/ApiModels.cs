@@ -149,4 +149,11 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(MapResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
+[JsonSerializable(typeof(Operator.OperatorResponse))]
+[JsonSerializable(typeof(Operator.FaultListResponse))]
+[JsonSerializable(typeof(Operator.FaultDto))]
+[JsonSerializable(typeof(Faults.FaultRequestBody))]
+[JsonSerializable(typeof(Operator.SimulatorListResponse))]
+[JsonSerializable(typeof(Operator.SimulatorRequestBody))]
+[JsonSerializable(typeof(Simulators.Internal.SimulatorSnapshot))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

@@ -38,6 +38,7 @@ internal static class DashboardEndpoints
         group.MapGet("/api/map", Guard(GetMapAsync)).WithDisplayName("FlowScope API: component map");
         group.MapGet("/api/metrics", Guard(GetMetricsAsync)).WithDisplayName("FlowScope API: metrics");
         group.MapGet("/api/stream", Guard(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
+        Operator.OperatorEndpoints.Map(group, Guard);
         group.MapGet("/api/{**rest}", Guard(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
         group.MapGet("/{**asset}", Guard(ServeAssetAsync)).WithDisplayName("FlowScope dashboard asset");
         return group;

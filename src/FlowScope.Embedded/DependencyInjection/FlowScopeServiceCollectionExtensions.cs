@@ -3,6 +3,9 @@ using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Dashboard;
 using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Faults;
+using FlowScope.Embedded.Operator;
+using FlowScope.Embedded.Simulators.Internal;
 using FlowScope.Embedded.Instrumentation.Logging;
 using FlowScope.Embedded.Instrumentation.Mvc;
 using FlowScope.Embedded.Instrumentation.Pipeline;
@@ -89,6 +92,11 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardAccess>();
+        services.AddSingleton<OperatorAccess>();
+        services.AddAntiforgery();
+        services.AddSingleton<FaultInjector>();
+        services.AddSingleton<SimulatorHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<SimulatorHost>());
         services.AddSingleton<PipelineInstrumentation>();
         // First among startup filters, so the middleware every other filter adds is timed too.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, FlowScopeStartupFilter>());

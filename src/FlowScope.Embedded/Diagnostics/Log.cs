@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Warning, "FlowScope dashboard access link (valid until the app restarts; treat it as a password): {Link}")]
     public static partial void AccessLink(ILogger logger, string link);
+
+    [LoggerMessage(11, LogLevel.Warning, "FlowScope operator action: {Action} ({Detail}) by {Caller}.")]
+    public static partial void OperatorAction(ILogger logger, string action, string detail, string caller);
+
+    [LoggerMessage(12, LogLevel.Warning, "FlowScope simulator '{Simulator}' failed a run; further failures are counted (api/simulators) without logging until it is restarted.")]
+    public static partial void SimulatorFailed(ILogger logger, Exception exception, string simulator);
 }

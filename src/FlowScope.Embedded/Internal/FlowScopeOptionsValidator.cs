@@ -38,6 +38,11 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
         {
             failures.Add("FlowScope:DashboardAuthorizationPolicy must name a policy registered with AddAuthorization, or be left unset.");
         }
+        if (options.OperatorAuthorizationPolicy is { } operatorPolicy && string.IsNullOrWhiteSpace(operatorPolicy))
+        {
+            failures.Add("FlowScope:OperatorAuthorizationPolicy must name a policy registered with AddAuthorization, or be left unset.");
+        }
+
         Positive(nameof(options.LiveUpdateInterval), options.LiveUpdateInterval, TimeSpan.FromSeconds(10));
         Positive(nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMinutes(10));
 

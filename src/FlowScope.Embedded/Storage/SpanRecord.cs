@@ -156,6 +156,9 @@ public static class SpanComponents
     /// <summary>A database call.</summary>
     public const string Database = "database";
 
+    /// <summary>A run of a simulator registered with <c>AddSimulator</c>: simulated load.</summary>
+    public const string Simulator = "simulator";
+
     /// <summary>Anything else, including custom steps.</summary>
     public const string Custom = "custom";
 }

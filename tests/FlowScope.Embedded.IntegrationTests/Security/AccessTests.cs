@@ -81,7 +81,7 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.OK, (await app.Client.SendAsync(withCookie)).StatusCode);
     }
 
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    internal sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
         public const string SchemeName = "Header";

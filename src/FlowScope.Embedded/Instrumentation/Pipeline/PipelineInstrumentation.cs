@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
+using FlowScope.Embedded.Faults;
 using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -24,11 +25,14 @@ internal sealed class PipelineInstrumentation
     private readonly MiddlewareNames _names = new();
     private readonly List<WebApplication> _applications = [];
     private readonly ILogger _logger;
+    private readonly List<StageDefinition> _defined = [];
+    private readonly FaultInjector? _faults;
     private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
 
-    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics)
+    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null)
     {
         var value = options.Value;
+        _faults = faults is { Enabled: true } ? faults : null;
         Enabled = value.Enabled && value.CaptureMiddleware;
         Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics);
         _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Pipeline");
@@ -37,6 +41,18 @@ internal sealed class PipelineInstrumentation
     public bool Enabled { get; }
 
     public RequestCaptureSettings Settings { get; }
+
+    /// <summary>Gets the stages defined so far (every middleware of the pipelines built), for the fault targets.</summary>
+    public IReadOnlyList<StageDefinition> DefinedStages
+    {
+        get
+        {
+            lock (_defined)
+            {
+                return [.. _defined];
+            }
+        }
+    }
 
     /// <summary>Called by <c>UseFlowScope</c> on a <see cref="WebApplication"/>.</summary>
     public void Register(WebApplication application)
@@ -90,6 +106,7 @@ internal sealed class PipelineInstrumentation
         var settings = Settings;
         var isEndpoint = stage.Component == SpanComponents.Endpoint;
         var unmatched = _unmatchedEndpoint;
+        var faults = _faults; // null unless fault injection is enabled
         return context =>
         {
             var info = HttpRequestInfo.For(context, settings);
@@ -114,7 +131,9 @@ internal sealed class PipelineInstrumentation
             Task task;
             try
             {
-                task = inner(context);
+                task = faults is { IsActive: true } && StageFaults.Match(faults, stage, isEndpoint, context) is { } fault
+                    ? StageFaults.RunAsync(fault, info, index, inner, context, faults.Time)
+                    : inner(context);
             }
             catch (Exception ex)
             {
@@ -160,7 +179,17 @@ internal sealed class PipelineInstrumentation
         {
             var built = component(next);
             var stage = owner._names.Define(component, built);
-            return stage is null ? built : owner.Instrument(stage, built);
+            if (stage is null)
+            {
+                return built;
+            }
+
+            lock (owner._defined)
+            {
+                owner._defined.Add(stage);
+            }
+
+            return owner.Instrument(stage, built);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using FlowScope.Embedded;
+using FlowScope.Embedded.Faults;
 using FlowScope.Embedded.Queues;
 using FlowScope.Embedded.Queues.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -64,7 +65,8 @@ public static class QueueFlowScopeBuilderExtensions
             sp.GetRequiredService<IServiceScopeFactory>(),
             static scoped => scoped.GetRequiredService<THandler>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Queues")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FlowScope.Embedded.Queues"),
+            sp.GetService<FaultInjector>()));
         services.AddKeyedSingleton<IQueue<TMessage>>(name, (sp, _) => sp.GetRequiredKeyedService<InProcessQueue<TMessage>>(name));
         services.TryAddSingleton<IQueue<TMessage>>(sp => sp.GetRequiredKeyedService<InProcessQueue<TMessage>>(name));
         services.AddSingleton<IQueueRuntime>(sp => sp.GetRequiredKeyedService<InProcessQueue<TMessage>>(name));

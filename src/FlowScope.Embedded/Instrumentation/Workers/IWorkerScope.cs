@@ -20,6 +20,10 @@ public interface IWorkerScope
     /// <param name="name">The span name, for example <c>send digest</c>.</param>
     /// <param name="parent">The context to continue, or <see langword="default"/> for a new trace.</param>
     /// <returns>The unit of work in progress.</returns>
+    /// <exception cref="Faults.InjectedFaultException">
+    /// An operator injected a failure into this worker from the dashboard (only with
+    /// <see cref="FlowScopeOptions.EnableFaultInjection"/>); the unit of work has already ended as failed.
+    /// </exception>
     WorkerUnitOfWork StartUnitOfWork(string name, ActivityContext parent = default);
 
     /// <summary>Starts a unit of work in the trace of the message whose <paramref name="cause"/> context is given.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using FlowScope.Embedded.Faults;
 using FlowScope.Embedded.Workers.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly QueueMetrics _metrics;
+    private readonly FaultInjector? _faults;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _deadLock = new();
@@ -35,8 +37,10 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         IServiceScopeFactory scopes,
         Func<IServiceProvider, IQueueHandler<TMessage>> resolveHandler,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        FaultInjector? faults = null)
     {
+        _faults = faults is { Enabled: true } ? faults : null;
         Name = name;
         _options = options;
         _scopes = scopes;
@@ -209,6 +213,11 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
         try
         {
+            if (_faults is { IsActive: true } && _faults.TryHit(FaultKind.Queue, Name) is { } fault)
+            {
+                await InjectAsync(fault, scope.Activity).ConfigureAwait(false);
+            }
+
             var services = _scopes.CreateAsyncScope();
             await using (services.ConfigureAwait(false))
             {
@@ -241,6 +250,21 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
             _metrics.DeadLettered();
             KeepDeadLetter(new QueueDeadLetter<TMessage>(envelope.Message, envelope.MessageId, envelope.Attempt, envelope.EnqueuedAt, _time.GetUtcNow(), ex, envelope.TraceContext));
             AsyncInstrumentationLog.DeadLettered(_logger, ex, Name, envelope.MessageId, envelope.Attempt);
+        }
+    }
+
+    /// <summary>An operator's injected delay and failure, before the handler runs: failures take the retry path.</summary>
+    private async Task InjectAsync(FaultHit fault, Activity? attempt)
+    {
+        fault.Mark(attempt, _time.GetUtcNow());
+        if (fault.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(fault.Delay, _time, _abort.Token).ConfigureAwait(false);
+        }
+
+        if (fault.Fail)
+        {
+            throw fault.CreateException();
         }
     }
 

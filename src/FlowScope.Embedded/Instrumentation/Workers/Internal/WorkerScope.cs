@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Faults;
 using FlowScope.Embedded.Queues;
 using FlowScope.Embedded.Storage;
 
@@ -9,10 +10,12 @@ namespace FlowScope.Embedded.Workers.Internal;
 internal sealed class WorkerScope<TWorker> : IWorkerScope<TWorker>
 {
     private readonly WorkerState _state;
+    private readonly FaultInjector? _faults;
 
-    public WorkerScope(WorkerRegistry registry)
+    public WorkerScope(WorkerRegistry registry, FaultInjector? faults = null)
     {
         _state = registry.ForType(typeof(TWorker));
+        _faults = faults is { Enabled: true } ? faults : null;
     }
 
     public string Name => _state.Name;
@@ -23,7 +26,35 @@ internal sealed class WorkerScope<TWorker> : IWorkerScope<TWorker>
     public WorkerUnitOfWork StartUnitOfWork(string name, ActivityContext parent = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return Start(_state, name, parent);
+        var unit = Start(_state, name, parent);
+        if (_faults is { IsActive: true } && _faults.TryHit(FaultKind.Worker, _state.Name, _state.Type.FullName) is { } fault)
+        {
+            Inject(unit, fault, _faults.Time);
+        }
+
+        return unit;
+    }
+
+    /// <summary>
+    /// An operator's injected delay (waited here: starting a unit of work is synchronous, so the worker's own thread
+    /// waits, as it would in slow code) and failure (the unit ends failed and <see cref="InjectedFaultException"/> is
+    /// thrown to the worker, as any failure of its work would be).
+    /// </summary>
+    private static void Inject(WorkerUnitOfWork unit, FaultHit fault, TimeProvider time)
+    {
+        fault.Mark(unit.Activity, time.GetUtcNow());
+        if (fault.Delay > TimeSpan.Zero)
+        {
+            Task.Delay(fault.Delay, time).GetAwaiter().GetResult();
+        }
+
+        if (fault.Fail)
+        {
+            var exception = fault.CreateException();
+            unit.Fail(exception);
+            unit.Dispose();
+            throw exception;
+        }
     }
 
     internal static WorkerUnitOfWork Start(WorkerState state, string name, ActivityContext parent)

@@ -1,0 +1,53 @@
+using FlowScope.Embedded.Capture;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Controllers;
+using Microsoft.AspNetCore.Routing;
+
+namespace FlowScope.Embedded.Faults;
+
+/// <summary>Applies an injected fault to a pipeline stage (a middleware, or the endpoint) of a request.</summary>
+internal static class StageFaults
+{
+    /// <summary>Finds the injection for the middleware or endpoint about to run, if any.</summary>
+    public static FaultHit? Match(FaultInjector faults, StageDefinition stage, bool isEndpoint, HttpContext context)
+    {
+        if (!isEndpoint)
+        {
+            return faults.TryHit(FaultKind.Middleware, stage.Name, stage.TypeName);
+        }
+
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
+        {
+            return null;
+        }
+
+        var action = endpoint.Metadata.GetMetadata<ControllerActionDescriptor>();
+        return faults.TryHit(
+            FaultKind.Endpoint,
+            (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty,
+            endpoint.DisplayName,
+            action is null ? null : $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}");
+    }
+
+    /// <summary>
+    /// Marks the stage, waits the injected delay inside it (so the stage's duration shows it), then fails with
+    /// <see cref="InjectedFaultException"/> or runs the component.
+    /// </summary>
+    public static async Task RunAsync(FaultHit hit, HttpRequestInfo info, int index, RequestDelegate inner, HttpContext context, TimeProvider time)
+    {
+        info.AddStageAttributes(index, hit.Attributes());
+        info.AddEvent(hit.CreateEvent(time.GetUtcNow()));
+        if (hit.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(hit.Delay, time, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        if (hit.Fail)
+        {
+            throw hit.CreateException();
+        }
+
+        await inner(context).ConfigureAwait(false);
+    }
+}
