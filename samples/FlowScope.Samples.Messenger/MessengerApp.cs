@@ -33,10 +33,27 @@ internal static class MessengerApp
 
         // FlowScope: every request, middleware, MVC step, log and the queues below; "Messenger" adds this app's own spans.
         // With ConnectionStrings:Redis set, FlowScope's history goes to Redis Streams too, shared by every instance.
-        services.AddFlowScope(o => o.Sources.Add(MessengerTelemetry.SourceName))
+        // In Development, operators on this machine may inject delays and failures from the dashboard's Controls view.
+        var simulator = builder.Configuration.GetSection($"{MessengerOptions.SectionName}:Simulator").Get<SimulatorSettings>() ?? new();
+        services.AddFlowScope(o =>
+            {
+                o.Sources.Add(MessengerTelemetry.SourceName);
+                if (builder.Environment.IsDevelopment())
+                {
+                    o.EnableFaultInjection = true;
+                }
+            })
             .AddQueue<ChatEvent, DeliveryWorker>(InProcessMessageBus.QueueName, o => o.Capacity = 10_000)
             .AddQueue<NotificationJob, NotificationWorker>(DeliveryService.NotificationQueue)
             .AddQueue<BotCommand, BotWorker>(DeliveryService.BotQueue)
+            // Simulated users chatting, started and paced from the dashboard (or at start with Messenger:Simulator:Enabled).
+            .AddSimulator(LoadSimulator.Name, (sp, ct) => sp.GetRequiredService<LoadSimulator>().SendOneAsync(ct), o =>
+            {
+                o.Description = "Simulated users chatting in the default rooms, now and then asking the bot.";
+                o.RatePerSecond = simulator.MessagesPerSecond;
+                o.MaxRatePerSecond = 1_000;
+                o.StartOnStartup = simulator.Enabled;
+            })
             .AddRedisStreams(o =>
             {
                 if (string.IsNullOrWhiteSpace(o.ConnectionString) && !string.IsNullOrWhiteSpace(redis))
@@ -50,8 +67,7 @@ internal static class MessengerApp
         services.AddSingleton<AccountService>();
         services.AddSingleton<MessageIntake>();
         services.AddSingleton<DeliveryService>();
-        services.AddSingleton<SimulatorControl>();
-        services.AddHostedService<LoadSimulator>();
+        services.AddSingleton<LoadSimulator>();
 
         if (string.IsNullOrWhiteSpace(redis))
         {

@@ -44,7 +44,7 @@ internal sealed class MessengerOptions
 
     public NotificationOptions Notifications { get; set; } = new();
 
-    public SimulatorOptions Simulator { get; set; } = new();
+    public SimulatorSettings Simulator { get; set; } = new();
 }
 
 /// <summary>The simulated e-mail/push provider.</summary>
@@ -63,7 +63,7 @@ internal sealed class NotificationOptions
 }
 
 /// <summary>The load simulator.</summary>
-internal sealed class SimulatorOptions
+internal sealed class SimulatorSettings
 {
     /// <summary>Whether the simulator starts with the app.</summary>
     public bool Enabled { get; set; }

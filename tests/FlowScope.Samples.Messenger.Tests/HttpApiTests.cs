@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FlowScope.Samples.Messenger.Simulation;
 
 namespace FlowScope.Samples.Messenger.Tests;
 
@@ -102,27 +101,50 @@ public sealed class HttpApiTests
     }
 
     [Fact]
-    public async Task The_load_simulator_is_off_by_default_and_chats_through_the_pipeline_when_started()
+    public async Task The_chat_simulator_is_off_by_default_and_chats_through_the_pipeline_when_started_from_the_dashboard()
     {
         await using var host = await MessengerHost.StartAsync(new Dictionary<string, string?> { ["Messenger:Simulator:MessagesPerSecond"] = "50", ["Messenger:Simulator:Users"] = "3" });
-        var control = host.App.Services.GetRequiredService<SimulatorControl>();
-        Assert.False(control.IsRunning);
+        var chat = (await host.Dashboard.GetFromJsonAsync<JsonElement>("/_flowscope/api/simulators")).GetProperty("simulators")[0];
+        Assert.Equal("chat", chat.GetProperty("name").GetString());
+        Assert.False(chat.GetProperty("running").GetBoolean());
+        Assert.Equal(50, chat.GetProperty("ratePerSecond").GetDouble());
 
         await using var ada = await host.RegisterAsync("ada");
         var socket = await ada.ConnectAsync();
-        control.Start();
-        Assert.True(control.IsRunning);
+
+        // As the dashboard does it: an antiforgery token (and its cookie, kept by the client) with every change.
+        var antiforgery = (await host.Dashboard.GetFromJsonAsync<JsonElement>("/_flowscope/api/operator")).GetProperty("antiforgery");
+        async Task<HttpResponseMessage> Control(object body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/_flowscope/api/simulators") { Content = JsonContent.Create(body) };
+            request.Headers.Add(antiforgery.GetProperty("headerName").GetString()!, antiforgery.GetProperty("token").GetString());
+            return await host.Dashboard.SendAsync(request);
+        }
+
+        using (var start = await Control(new { name = "chat", running = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        }
+
         // ada is in #general with the simulated users: their messages reach her socket.
         var simulated = await socket.NextAsync(f => f.Type == "message" && f["author"]!.StartsWith("sim-"));
-        control.Stop();
-        Assert.False(control.IsRunning);
-        control.SetRate(5);
-        Assert.Equal(5, control.MessagesPerSecond);
-        Assert.Throws<ArgumentOutOfRangeException>(() => control.SetRate(0));
+        using (var stop = await Control(new { name = "chat", running = false, ratePerSecond = 5 }))
+        {
+            var stopped = await stop.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.False(stopped.GetProperty("running").GetBoolean());
+            Assert.Equal(5, stopped.GetProperty("ratePerSecond").GetDouble());
+            Assert.True(stopped.GetProperty("runs").GetInt64() >= 1);
+        }
+
+        using (var tooFast = await Control(new { name = "chat", ratePerSecond = 5_000 }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, tooFast.StatusCode);
+        }
 
         var spans = await host.TraceAsync(simulated["traceId"]!, s => s.Any(x => x.Name == "socket deliver" && x["messenger.recipient"] == "ada"), "a simulated message delivered");
         var root = Assert.Single(spans, s => s.ParentSpanId is null);
-        Assert.Equal("simulate message", root.Name);
+        Assert.Equal("simulate chat", root.Name);
+        Assert.Equal("simulator", root.Component);
         Assert.Equal("true", root["messenger.simulated"]);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using FlowScope.Samples.Messenger.Infrastructure;
 using FlowScope.Samples.Messenger.Pipeline;
@@ -7,103 +8,20 @@ using Microsoft.Extensions.Options;
 namespace FlowScope.Samples.Messenger.Simulation;
 
 /// <summary>
-/// Starts, stops and paces the simulated users. Off unless <c>Messenger:Simulator:Enabled=true</c>; an operator can
-/// call <see cref="Start"/>, <see cref="Stop"/> and <see cref="SetRate"/> at any time.
-/// </summary>
-internal sealed class SimulatorControl
-{
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private double _rate;
-
-    public SimulatorControl(IOptions<MessengerOptions> options)
-    {
-        var simulator = options.Value.Simulator;
-        _rate = simulator.MessagesPerSecond;
-        if (simulator.Enabled)
-        {
-            _running.TrySetResult();
-        }
-    }
-
-    public bool IsRunning
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _running.Task.IsCompleted;
-            }
-        }
-    }
-
-    /// <summary>Simulated messages per second, all simulated users together.</summary>
-    public double MessagesPerSecond
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _rate;
-            }
-        }
-    }
-
-    public void Start()
-    {
-        lock (_lock)
-        {
-            _running.TrySetResult();
-        }
-    }
-
-    public void Stop()
-    {
-        lock (_lock)
-        {
-            if (_running.Task.IsCompleted)
-            {
-                _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-        }
-    }
-
-    /// <summary>Changes the pace (0.01 to 1 000 messages per second); takes effect from the next message.</summary>
-    public void SetRate(double messagesPerSecond)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(messagesPerSecond, 0.01);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(messagesPerSecond, 1_000);
-        lock (_lock)
-        {
-            _rate = messagesPerSecond;
-        }
-    }
-
-    internal Task WhenRunningAsync(CancellationToken cancellationToken)
-    {
-        Task task;
-        lock (_lock)
-        {
-            task = _running.Task;
-        }
-
-        return task.WaitAsync(cancellationToken);
-    }
-}
-
-/// <summary>
-/// The simulated users: while the simulator runs they chat in the default rooms through the same pipeline as real
-/// users (each message is a trace starting at <c>simulate message</c>), now and then asking the bot something.
+/// The simulated users of FlowScope's <c>chat</c> simulator: each run, one of them says something in a default room
+/// through the same pipeline as real users (each message is a trace starting at <c>simulate chat</c>), now and then
+/// asking the bot something. FlowScope paces the runs; operators start, stop and pace them from the dashboard.
 /// </summary>
 internal sealed partial class LoadSimulator(
-    SimulatorControl control,
     AccountService accounts,
     IChatStore store,
     MessageIntake intake,
     IOptions<MessengerOptions> options,
-    TimeProvider time,
-    ILogger<LoadSimulator> logger) : BackgroundService
+    ILogger<LoadSimulator> logger) : IDisposable
 {
+    /// <summary>The simulator's name in FlowScope's Controls view and API.</summary>
+    public const string Name = "chat";
+
     private static readonly string[] Names = ["ada", "grace", "linus", "barbara", "ken", "margaret", "dennis", "frances", "alan", "radia"];
 
     private static readonly string[] Lines =
@@ -117,27 +35,35 @@ internal sealed partial class LoadSimulator(
 
     private readonly List<string> _users = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly SemaphoreSlim _setup = new(1, 1);
+
+    /// <summary>One simulated message (the simulated users are created by the first run).</summary>
+    public async Task SendOneAsync(CancellationToken cancellationToken)
     {
-        try
+        if (Volatile.Read(ref _ready) == 0)
         {
-            while (!stoppingToken.IsCancellationRequested)
+            await _setup.WaitAsync(cancellationToken);
+            try
             {
-                await control.WhenRunningAsync(stoppingToken);
-                if (_users.Count == 0)
+                if (_ready == 0)
                 {
                     await CreateUsersAsync();
-                    LogStarted(logger, _users.Count, control.MessagesPerSecond);
+                    LogStarted(logger, _users.Count);
+                    Volatile.Write(ref _ready, 1);
                 }
-
-                await SendOneAsync(stoppingToken);
-                await Task.Delay(TimeSpan.FromSeconds(1 / control.MessagesPerSecond), time, stoppingToken);
+            }
+            finally
+            {
+                _setup.Release();
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+
+        await SendCoreAsync(cancellationToken);
     }
+
+    private int _ready;
+
+    public void Dispose() => _setup.Dispose();
 
     private async Task CreateUsersAsync()
     {
@@ -156,30 +82,20 @@ internal sealed partial class LoadSimulator(
         }
     }
 
-    private async Task SendOneAsync(CancellationToken cancellationToken)
+    private async Task SendCoreAsync(CancellationToken cancellationToken)
     {
         var random = Random.Shared;
         var user = _users[random.Next(_users.Count)];
         var room = RoomSeeder.DefaultRooms[random.Next(RoomSeeder.DefaultRooms.Length)].Name;
         var text = random.NextDouble() < 0.1 ? Commands[random.Next(Commands.Length)] : Lines[random.Next(Lines.Length)];
-        using var span = MessengerTelemetry.StartReceive("simulate message", default);
+        // FlowScope's "simulate chat" span is current: it carries who said what where.
+        var span = Activity.Current;
         span?.SetTag("messenger.user", user);
         span?.SetTag("messenger.room", room);
         span?.SetTag("messenger.simulated", true);
-        try
-        {
-            await intake.AcceptAsync(user, room, text, clientId: null, system: false, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            span.Fail("simulator", ex.Message);
-            LogFailed(logger, ex);
-        }
+        await intake.AcceptAsync(user, room, text, clientId: null, system: false, cancellationToken);
     }
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Load simulator running: {Users} users, {Rate} messages per second")]
-    private static partial void LogStarted(ILogger logger, int users, double rate);
-
-    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "A simulated message failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Chat simulator ready: {Users} simulated users")]
+    private static partial void LogStarted(ILogger logger, int users);
 }
