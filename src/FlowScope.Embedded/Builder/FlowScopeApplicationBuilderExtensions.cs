@@ -41,6 +41,11 @@ public static class FlowScopeApplicationBuilderExtensions
             pipeline.Register(application);
         }
 
+        if (options.OperatorAuthorizationPolicy is { } operatorPolicy)
+        {
+            EnsureAuthorization(app.ApplicationServices, operatorPolicy, "OperatorAuthorizationPolicy");
+        }
+
         var settings = pipeline.Settings;
         app.Use(next => new RequestCaptureMiddleware(next, settings).InvokeAsync);
 
@@ -49,7 +54,7 @@ public static class FlowScopeApplicationBuilderExtensions
             var dashboard = endpoints.MapFlowScope(options.DashboardPath);
             if (options.DashboardAuthorizationPolicy is { } policy)
             {
-                EnsureAuthorization(app.ApplicationServices, policy);
+                EnsureAuthorization(app.ApplicationServices, policy, "DashboardAuthorizationPolicy");
                 dashboard.RequireAuthorization(policy);
             }
         }
@@ -60,7 +65,7 @@ public static class FlowScopeApplicationBuilderExtensions
             branch.UseRouting();
             if (options.DashboardAuthorizationPolicy is { } policy)
             {
-                EnsureAuthorization(app.ApplicationServices, policy);
+                EnsureAuthorization(app.ApplicationServices, policy, "DashboardAuthorizationPolicy");
                 branch.UseAuthentication();
                 branch.UseAuthorization();
                 branch.UseEndpoints(e => e.MapFlowScope("/").RequireAuthorization(policy));
@@ -78,12 +83,20 @@ public static class FlowScopeApplicationBuilderExtensions
         return app;
     }
 
-    private static void EnsureAuthorization(IServiceProvider services, string policy)
+    private static void EnsureAuthorization(IServiceProvider services, string policy, string option)
     {
-        if (services.GetService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>() is null)
+        if (services.GetService<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider>() is not { } provider)
         {
             throw new InvalidOperationException(
-                $"FlowScope:DashboardAuthorizationPolicy is '{policy}' but authorization is not set up. Call builder.Services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)) and add an authentication scheme.");
+                $"FlowScope:{option} is '{policy}' but authorization is not set up. Call builder.Services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)) and add an authentication scheme.");
+        }
+
+        // Policies are plain registrations in almost every app; a custom provider that builds them on demand is
+        // asked too. A missing policy would otherwise fail every dashboard (or operator) request with a 500.
+        if (provider.GetPolicyAsync(policy).GetAwaiter().GetResult() is null)
+        {
+            throw new InvalidOperationException(
+                $"FlowScope:{option} is '{policy}' but no authorization policy has that name. Register it with builder.Services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)), or correct the name.");
         }
     }
 }

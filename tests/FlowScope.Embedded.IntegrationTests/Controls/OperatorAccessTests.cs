@@ -137,6 +137,20 @@ public sealed class OperatorAccessTests
     }
 
     [Fact]
+    public async Task An_operator_policy_that_cannot_work_stops_the_start_with_the_fix()
+    {
+        var noAuthorization = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestApp.StartAsync(new() { ["FlowScope:OperatorAuthorizationPolicy"] = "Operators" }));
+        Assert.Contains("AddAuthorization", noAuthorization.Message, StringComparison.Ordinal);
+        Assert.Contains("FlowScope:OperatorAuthorizationPolicy", noAuthorization.Message, StringComparison.Ordinal);
+
+        var unknown = await Assert.ThrowsAsync<InvalidOperationException>(() => TestApp.StartAsync(
+            new() { ["FlowScope:OperatorAuthorizationPolicy"] = "Operatros" },
+            configureBuilder: b => b.Services.AddAuthorization(o => o.AddPolicy("Operators", p => p.RequireRole("operator")))));
+        Assert.Contains("no authorization policy has that name", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_FlowScope_disabled_there_is_no_operator_API_and_no_injection()
     {
         await using var app = await TestApp.StartAsync(new() { ["FlowScope:Enabled"] = "false", ["FlowScope:EnableFaultInjection"] = "true" });
