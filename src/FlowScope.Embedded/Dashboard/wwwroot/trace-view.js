@@ -26,7 +26,7 @@ export function injectedFault(span) {
 
 function describeInjection(f) {
   const what = [f.delayMs ? `a delay of ${formatDuration(f.delayMs)}` : null, f.failure ? 'a failure' : null].filter(Boolean);
-  return `Injected on purpose by fault ${f.id} (Controls view): ${what.join(' and ') || 'no effect on this call'}. `
+  return `by fault ${f.id} from the Controls view: ${what.join(' and ') || 'no effect on this call'}. `
     + 'Not a real slowdown or failure.';
 }
 
@@ -336,10 +336,10 @@ export class TraceView {
     const fault = injectedFault(s);
     if (fault) {
       el.classList.add('injected');
-      nameCell.append(h('span', { class: 'fault-badge', title: describeInjection(fault), text: '⚡ injected' }));
+      nameCell.append(h('span', { class: 'fault-badge', title: `Injected on purpose ${describeInjection(fault)}`, text: '⚡ injected' }));
     }
     if (collapsed) nameCell.append(h('span', { class: 'collapsed-count', text: `+${countDescendants(node)}` }));
-    nameCell.title = fault ? `${label}\n${describeInjection(fault)}` : label;
+    nameCell.title = fault ? `${label}\nInjected on purpose ${describeInjection(fault)}` : label;
     const offset = Number.isFinite(node.start) ? node.start - this.t0 : 0;
     const bar = h('span', { class: 'bar', dataset: { component: s.component || 'custom' } });
     const left = clamp((offset / this.total) * 100, 0, 100);
@@ -495,7 +495,7 @@ export class TraceView {
         h('h3', { text: String(s.name ?? '') || '(unnamed)' }), componentTag(s.component), statusBadge(s.status),
         h('button', { class: 'btn btn-small', type: 'button', title: 'Copy this span as JSON',
           onclick: async () => toast((await copyText(JSON.stringify(s, null, 2))) ? 'Span JSON copied' : 'Copy failed') }, 'Copy JSON')),
-      fault ? h('p', { class: 'fault-callout', role: 'note' }, h('strong', { text: '⚡ Injected' }), ' ', describeInjection(fault)) : null,
+      fault ? h('p', { class: 'fault-callout', role: 'note' }, h('strong', { text: '⚡ Injected on purpose' }), ' ', describeInjection(fault)) : null,
       h('dl', { class: 'kv' }, rows.map(([k, v]) => h('div', null, h('dt', { text: k }), h('dd', null, v)))),
       h('h4', { text: 'Attributes' }),
       attributesTable(s.attributes),
