@@ -321,7 +321,9 @@ export class ControlsView {
 
   #renderTargets(targets) {
     const valid = targets.filter((t) => t && typeof t.name === 'string' && t.name);
-    const key = JSON.stringify(valid.map((t) => [t.kind, t.name]));
+    const empty = !this.faults ? 'loading…' : this.faults.enabled === false || this.operator?.faultInjection === false
+      ? 'fault injection is disabled' : 'no components yet — send a request to the app first';
+    const key = JSON.stringify([valid.length ? '' : empty, valid.map((t) => [t.kind, t.name])]);
     if (key === this.targetsKey) return;
     this.targetsKey = key;
     const sel = this.f.target;
@@ -333,7 +335,7 @@ export class ControlsView {
       if (names.length) groups.push(h('optgroup', { label: kind }, names.map((n) => h('option', { value: `${kind}:${n}`, text: n }))));
     }
     if (!groups.length) {
-      sel.replaceChildren(h('option', { value: '', text: this.faults ? 'no components yet — send a request first' : 'loading…' }));
+      sel.replaceChildren(h('option', { value: '', text: empty }));
       return;
     }
     sel.replaceChildren(h('option', { value: '', text: '— choose a component —' }), ...groups);
