@@ -91,7 +91,7 @@ public sealed class DashboardPage : IAsyncDisposable
 
     public IPage Page { get; }
 
-    public static async Task<DashboardPage> OpenAsync(BrowserFixture fixture, Uri url, int width = 1440, int height = 900)
+    public static async Task<DashboardPage> OpenAsync(BrowserFixture fixture, Uri url, int width = 1440, int height = 900, Func<IPage, Task>? beforeNavigation = null)
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -101,6 +101,11 @@ public sealed class DashboardPage : IAsyncDisposable
         });
         var page = await context.NewPageAsync();
         var dashboard = new DashboardPage(context, page);
+        if (beforeNavigation is not null)
+        {
+            await beforeNavigation(page);
+        }
+
         await page.GotoAsync(url.ToString());
         return dashboard;
     }
@@ -117,6 +122,13 @@ public sealed class DashboardPage : IAsyncDisposable
     }
 
     public void AssertNoErrors() => Assert.True(Errors.Count == 0, "Browser errors:\n" + string.Join("\n", Errors));
+
+    /// <summary>Like <see cref="AssertNoErrors"/>, but allows the console lines Chromium writes for HTTP error answers.</summary>
+    public void AssertNoErrorsButRefusedRequests()
+    {
+        var errors = Errors.Where(e => !e.Contains("Failed to load resource: the server responded with a status of", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 0, "Browser errors:\n" + string.Join("\n", errors));
+    }
 
     /// <summary>Waits until the live stream is connected.</summary>
     public Task WaitLiveAsync() => Assertions.Expect(Page.Locator("#conn")).ToHaveAttributeAsync("data-state", "live");

@@ -39,12 +39,15 @@ public sealed class BrowserTestApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<BrowserTestApp> StartAsync(string? pathBase = null, Action<FlowScopeOptions>? configure = null)
+    /// <param name="pathBase">A path base for the app, or <see langword="null"/>.</param>
+    /// <param name="configure">Changes to FlowScope's options.</param>
+    /// <param name="flowScope">More registrations on FlowScope's builder (for example <see cref="AddTestSimulators"/>).</param>
+    public static async Task<BrowserTestApp> StartAsync(string? pathBase = null, Action<FlowScopeOptions>? configure = null, Action<IFlowScopeBuilder>? flowScope = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddFlowScope(o =>
+        var flowScopeBuilder = builder.Services.AddFlowScope(o =>
         {
             o.Sources.Add(SourceName);
             configure?.Invoke(o);
@@ -53,6 +56,7 @@ public sealed class BrowserTestApp : IAsyncDisposable
             o.MaxAttempts = 2;
             o.BackoffBase = TimeSpan.FromMilliseconds(5);
         });
+        flowScope?.Invoke(flowScopeBuilder);
         builder.Services.AddHostedService<DigestWorker>();
         var app = builder.Build();
         if (pathBase is not null)
@@ -122,6 +126,34 @@ public sealed class BrowserTestApp : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var root = new Uri(address.TrimEnd('/') + (pathBase ?? string.Empty) + "/");
         return new BrowserTestApp(app, root);
+    }
+
+    /// <summary>
+    /// Two simulators: <c>chat</c> (a quick traced step, 20 runs/s, at most 50) and <c>checkout</c> (2 runs/s, every
+    /// fourth run fails).
+    /// </summary>
+    public static void AddTestSimulators(IFlowScopeBuilder flowScope)
+    {
+        flowScope.AddSimulator("chat", async (services, ct) =>
+        {
+            using var send = Source.StartActivity("send chat message");
+            send?.SetTag("chat.room", "lobby");
+            await Task.Delay(2, ct);
+        }, o =>
+        {
+            o.Description = "A user posts a message to the lobby";
+            o.RatePerSecond = 20;
+            o.MaxRatePerSecond = 50;
+        });
+        var checkouts = 0;
+        flowScope.AddSimulator("checkout", (services, ct) => Interlocked.Increment(ref checkouts) % 4 == 0
+            ? Task.FromException(new InvalidOperationException("The cart was empty."))
+            : Task.CompletedTask, o =>
+        {
+            o.Description = "A shopper checks out (every fourth one fails)";
+            o.RatePerSecond = 2;
+            o.MaxRatePerSecond = 10;
+        });
     }
 
     /// <summary>Calls an endpoint of the app (path without a leading slash).</summary>

@@ -12,12 +12,19 @@ export function apiUrl(path, params) {
 }
 
 export class HttpError extends Error {
-  constructor(status, statusText, detail, parameter = null) {
-    super(detail || `HTTP ${status}${statusText ? ' ' + statusText : ''}`);
+  constructor(status, statusText, detail, parameter = null, title = null) {
+    super(detail || title || `HTTP ${status}${statusText ? ' ' + statusText : ''}`);
     this.name = 'HttpError';
     this.status = status;
     this.parameter = parameter;
+    this.title = title;
   }
+}
+
+// The HttpError for a failed response with (maybe) a problem details body.
+export function problemError(res, problem) {
+  const str = (v) => (typeof v === 'string' && v ? v : null);
+  return new HttpError(res.status, res.statusText, str(problem?.detail), str(problem?.parameter), str(problem?.title));
 }
 
 export async function getJson(path, { params, signal } = {}) {
@@ -29,9 +36,7 @@ export async function getJson(path, { params, signal } = {}) {
   });
   if (!res.ok) {
     // The API answers errors with application/problem+json; show its detail when there is one.
-    const problem = await res.json().catch(() => null);
-    throw new HttpError(res.status, res.statusText, typeof problem?.detail === 'string' ? problem.detail : null,
-      typeof problem?.parameter === 'string' ? problem.parameter : null);
+    throw problemError(res, await res.json().catch(() => null));
   }
   return res.json();
 }

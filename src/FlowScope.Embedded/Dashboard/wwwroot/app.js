@@ -8,11 +8,11 @@ import { CompareView } from './compare.js';
 import { Header } from './header.js';
 import { toOtlp, readImportFile, ImportError } from './otlp.js';
 import { source, loadTraces, spanMatches } from './model.js';
-import { download, toast, isTyping } from './dom.js';
+import { h, download, toast, isTyping } from './dom.js';
 import { formatCount } from './format.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['traces', 'map', 'replay', 'compare'];
+const VIEWS = ['traces', 'map', 'replay', 'compare', 'controls'];
 const MAX_EXPORT_TRACES = 1000;
 
 const state = {
@@ -90,6 +90,29 @@ const compare = new CompareView($('view-compare'), {
   onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
 });
 
+// Controls (fault injection, simulators): loaded on first open to keep the first load small.
+let controls = null;
+let controlsLoad = null;
+function openControls() {
+  if (controls) { controls.activate(); return; }
+  controlsLoad ??= import('./controls.js').then(({ ControlsView }) => {
+    controls = new ControlsView($('view-controls'), {
+      onShowTraces: (filters) => {
+        state.filters = { ...emptyFilters(), ...filters };
+        writeFilterInputs();
+        applyFilters();
+        setView('traces', { push: true });
+      },
+    });
+    return controls;
+  }).catch((err) => {
+    controlsLoad = null;
+    $('view-controls').replaceChildren(h('div', { class: 'error-box', role: 'alert' }, h('p', { text: `Could not load the controls: ${err?.message || err}` })));
+    return null;
+  });
+  controlsLoad.then((view) => { if (view && state.view === 'controls') view.activate(); });
+}
+
 function setView(view, { push = false, fromUrl = false } = {}) {
   if (!VIEWS.includes(view)) view = 'traces';
   const prev = state.view;
@@ -103,6 +126,7 @@ function setView(view, { push = false, fromUrl = false } = {}) {
   if (view === 'map') mapView.activate(); else mapView.deactivate();
   if (view !== 'replay' && prev === 'replay') replay.deactivate();
   if (view === 'compare') compare.refreshChoices();
+  if (view === 'controls') openControls(); else controls?.deactivate();
   if (!fromUrl) writeUrl({ push: push && prev !== view });
 }
 
@@ -480,7 +504,7 @@ document.addEventListener('keydown', (e) => {
   if (e.target.closest?.('button, [role="tab"]') && (e.key === ' ' || e.key === 'Enter')) return;
   if (state.view === 'replay' && replay.handleKey(e)) { e.preventDefault(); return; }
   if (state.view === 'map' && mapView.handleKey(e)) { e.preventDefault(); return; }
-  const idx = ['1', '2', '3', '4'].indexOf(e.key);
+  const idx = ['1', '2', '3', '4', '5'].indexOf(e.key);
   if (idx >= 0) { setView(VIEWS[idx], { push: true }); e.preventDefault(); return; }
   switch (e.key) {
     case '/':

@@ -41,7 +41,7 @@ export class FlowMap {
     const fit = h('button', { class: 'btn btn-small', type: 'button', title: 'Fit to view (0)', onclick: () => this.fit() }, 'Fit');
     this.controls = h('div', { class: 'map-controls' }, zoomIn, zoomOut, fit);
     this.legend = h('div', { class: 'map-legend', 'aria-hidden': 'true' },
-      ['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'http-client', 'database', 'custom']
+      ['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']
         .map((c) => h('span', { class: 'legend-item' }, h('span', { class: 'swatch', dataset: { component: c } }), c)));
     host.replaceChildren(this.svg, this.emptyEl, interactive ? this.controls : null, this.legend);
     this.#wire(interactive);
@@ -157,7 +157,7 @@ export class FlowMap {
       for (const t of outgoing.get(id)) visit(t, depth + 1);
       state.set(id, 2);
     };
-    const rank = (n) => ['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'custom', 'http-client', 'database'].indexOf(n.component);
+    const rank = (n) => ['simulator', 'server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'custom', 'http-client', 'database'].indexOf(n.component);
     const roots = nodes.filter((n) => incoming.get(n.id).length === 0).sort((a, b) => rank(a) - rank(b));
     for (const r of roots) visit(r.id, 0);
     for (const n of nodes) if (!layer.has(n.id)) visit(n.id, 0);

@@ -9,6 +9,26 @@ const ROW_H = 24;
 const LEVELS = { trace: 'trace', debug: 'debug', information: 'info', warning: 'warn', error: 'error', critical: 'crit', exception: 'exception' };
 const OVERSCAN = 10;
 const INDENT_PX = 14;
+const FAULT_ID = 'flowscope.fault.id';
+const INJECTED_EXCEPTION = /(^|\.)InjectedFaultException$/;
+
+// The injection (Controls view) that touched a span: { id, delayMs, failure } or null.
+export function injectedFault(span) {
+  const a = span?.attributes;
+  if (!a || a[FAULT_ID] == null || a[FAULT_ID] === '') return null;
+  const delay = Number(a['flowscope.fault.delay_ms']);
+  return {
+    id: String(a[FAULT_ID]),
+    delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0,
+    failure: String(a['flowscope.fault.failure']).toLowerCase() === 'true',
+  };
+}
+
+function describeInjection(f) {
+  const what = [f.delayMs ? `a delay of ${formatDuration(f.delayMs)}` : null, f.failure ? 'a failure' : null].filter(Boolean);
+  return `by fault ${f.id} from the Controls view: ${what.join(' and ') || 'no effect on this call'}. `
+    + 'Not a real slowdown or failure.';
+}
 
 export class TraceView {
   constructor(container, { onSpanSelect, onClose, onAction, compact = false } = {}) {
@@ -285,8 +305,11 @@ export class TraceView {
         : String(ev.name ?? '');
       el.classList.add('wrow-event', isExc || /error|critical/i.test(level) ? 'is-error' : /warn/i.test(level) ? 'is-warn' : 'is-log');
       el.setAttribute('role', 'none');
+      const injected = isExc && INJECTED_EXCEPTION.test(String(a['exception.type'] ?? ''));
       const nameCell = h('span', { class: 'wc-name' },
-        h('span', { class: 'ev-level', text: level }), h('span', { class: 'ev-text', text }));
+        h('span', { class: 'ev-level', text: level }),
+        injected ? h('span', { class: 'fault-badge', text: '⚡ injected' }) : null,
+        h('span', { class: 'ev-text', text }));
       nameCell.style.paddingLeft = `${24 + (node.depth + 1) * INDENT_PX}px`;
       nameCell.title = a['log.category'] ? `${a['log.category']}\n${text}` : text;
       const bar = h('span', { class: 'wc-bar' });
@@ -310,8 +333,13 @@ export class TraceView {
       : h('span', { class: 'toggle-spacer', 'aria-hidden': 'true' }));
     const label = String(s.name ?? '') || '(unnamed)';
     nameCell.append(h('span', { class: 'span-name', text: label }));
+    const fault = injectedFault(s);
+    if (fault) {
+      el.classList.add('injected');
+      nameCell.append(h('span', { class: 'fault-badge', title: `Injected on purpose ${describeInjection(fault)}`, text: '⚡ injected' }));
+    }
     if (collapsed) nameCell.append(h('span', { class: 'collapsed-count', text: `+${countDescendants(node)}` }));
-    nameCell.title = label;
+    nameCell.title = fault ? `${label}\nInjected on purpose ${describeInjection(fault)}` : label;
     const offset = Number.isFinite(node.start) ? node.start - this.t0 : 0;
     const bar = h('span', { class: 'bar', dataset: { component: s.component || 'custom' } });
     const left = clamp((offset / this.total) * 100, 0, 100);
@@ -454,6 +482,12 @@ export class TraceView {
       ['Status', s.status ?? 'unset'],
     ];
     if (s.statusMessage) rows.push(['Message', h('span', { class: 'error-text', text: s.statusMessage })]);
+    const fault = injectedFault(s);
+    if (fault) {
+      rows.push(['Injected', h('span', { class: 'fault-text' },
+        [fault.delayMs ? `delay ${formatDuration(fault.delayMs)}` : null, fault.failure ? 'failure' : null].filter(Boolean).join(' + ') || 'no effect',
+        ' · fault ', h('code', { class: 'mono', text: fault.id }))]);
+    }
     if (s.source) rows.push(['Source', String(s.source)]);
     if (s.instance) rows.push(['Instance', String(s.instance)]);
     const parts = [
@@ -461,6 +495,7 @@ export class TraceView {
         h('h3', { text: String(s.name ?? '') || '(unnamed)' }), componentTag(s.component), statusBadge(s.status),
         h('button', { class: 'btn btn-small', type: 'button', title: 'Copy this span as JSON',
           onclick: async () => toast((await copyText(JSON.stringify(s, null, 2))) ? 'Span JSON copied' : 'Copy failed') }, 'Copy JSON')),
+      fault ? h('p', { class: 'fault-callout', role: 'note' }, h('strong', { text: '⚡ Injected on purpose' }), ' ', describeInjection(fault)) : null,
       h('dl', { class: 'kv' }, rows.map(([k, v]) => h('div', null, h('dt', { text: k }), h('dd', null, v)))),
       h('h4', { text: 'Attributes' }),
       attributesTable(s.attributes),
@@ -493,7 +528,7 @@ export class TraceView {
         return item;
       })));
     }
-    this.detailEl.replaceChildren(...parts);
+    this.detailEl.replaceChildren(...parts.filter(Boolean));
   }
 }
 
