@@ -28,6 +28,10 @@ internal sealed class FaultInjector
     private ActiveFault[] _active = [];
     private int _lastId;
 
+    // Ids are "f{n}-{process}": numbered in the order injected, and unlike across restarts and instances, so the
+    // spans of a shared (Redis) history are never attributed to another process's injection.
+    private readonly string _idSuffix = "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2));
+
     public FaultInjector(IOptions<FlowScopeOptions> options, TimeProvider time)
     {
         var value = options.Value;
@@ -108,7 +112,7 @@ internal sealed class FaultInjector
                 ? TimeSpan.FromSeconds(seconds)
                 : request.MaxHits is null ? DefaultDuration : (TimeSpan?)null;
             fault = new ActiveFault(
-                "f" + (++_lastId).ToString(CultureInfo.InvariantCulture),
+                "f" + (++_lastId).ToString(CultureInfo.InvariantCulture) + _idSuffix,
                 request.Kind,
                 request.Component,
                 TimeSpan.FromMilliseconds(request.DelayMs),

@@ -54,8 +54,8 @@ internal static class OperatorEndpoints
         var services = context.RequestServices;
         var faults = services.GetRequiredService<FaultInjector>();
         var response = faults.Enabled
-            ? new FaultListResponse(true, FaultTargets.List(services).Select(t => new FaultTargetDto(t.Kind, t.Name)).ToArray(), faults.List().Select(FaultDto.From).ToArray())
-            : new FaultListResponse(false, [], []);
+            ? new FaultListResponse(true, faults.Time.GetUtcNow(), FaultTargets.List(services).Select(t => new FaultTargetDto(t.Kind, t.Name)).ToArray(), faults.List().Select(FaultDto.From).ToArray())
+            : new FaultListResponse(false, faults.Time.GetUtcNow(), [], []);
         return DashboardEndpoints.WriteJsonAsync(context, response, DashboardJsonContext.Default.FaultListResponse);
     }
 
@@ -279,7 +279,8 @@ internal sealed record OperatorResponse(bool CanOperate, string? Reason, bool Fa
 
 internal sealed record AntiforgeryDto(string HeaderName, string Token);
 
-internal sealed record FaultListResponse(bool Enabled, IReadOnlyList<FaultTargetDto> Targets, IReadOnlyList<FaultDto> Faults);
+/// <summary>The fault list; <c>Now</c> is the server's clock, so a browser can count time left without trusting its own.</summary>
+internal sealed record FaultListResponse(bool Enabled, DateTimeOffset Now, IReadOnlyList<FaultTargetDto> Targets, IReadOnlyList<FaultDto> Faults);
 
 internal sealed record FaultTargetDto(string Kind, string Name);
 

@@ -81,17 +81,21 @@ public sealed class FaultInjectorTests
     public void At_most_MaxActive_injections_are_held_and_stopping_frees_room()
     {
         var faults = Create();
+        var ids = new List<string>();
         for (var i = 0; i < FaultInjector.MaxActive; i++)
         {
-            Assert.True(faults.TryAdd(Request(component: "M" + i, delayMs: 1), out _));
+            Assert.True(faults.TryAdd(Request(component: "M" + i, delayMs: 1), out var fault));
+            ids.Add(fault!.Id);
         }
 
+        Assert.Matches("^f1-[0-9a-f]{4}$", ids[0]);
+        Assert.Equal(FaultInjector.MaxActive, ids.Select(id => id.Split('-')[1]).Count(suffix => suffix == ids[0].Split('-')[1]));
         Assert.False(faults.TryAdd(Request(delayMs: 1), out var refused));
         Assert.Null(refused);
-        Assert.True(faults.Remove("f1"));
-        Assert.False(faults.Remove("f1"));
+        Assert.True(faults.Remove(ids[0]));
+        Assert.False(faults.Remove(ids[0]));
         Assert.True(faults.TryAdd(Request(delayMs: 1), out var added));
-        Assert.Equal("f" + (FaultInjector.MaxActive + 1), added!.Id); // ids are never reused
+        Assert.StartsWith("f" + (FaultInjector.MaxActive + 1) + "-", added!.Id, StringComparison.Ordinal); // numbers are never reused
         Assert.Equal(FaultInjector.MaxActive, faults.Clear());
         Assert.False(faults.IsActive);
     }
@@ -100,15 +104,21 @@ public sealed class FaultInjectorTests
     public void The_marks_name_the_injection_and_the_exception_names_it_too()
     {
         var faults = Create();
-        faults.TryAdd(Request(delayMs: 40, failureRate: 1, maxHits: 1), out _);
+        faults.TryAdd(Request(delayMs: 40, failureRate: 1, maxHits: 1), out var fault);
+        var id = fault!.Id;
         var hit = faults.TryHit(FaultKind.Middleware, "AuditMiddleware")!.Value;
         Assert.Equal(
-            [new("flowscope.fault.id", "f1"), new("flowscope.fault.delay_ms", "40"), new("flowscope.fault.failure", "true")],
+            [new("flowscope.fault.id", id), new("flowscope.fault.delay_ms", "40"), new("flowscope.fault.failure", "true")],
             hit.Attributes());
         var exception = hit.CreateException();
-        Assert.Equal("f1", exception.FaultId);
+        Assert.Equal(id, exception.FaultId);
         Assert.Equal("AuditMiddleware", exception.Component);
-        Assert.Equal("FlowScope injected a 40 ms delay and a failure into middleware 'AuditMiddleware' (fault f1).", exception.Message);
+        Assert.Equal($"FlowScope injected a 40 ms delay and a failure into middleware 'AuditMiddleware' (fault {id}).", exception.Message);
+
+        // Another process (a restart, another instance) numbers its injections apart.
+        var other = Create();
+        other.TryAdd(Request(delayMs: 1), out var elsewhere);
+        Assert.StartsWith("f1-", elsewhere!.Id, StringComparison.Ordinal);
     }
 
     [Fact]

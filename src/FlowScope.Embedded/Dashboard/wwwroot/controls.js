@@ -40,7 +40,7 @@ function isAntiforgeryError(err) {
 class OperatorApi {
   constructor() {
     this.info = null;
-    this.skewMs = 0; // server clock minus browser clock, from the Date header
+    this.skewMs = 0; // server clock minus browser clock: api/faults' "now", else the Date header
   }
 
   async #fetch(method, path, body) {
@@ -233,6 +233,9 @@ export class ControlsView {
       }
       const [faults, sims] = await Promise.allSettled([this.api.get('api/faults'), this.api.get('api/simulators')]);
       this.faults = faults.status === 'fulfilled' ? faults.value : this.faults;
+      // The server says what time it is: count time left on its clock, to the millisecond.
+      const serverNow = Date.parse(this.faults?.now ?? '');
+      if (faults.status === 'fulfilled' && Number.isFinite(serverNow)) this.api.skewMs = serverNow - Date.now();
       this.faultsError = faults.status === 'rejected' ? faults.reason : null;
       this.sims = sims.status === 'fulfilled' ? sims.value : this.sims;
       this.simsError = sims.status === 'rejected' ? sims.reason : null;
