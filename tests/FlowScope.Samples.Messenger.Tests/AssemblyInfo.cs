@@ -1,2 +1,3 @@
+global using FlowScope.Testing;
 // ActivityListeners are process-wide: hosts started by different tests would see each other's spans.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace FlowScope.Embedded.Redis.Tests.Infrastructure;
+namespace FlowScope.Testing;
 
 /// <summary>
 /// A real redis-server process on a free loopback port, without persistence. Tests can kill it (as a crash would)
-/// and start it again on the same port. Disposing kills it.
+/// and start it again on the same port. Disposing kills it. Shared by the test projects that need Redis
+/// (linked into each, so each keeps its own copy of the type).
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
@@ -47,7 +48,13 @@ public sealed class RedisServer : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var ready = await Eventually.TryWaitUntilAsync(PingAsync, s_startTimeout);
+        var deadline = DateTime.UtcNow + s_startTimeout;
+        var ready = false;
+        while (!(ready = await PingAsync()) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20); // polling a condition with a deadline, not waiting for a result
+        }
+
         if (!ready)
         {
             Kill();
