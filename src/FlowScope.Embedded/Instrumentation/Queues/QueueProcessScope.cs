@@ -81,25 +81,6 @@ public sealed class QueueProcessScope : IDisposable
         }
     }
 
-    internal static void RecordFailure(Activity? activity, Exception exception)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        try
-        {
-            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
-            if (activity.IsAllDataRequested)
-            {
-                activity.SetTag("error.type", exception.GetType().FullName ?? exception.GetType().Name);
-                activity.AddException(exception);
-            }
-        }
-        catch (Exception ex)
-        {
-            InstrumentationFailures.Report("queue", ex);
-        }
-    }
+    internal static void RecordFailure(Activity? activity, Exception exception) =>
+        InstrumentationFailures.MarkFailed(activity, exception, "queue");
 }

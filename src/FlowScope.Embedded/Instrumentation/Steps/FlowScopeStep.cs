@@ -163,24 +163,7 @@ public sealed class FlowScopeStep : IDisposable
     {
         ArgumentNullException.ThrowIfNull(exception);
         _failed = true;
-        if (_activity is null)
-        {
-            return;
-        }
-
-        try
-        {
-            _activity.SetStatus(ActivityStatusCode.Error, exception.Message);
-            if (_activity.IsAllDataRequested)
-            {
-                _activity.SetTag("error.type", exception.GetType().FullName ?? exception.GetType().Name);
-                _activity.AddException(exception);
-            }
-        }
-        catch (Exception ex)
-        {
-            InstrumentationFailures.Report("step", ex);
-        }
+        InstrumentationFailures.MarkFailed(_activity, exception, "step");
     }
 
     /// <summary>Marks the step as failed without an exception: error status with <paramref name="reason"/>, outcome <c>error</c>.</summary>

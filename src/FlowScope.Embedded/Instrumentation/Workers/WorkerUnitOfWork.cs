@@ -32,24 +32,7 @@ public sealed class WorkerUnitOfWork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(exception);
         _error = exception;
-        if (_activity is null)
-        {
-            return;
-        }
-
-        try
-        {
-            _activity.SetStatus(ActivityStatusCode.Error, exception.Message);
-            if (_activity.IsAllDataRequested)
-            {
-                _activity.SetTag("error.type", exception.GetType().FullName ?? exception.GetType().Name);
-                _activity.AddException(exception);
-            }
-        }
-        catch (Exception ex)
-        {
-            InstrumentationFailures.Report("worker", ex);
-        }
+        InstrumentationFailures.MarkFailed(_activity, exception, "worker");
     }
 
     /// <summary>Ends the unit of work.</summary>

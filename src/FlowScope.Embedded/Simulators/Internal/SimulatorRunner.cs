@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Workers.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -174,8 +175,7 @@ internal sealed class SimulatorRunner
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            activity?.AddException(ex);
+            InstrumentationFailures.MarkFailed(activity, ex, "simulator");
             bool log;
             lock (_lock)
             {

@@ -38,6 +38,33 @@ internal static class InstrumentationFailures
     }
 
     /// <summary>
+    /// Records that the work of <paramref name="activity"/> failed — error status with the message, the
+    /// <c>error.type</c> attribute and an <c>exception</c> event — as every FlowScope span (step, unit of work, queue
+    /// attempt, simulator run) records it. Never throws: a failure here is reported under <paramref name="area"/>.
+    /// </summary>
+    public static void MarkFailed(Activity? activity, Exception exception, string area)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        try
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            if (activity.IsAllDataRequested)
+            {
+                activity.SetTag("error.type", exception.GetType().FullName ?? exception.GetType().Name);
+                activity.AddException(exception);
+            }
+        }
+        catch (Exception ex)
+        {
+            Report(area, ex);
+        }
+    }
+
+    /// <summary>
     /// After a failure inside <c>StartActivity</c> (a listener that throws), an activity may have been made current
     /// and never stopped; the caller's flow must not inherit it.
     /// </summary>
