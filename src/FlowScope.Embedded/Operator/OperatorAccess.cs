@@ -2,6 +2,7 @@ using FlowScope.Embedded.Dashboard;
 using FlowScope.Embedded.Diagnostics;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,14 +33,20 @@ internal sealed class OperatorAccess(IOptions<FlowScopeOptions> options, ILogger
                 : new Verdict(false, StatusCodes.Status403Forbidden, "Operator actions are allowed from loopback only. Set FlowScope:OperatorAuthorizationPolicy to let signed-in operators act from elsewhere.");
         }
 
-        var authorization = context.RequestServices.GetRequiredService<IAuthorizationService>();
-        var result = await authorization.AuthorizeAsync(context.User, null, _policy).ConfigureAwait(false);
+        // As the authorization middleware does it: the policy's own schemes authenticate the caller (an app may sign
+        // operators in with a scheme that is not its default), then the policy decides.
+        var services = context.RequestServices;
+        var policy = await services.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(_policy).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"FlowScope:OperatorAuthorizationPolicy is '{_policy}' but no authorization policy has that name.");
+        var evaluator = services.GetRequiredService<IPolicyEvaluator>();
+        var authentication = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
+        var result = await evaluator.AuthorizeAsync(policy, authentication, context, context).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return new Verdict(true, StatusCodes.Status200OK, null);
         }
 
-        return context.User.Identity?.IsAuthenticated == true
+        return result.Forbidden
             ? new Verdict(false, StatusCodes.Status403Forbidden, $"You are signed in but the operator policy '{_policy}' does not allow you to take operator actions.")
             : new Verdict(false, StatusCodes.Status401Unauthorized, $"Sign in: operator actions require the policy '{_policy}'.");
     }

@@ -137,6 +137,39 @@ public sealed class OperatorAccessTests
     }
 
     [Fact]
+    public async Task An_operator_policy_with_its_own_authentication_scheme_signs_operators_in_with_that_scheme()
+    {
+        await using var app = await TestApp.StartAsync(
+            new() { ["FlowScope:EnableFaultInjection"] = "true", ["FlowScope:OperatorAuthorizationPolicy"] = "Operators" },
+            configureBuilder: b =>
+            {
+                // The app's default scheme knows nobody; operators sign in with the header scheme only.
+                b.Services.AddAuthentication("Nobody")
+                    .AddScheme<AuthenticationSchemeOptions, NobodyAuthentication>("Nobody", null)
+                    .AddScheme<AuthenticationSchemeOptions, AccessTests.HeaderAuthentication>(AccessTests.HeaderAuthentication.SchemeName, null);
+                b.Services.AddAuthorization(o => o.AddPolicy("Operators", p => p
+                    .AddAuthenticationSchemes(AccessTests.HeaderAuthentication.SchemeName)
+                    .RequireRole("operator")));
+            });
+
+        var alice = new OperatorClient(app.Client, r =>
+        {
+            r.Headers.Add("X-Test-User", "alice");
+            r.Headers.Add("X-Test-Role", "operator");
+        });
+        Assert.True((await alice.OpenAsync()).GetProperty("canOperate").GetBoolean());
+        await alice.InjectAsync(Delay);
+
+        var bob = new OperatorClient(app.Client, r => r.Headers.Add("X-Test-User", "bob"));
+        Assert.False((await bob.OpenAsync()).GetProperty("canOperate").GetBoolean());
+        using var denied = await bob.PostAsync("api/faults", Delay);
+        await OperatorClient.ProblemAsync(denied, 403);
+
+        using var anonymous = await new OperatorClient(app.Client).PostAsync("api/faults", Delay);
+        await OperatorClient.ProblemAsync(anonymous, 401);
+    }
+
+    [Fact]
     public async Task An_operator_policy_that_cannot_work_stops_the_start_with_the_fix()
     {
         var noAuthorization = await Assert.ThrowsAsync<InvalidOperationException>(() =>
@@ -158,4 +191,11 @@ public sealed class OperatorAccessTests
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.PostAsync("/_flowscope/api/faults", new StringContent("{}"))).StatusCode);
         Assert.False(app.App.Services.GetRequiredService<FaultInjector>().Enabled);
     }
+}
+
+/// <summary>An authentication scheme that never signs anybody in.</summary>
+internal sealed class NobodyAuthentication(Microsoft.Extensions.Options.IOptionsMonitor<AuthenticationSchemeOptions> options, Microsoft.Extensions.Logging.ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
 }
