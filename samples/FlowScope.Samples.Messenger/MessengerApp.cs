@@ -178,6 +178,7 @@ internal static class MessengerApp
 
         app.MapControllers();
         app.MapMessengerSocket();
+        app.MapRuntimeStats();
         // Unknown API paths: problem details rather than the UI.
         app.Map("/api/{**rest}", () => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "No such API endpoint."));
     }
