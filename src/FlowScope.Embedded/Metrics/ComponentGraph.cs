@@ -163,6 +163,33 @@ internal sealed class ComponentGraph : ISpanBatchObserver
                 _overflow += dropped.Count;
             }
         }
+
+        // A parent that arrives leaves its id in the order queue; drop those ids before they pile up (amortised:
+        // at least MaxWaitingChildren enqueues between two passes, as at most that many ids are still waiting).
+        if (_waitingOrder.Count > 2 * MaxWaitingChildren)
+        {
+            var count = _waitingOrder.Count;
+            for (var i = 0; i < count; i++)
+            {
+                var id = _waitingOrder.Dequeue();
+                if (_waiting.ContainsKey(id))
+                {
+                    _waitingOrder.Enqueue(id);
+                }
+            }
+        }
+    }
+
+    /// <summary>How many parent ids the order queue holds, and how many children wait (tests).</summary>
+    internal (int OrderedParents, int WaitingParents, int WaitingChildren, int RememberedSpans) Sizes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_waitingOrder.Count, _waiting.Count, _waitingCount, _spanNodes.Count);
+            }
+        }
     }
 
     /// <summary>The node a span is drawn in.</summary>
