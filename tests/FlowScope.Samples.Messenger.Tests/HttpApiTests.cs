@@ -83,6 +83,27 @@ public sealed class HttpApiTests
     }
 
     [Fact]
+    public async Task The_runtime_figures_for_the_soak_are_off_unless_turned_on()
+    {
+        await using (var host = await MessengerHost.StartAsync())
+        {
+            using var client = new HttpClient { BaseAddress = host.Address };
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/internal/runtime")).StatusCode);
+        }
+
+        await using (var host = await MessengerHost.StartAsync(new Dictionary<string, string?> { ["Messenger:RuntimeStats"] = "true" }))
+        {
+            using var client = new HttpClient { BaseAddress = host.Address };
+            var figures = await client.GetFromJsonAsync<JsonElement>("/internal/runtime");
+            Assert.True(figures.GetProperty("workingSetBytes").GetInt64() > 0);
+            Assert.True(figures.GetProperty("committedBytes").GetInt64() >= 0);
+            Assert.True(figures.GetProperty("totalAllocatedBytes").GetInt64() > 0);
+            Assert.True(figures.GetProperty("gen0Collections").GetInt32() >= figures.GetProperty("gen2Collections").GetInt32());
+            Assert.True(figures.TryGetProperty("serverGc", out _));
+        }
+    }
+
+    [Fact]
     public async Task The_rate_limiter_answers_429_problem_details_with_retry_after()
     {
         await using var host = await MessengerHost.StartAsync(new Dictionary<string, string?> { ["Messenger:AuthRequestsPerMinute"] = "3" });
