@@ -49,7 +49,8 @@ echo "minutes=$minutes rate=$rate interval=$interval gc=$gc heap_at=$heap_at ext
    Logging__LogLevel__Default=Warning ${extra[@]+"${extra[@]}"} \
    dotnet "../../$dll" --urls "http://127.0.0.1:$port") > "$out/app.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+# The app's log (every retried notification is a warning) is kept compressed.
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; gzip -f "$out/app.log" 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/_flowscope/api/stats" > /dev/null && break
@@ -62,7 +63,7 @@ start=$(date +%s)
 pending=" ${heap_at//,/ } "
 while [ "$(date +%s)" -lt "$end" ]; do
   sleep "$interval"
-  kill -0 $pid 2>/dev/null || { echo "the sample exited: see $out/app.log" >&2; exit 1; }
+  kill -0 $pid 2>/dev/null || { echo "the sample exited: see $out/app.log.gz" >&2; exit 1; }
   elapsed=$(( $(date +%s) - start ))
   rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$pid/status)
   threads=$(awk '/Threads/ {print $2}' /proc/$pid/status)
