@@ -110,8 +110,22 @@ public sealed class MvcTests
         Assert.Equal("/minimal/{n:int}", endpoint.GetAttribute("http.route"));
         var log = Assert.Single(endpoint.Events, e => e.Attributes.Any(a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName));
         Assert.Equal("Computing square of 7", log.Name);
-        Assert.Contains(endpoint.Events, e => e.Name.StartsWith("Executing endpoint", StringComparison.Ordinal)); // the framework's own entries too
+        Assert.DoesNotContain(endpoint.Events, e => e.Name.StartsWith("Executing endpoint", StringComparison.Ordinal)); // framework Information entries: not by default
         Assert.Contains(log.Attributes, a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName);
+    }
+
+    [Fact]
+    public async Task Framework_information_entries_are_recorded_when_FlowScope_s_provider_is_configured_for_them()
+    {
+        var (app, client) = await StartAsync(configuration: new() { ["Logging:FlowScope:LogLevel:Microsoft.AspNetCore"] = "Information" });
+        await using var _ = app;
+
+        await client.GetStringAsync("/minimal/6");
+
+        var spans = await TraceOfAsync(app, "/minimal/");
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        Assert.Contains(endpoint.Events, e => e.Name.StartsWith("Executing endpoint", StringComparison.Ordinal));
+        Assert.Contains(endpoint.Events, e => e.Name == "Computing square of 6");
     }
 
     [Fact]

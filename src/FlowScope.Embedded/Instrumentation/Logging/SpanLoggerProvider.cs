@@ -12,6 +12,15 @@ namespace FlowScope.Embedded.Instrumentation.Logging;
 /// category, message, structured state, exception), capped. Entries go to FlowScope's side of the span, never into
 /// <see cref="Activity.Events"/>, so exported spans are unchanged. Costs one level check and one
 /// <see cref="Activity.Current"/> read for entries it does not record.
+/// <para>
+/// Framework categories (<c>Microsoft.*</c> and <c>System.*</c>) are recorded from <see cref="LogLevel.Warning"/>
+/// up by default: at Information ASP.NET Core, MVC and HttpClient write several entries per request ("Request
+/// starting", "Executing endpoint", "Sending HTTP request", …) that repeat what the spans and stages already show,
+/// and formatting them cost more than the rest of FlowScope's request path together. An app that wants them
+/// configures FlowScope's provider explicitly (any <c>Logging:FlowScope:LogLevel</c> entry, e.g.
+/// <c>"Logging:FlowScope:LogLevel:Microsoft.AspNetCore": "Information"</c>) or sets
+/// <see cref="FlowScopeOptions.MinimumLogLevel"/> below Information.
+/// </para>
 /// </summary>
 [ProviderAlias("FlowScope")]
 internal sealed class SpanLoggerProvider : ILoggerProvider
@@ -21,19 +30,50 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
     private readonly int _maxValueLength;
     private readonly int _maxAttributes;
     private readonly Redactor _redactor;
+    private readonly LogLevel _frameworkMinimum;
 
-    public SpanLoggerProvider(IOptions<FlowScopeOptions> options, Redactor redactor)
+    public SpanLoggerProvider(IOptions<FlowScopeOptions> options, Redactor redactor, IOptions<LoggerFilterOptions>? filters = null)
     {
         _redactor = redactor;
         var value = options.Value;
         _minimum = value.Enabled ? value.MinimumLogLevel : LogLevel.None;
+        _frameworkMinimum = _minimum < LogLevel.Information || ConfiguresFlowScope(filters?.Value)
+            ? _minimum
+            : (LogLevel)Math.Max((int)_minimum, (int)LogLevel.Warning);
         _maxEvents = value.MaxEventsPerSpan;
         _maxValueLength = value.MaxAttributeValueLength;
         _maxAttributes = value.MaxAttributesPerSpan;
     }
 
     // FlowScope's own entries are written outside captured spans (its flows are suppressed), so need no filter here.
-    public ILogger CreateLogger(string categoryName) => new SpanLogger(this, categoryName);
+    public ILogger CreateLogger(string categoryName) =>
+        new SpanLogger(this, categoryName, IsFrameworkCategory(categoryName) ? _frameworkMinimum : _minimum);
+
+    /// <summary>Whether a category belongs to .NET or ASP.NET Core rather than to the app.</summary>
+    internal static bool IsFrameworkCategory(string category) =>
+        category.StartsWith("Microsoft.", StringComparison.Ordinal) || category.StartsWith("System.", StringComparison.Ordinal)
+        || category is "Microsoft" or "System";
+
+    /// <summary>Whether the app's logging configuration has rules for FlowScope's provider (alias or type name).</summary>
+    private static bool ConfiguresFlowScope(LoggerFilterOptions? filters)
+    {
+        if (filters is null)
+        {
+            return false;
+        }
+
+        foreach (var rule in filters.Rules)
+        {
+            if (string.Equals(rule.ProviderName, "FlowScope", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(rule.ProviderName, typeof(SpanLoggerProvider).FullName, StringComparison.Ordinal))
+            {
+                // SpanLoggerFilterSetup's own rule (MinimumLogLevel below Information) is covered by _minimum already.
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public void Dispose()
     {
@@ -41,12 +81,12 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
 
     private string Cap(string value) => value.Length <= _maxValueLength ? value : string.Concat(value.AsSpan(0, _maxValueLength), "…");
 
-    private sealed class SpanLogger(SpanLoggerProvider provider, string category) : ILogger
+    private sealed class SpanLogger(SpanLoggerProvider provider, string category, LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None && Activity.Current is { IsAllDataRequested: true };
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None && Activity.Current is { IsAllDataRequested: true };
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
