@@ -21,6 +21,10 @@ internal sealed class SpanPump
     private readonly PumpCounters _counters;
     private readonly ILogger _logger;
     private readonly ISpanBatchObserver[] _observers;
+
+    // The in-memory store keeps a request's stages compactly with the request record; any other store (Redis)
+    // gets every stage as a record of its own, as before.
+    private readonly bool _compactStages;
     private readonly List<Activity> _activities = new(MaxBatchSize);
     private readonly List<SpanRecord> _records = new(MaxBatchSize);
     private long _processed;
@@ -34,6 +38,7 @@ internal sealed class SpanPump
         _buffer = buffer;
         _converter = converter;
         _store = store;
+        _compactStages = store is InMemoryTraceStore;
         _signal = signal;
         _counters = counters;
         _logger = logger;
@@ -74,7 +79,7 @@ internal sealed class SpanPump
             {
                 try
                 {
-                    _converter.Convert(activity, _records);
+                    _converter.Convert(activity, _records, _compactStages);
                 }
                 catch (Exception ex)
                 {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using FlowScope.Embedded.Storage;
@@ -46,15 +45,20 @@ internal sealed class SpanConverter
         return output[0];
     }
 
+    /// <summary>Gets the name of the process instance written into every record.</summary>
+    internal string Instance => _instance;
+
     /// <summary>
     /// Converts one activity into <paramref name="output"/>: its own record first, then, for a request, one record
-    /// per pipeline stage it passed through.
+    /// per pipeline stage it passed through. With <paramref name="compactStages"/> (what the pump does for the
+    /// in-memory store) a request's stages are not added as records but kept compactly in the request record's
+    /// <see cref="SpanRecord.Stages"/>, to be expanded into the same records when read.
     /// </summary>
-    public void Convert(Activity activity, List<SpanRecord> output)
+    public void Convert(Activity activity, List<SpanRecord> output, bool compactStages = false)
     {
         if (HttpRequestInfo.Get(activity) is HttpRequestInfo http)
         {
-            ConvertRequest(activity, http, output);
+            ConvertRequest(activity, http, output, compactStages);
             return;
         }
 
@@ -71,7 +75,7 @@ internal sealed class SpanConverter
         output.Add(Record(activity, ParentOf(activity), name, component, activity.Status, activity.StatusDescription, attributes, events));
     }
 
-    private void ConvertRequest(Activity activity, HttpRequestInfo http, List<SpanRecord> output)
+    private void ConvertRequest(Activity activity, HttpRequestInfo http, List<SpanRecord> output, bool compactStages)
     {
         var attributes = ScratchAttributes();
         var status = activity.Status;
@@ -124,96 +128,12 @@ internal sealed class SpanConverter
             AppendCapped(events, rootEvents);
         }
 
-        output.Add(Record(activity, ParentOf(activity), name, component, status, statusMessage, attributes, events));
-        AddStages(activity, http, requestEnd, output);
-    }
-
-    private void AddStages(Activity activity, HttpRequestInfo http, DateTime requestEnd, List<SpanRecord> output)
-    {
-        var count = http.StageCount;
-        if (count == 0)
+        var record = Record(activity, ParentOf(activity), name, component, status, statusMessage, attributes, events, http, requestEnd);
+        output.Add(record);
+        if (!compactStages && record.Stages is { } stages)
         {
-            return;
-        }
-
-        var traceId = activity.TraceId.ToHexString();
-        var rootId = activity.SpanId.ToHexString();
-        var stages = new HttpRequestInfo.Stage[count];
-        var ends = new DateTime[count];
-        var childTime = new TimeSpan[count];
-
-        // One id string per stage, shared as the ParentSpanId of the stages nested in it.
-        var ids = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            ids[i] = StageSpanId(activity.SpanId, i);
-            stages[i] = http.GetStage(i);
-            ends[i] = stages[i].End == 0 ? requestEnd : http.ToUtc(stages[i].End);
-        }
-
-        for (var i = 0; i < count; i++)
-        {
-            if (stages[i].Parent >= 0)
-            {
-                childTime[stages[i].Parent] += ends[i] - http.ToUtc(stages[i].Start);
-            }
-        }
-
-        for (var i = 0; i < count; i++)
-        {
-            var stage = stages[i];
-            var start = http.ToUtc(stage.Start);
-            var duration = ends[i] - start;
-            var attributes = ScratchAttributes();
-            if (stage.Definition.TypeName is { } typeName)
-            {
-                AddAttribute(attributes, "code.namespace", typeName);
-            }
-
-            if (stage.Definition.Component == SpanComponents.Endpoint && stage.Name is not null)
-            {
-                AddAttribute(attributes, "http.route", stage.Name);
-            }
-
-            if (stage.Attributes is { } extra)
-            {
-                foreach (var pair in extra)
-                {
-                    AddAttribute(attributes, pair.Key, pair.Value);
-                }
-            }
-
-            var self = duration - childTime[i];
-            AddAttribute(attributes, SelfTimeAttribute, Math.Max(0, self.TotalMilliseconds).ToString("0.###", CultureInfo.InvariantCulture));
-
-            List<SpanEvent>? events = null;
-            if (stage.Exception is { } exception)
-            {
-                events = [ExceptionEvent(exception, ends[i])];
-            }
-
-            if (http.StageEvents(i) is { } logs)
-            {
-                events ??= new List<SpanEvent>(logs.Count);
-                AppendCapped(events, logs);
-            }
-
-            output.Add(new SpanRecord(
-                traceId,
-                ids[i],
-                stage.Parent < 0 ? rootId : ids[stage.Parent],
-                stage.DisplayName,
-                ActivityKind.Internal,
-                stage.Definition.Component,
-                new DateTimeOffset(start, TimeSpan.Zero),
-                duration < TimeSpan.Zero ? TimeSpan.Zero : duration,
-                stage.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,
-                stage.Failed ? Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed") : null,
-                ToArray(attributes),
-                (IReadOnlyList<SpanEvent>?)events ?? [],
-                [],
-                FlowScopeSources.PipelineSourceName,
-                _instance));
+            stages.Expand(output);
+            record.Stages = null;
         }
     }
 
@@ -245,14 +165,8 @@ internal sealed class SpanConverter
     }
 
     /// <summary>A stable id for stage <paramref name="index"/> of the request span <paramref name="request"/>.</summary>
-    internal static string StageSpanId(ActivitySpanId request, int index)
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        request.CopyTo(bytes);
-        var value = BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ ((ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
-        value ^= value >> 31;
-        return (value == 0 ? 1UL : value).ToString("x16", CultureInfo.InvariantCulture);
-    }
+    internal static string StageSpanId(ActivitySpanId request, int index) =>
+        RequestStages.StageSpanIdValue(request, index).ToString("x16", CultureInfo.InvariantCulture);
 
     private string? CopyTags(Activity activity, List<KeyValuePair<string, string>> attributes)
     {
@@ -296,7 +210,8 @@ internal sealed class SpanConverter
         return events;
     }
 
-    private void AppendCapped(List<SpanEvent> events, IReadOnlyList<SpanEvent> more)
+    /// <summary>Appends events up to the cap. Thread-safe (reads settings only).</summary>
+    internal void AppendCapped(List<SpanEvent> events, IReadOnlyList<SpanEvent> more)
     {
         for (var i = 0; i < more.Count && events.Count < _maxEvents; i++)
         {
@@ -313,7 +228,7 @@ internal sealed class SpanConverter
     private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
         attributes.Count == 0 ? [] : attributes.ToArray();
 
-    private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events)
+    private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
     {
         List<SpanLink>? links = null;
         foreach (var link in activity.EnumerateLinks())
@@ -327,9 +242,11 @@ internal sealed class SpanConverter
             events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
         }
 
+        var traceId = activity.TraceId.ToHexString();
+        var spanId = activity.SpanId.ToHexString();
         return new SpanRecord(
-            activity.TraceId.ToHexString(),
-            activity.SpanId.ToHexString(),
+            traceId,
+            spanId,
             parent,
             name,
             activity.Kind,
@@ -343,7 +260,10 @@ internal sealed class SpanConverter
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
             _instance,
-            activity.HasRemoteParent);
+            activity.HasRemoteParent)
+        {
+            Stages = http is null ? null : RequestStages.Capture(this, http, traceId, activity.SpanId, spanId, requestEnd),
+        };
     }
 
     internal static string InferComponent(Activity activity)
@@ -395,7 +315,8 @@ internal sealed class SpanConverter
         return result is null ? [] : [.. result];
     }
 
-    private void AddAttribute(List<KeyValuePair<string, string>> attributes, string key, string value)
+    /// <summary>Adds a redacted, truncated attribute up to the cap. Thread-safe for a caller's own list (reads settings only).</summary>
+    internal void AddAttribute(List<KeyValuePair<string, string>> attributes, string key, string value)
     {
         if (attributes.Count < _maxAttributes)
         {
@@ -403,7 +324,7 @@ internal sealed class SpanConverter
         }
     }
 
-    private string Truncate(string value) =>
+    internal string Truncate(string value) =>
         value.Length <= _maxValueLength ? value : string.Concat(value.AsSpan(0, _maxValueLength), "…");
 
     private string RequestName(string method, string target)

@@ -7,7 +7,9 @@ namespace FlowScope.Embedded.Metrics;
 /// The live map of the app: nodes are components (each middleware, endpoint or action, queue, worker, outbound
 /// host, custom source), edges are parent → child calls between them with counts, errors and latency percentiles.
 /// Fed by the pump with every stored span. Spans usually end before their parent, so a child waits (bounded) until
-/// its parent is seen. Every structure has a cap; what falls outside is counted.
+/// its parent is seen. Every structure has a cap; what falls outside is counted. Span ids are kept as numbers (the
+/// 16 hex digits parsed), and a request's compact stages (<see cref="SpanRecord.Stages"/>) are observed directly,
+/// exactly as their expanded records would be, without building them.
 /// </summary>
 internal sealed class ComponentGraph : ISpanBatchObserver
 {
@@ -21,12 +23,16 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     private readonly Dictionary<(NodeKey From, NodeKey To), EdgeStats> _edges = new();
 
     // Recently seen spans (span id → node) so children can find their parent's node; FIFO-bounded.
-    private readonly Dictionary<string, NodeKey> _spanNodes = new(StringComparer.Ordinal);
-    private readonly Queue<string> _spanOrder = new();
+    private readonly Dictionary<ulong, NodeKey> _spanNodes = new();
+    private readonly Queue<ulong> _spanOrder = new();
 
     // Children whose parent has not been seen yet, by parent span id; FIFO-bounded.
-    private readonly Dictionary<string, List<Call>> _waiting = new(StringComparer.Ordinal);
-    private readonly Queue<string> _waitingOrder = new();
+    private readonly Dictionary<ulong, List<Call>> _waiting = new();
+    private readonly Queue<ulong> _waitingOrder = new();
+
+    // Scratch for one request's stages: their nodes, and whether each was observed (not lost to the node cap).
+    private NodeKey[] _stageKeys = new NodeKey[16];
+    private bool[] _stageSeen = new bool[16];
     private int _waitingCount;
     private long _overflow;
 
@@ -45,8 +51,51 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     {
         var key = NodeOf(span);
         var isError = span.Status == System.Diagnostics.ActivityStatusCode.Error;
-        var durationMs = span.Duration.TotalMilliseconds;
+        double? selfMs = span.GetAttribute(Capture.SpanConverter.SelfTimeAttribute) is { } self
+            && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+        var seen = ObserveSpan(ref key, IdOf(span.SpanId), span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
 
+        if (span.Stages is { } stages)
+        {
+            ObserveStages(stages, key, seen);
+        }
+    }
+
+    /// <summary>Observes a request's compact stages as the records they expand to (in order: parents come first).</summary>
+    private void ObserveStages(Capture.RequestStages stages, NodeKey requestKey, bool requestSeen)
+    {
+        var count = stages.Count;
+        if (_stageKeys.Length < count)
+        {
+            _stageKeys = new NodeKey[Math.Max(count, _stageKeys.Length * 2)];
+            _stageSeen = new bool[_stageKeys.Length];
+        }
+
+        var rootId = IdOf(stages.RootId);
+        for (var i = 0; i < count; i++)
+        {
+            var key = new NodeKey(stages.ComponentOf(i), stages.NameOf(i));
+            var parent = stages.ParentOf(i);
+            NodeKey? parentKey = parent < 0
+                ? (requestSeen ? requestKey : null)
+                : (_stageSeen[parent] ? _stageKeys[parent] : null);
+            var parentId = parent < 0 ? rootId : stages.SpanIdValue(parent);
+
+            // The self-time attribute holds the value rounded to three decimals ("0.###").
+            var selfMs = Math.Round(stages.SelfTimeMs(i), 3, MidpointRounding.AwayFromZero);
+            _stageSeen[i] = ObserveSpan(ref key, stages.SpanIdValue(i), parentId, parentKey, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
+            _stageKeys[i] = key;
+        }
+    }
+
+    /// <summary>
+    /// Counts one span in its node, remembers it, links it to its parent (now, or when the parent comes) and links
+    /// the children that waited for it. Returns <see langword="false"/> when the node cap left no node for it.
+    /// </summary>
+    private bool ObserveSpan(ref NodeKey key, ulong spanId, ulong? parentId, NodeKey? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs)
+    {
         if (!_nodes.TryGetValue(key, out var node))
         {
             if (_nodes.Count >= MaxNodes)
@@ -55,7 +104,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
                 if (!_nodes.TryGetValue(key, out node))
                 {
                     _overflow++;
-                    return;
+                    return false;
                 }
             }
             else
@@ -72,29 +121,32 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         }
 
         node.Durations.Add(durationMs);
-        node.Rate.Add(span.EndTime, isError);
-        if (span.GetAttribute(Capture.SpanConverter.SelfTimeAttribute) is { } self
-            && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var selfMs))
+        node.Rate.Add(end, isError);
+        if (selfMs is { } self)
         {
-            node.SelfTimes.Add(selfMs);
+            node.SelfTimes.Add(self);
         }
 
-        Remember(span.SpanId, key);
+        Remember(spanId, key);
 
         var call = new Call(key, durationMs, isError);
-        if (span.ParentSpanId is { } parentId)
+        if (knownParent is { } parentKey)
         {
-            if (_spanNodes.TryGetValue(parentId, out var parentKey))
+            AddEdge(parentKey, call);
+        }
+        else if (parentId is { } parent)
+        {
+            if (_spanNodes.TryGetValue(parent, out var rememberedParent))
             {
-                AddEdge(parentKey, call);
+                AddEdge(rememberedParent, call);
             }
             else
             {
-                Wait(parentId, call);
+                Wait(parent, call);
             }
         }
 
-        if (_waiting.Remove(span.SpanId, out var children))
+        if (_waiting.Remove(spanId, out var children))
         {
             _waitingCount -= children.Count;
             foreach (var child in children)
@@ -102,7 +154,15 @@ internal sealed class ComponentGraph : ISpanBatchObserver
                 AddEdge(key, child);
             }
         }
+
+        return true;
     }
+
+    /// <summary>A span id as a number: its 16 hex digits; any other form is hashed.</summary>
+    internal static ulong IdOf(string spanId) =>
+        spanId.Length == 16 && ulong.TryParse(spanId, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : (ulong)(uint)StringComparer.Ordinal.GetHashCode(spanId) | 0x8000_0000_0000_0000UL;
 
     private void AddEdge(NodeKey from, Call call)
     {
@@ -132,7 +192,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         edge.Durations.Add(call.DurationMs);
     }
 
-    private void Remember(string spanId, NodeKey key)
+    private void Remember(ulong spanId, NodeKey key)
     {
         if (_spanNodes.TryAdd(spanId, key))
         {
@@ -144,7 +204,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         }
     }
 
-    private void Wait(string parentId, Call call)
+    private void Wait(ulong parentId, Call call)
     {
         if (!_waiting.TryGetValue(parentId, out var list))
         {

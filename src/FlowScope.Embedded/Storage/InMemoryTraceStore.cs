@@ -7,7 +7,9 @@ namespace FlowScope.Embedded.Storage;
 /// The default store: traces in memory, bounded by a trace count and a span count per trace. Traces are kept
 /// in a list ordered by their last change; the least recently changed trace is evicted first, so a trace that is
 /// still receiving late spans stays. One lock guards everything: writes come from a single pump in batches and
-/// reads copy what they need.
+/// reads copy what they need. A request's pipeline stages arrive compactly with the request record
+/// (<see cref="SpanRecord.Stages"/>) and count as spans of their own everywhere (span counts, caps, filters,
+/// components, errors, time range); they become records only when a trace is read.
 /// </summary>
 internal sealed class InMemoryTraceStore : ITraceStore
 {
@@ -50,8 +52,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 Unlink(victim);
                 _traces.Remove(victim.TraceId);
                 _evictedTraces++;
-                _evictedSpans += victim.Spans.Count;
-                _storedSpans -= victim.Spans.Count;
+                _evictedSpans += victim.SpanCount;
+                _storedSpans -= victim.SpanCount;
             }
         }
 
@@ -70,7 +72,34 @@ internal sealed class InMemoryTraceStore : ITraceStore
             Unlink(entry);
         }
 
-        if (entry.Spans.Count >= _maxSpansPerTrace)
+        if (span.Stages is { } stages && entry.SpanCount + 1 + stages.Count > _maxSpansPerTrace)
+        {
+            // Not all of it fits: store record by record, as far as the cap allows.
+            AddOneByOne(entry, span.WithoutStages());
+            foreach (var stage in stages.Expand())
+            {
+                AddOneByOne(entry, stage);
+            }
+        }
+        else if (entry.SpanCount >= _maxSpansPerTrace)
+        {
+            entry.Rejected++;
+            _rejectedSpans++;
+        }
+        else
+        {
+            entry.Add(span);
+            _storedSpans += 1 + (span.Stages?.Count ?? 0);
+        }
+
+        entry.Version = ++_version;
+        entry.Summary = null;
+        AppendNewest(entry);
+    }
+
+    private void AddOneByOne(TraceEntry entry, SpanRecord span)
+    {
+        if (entry.SpanCount >= _maxSpansPerTrace)
         {
             entry.Rejected++;
             _rejectedSpans++;
@@ -80,10 +109,6 @@ internal sealed class InMemoryTraceStore : ITraceStore
             entry.Add(span);
             _storedSpans++;
         }
-
-        entry.Version = ++_version;
-        entry.Summary = null;
-        AppendNewest(entry);
     }
 
     public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
@@ -199,6 +224,14 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
         }
 
+        foreach (var span in entry.Spans)
+        {
+            if (span.Stages is { } stages && stages.TouchesComponent(component))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 
@@ -206,13 +239,32 @@ internal sealed class InMemoryTraceStore : ITraceStore
     {
         foreach (var span in entry.Spans)
         {
-            foreach (var pair in span.Attributes)
+            if (SpanHasAttribute(span, key, value))
             {
-                if (string.Equals(pair.Key, key, StringComparison.Ordinal)
-                    && (value is null || string.Equals(pair.Value, value, StringComparison.OrdinalIgnoreCase)))
-                {
-                    return true;
-                }
+                return true;
+            }
+        }
+
+        // Stages are built into records only for traces the real records did not already match.
+        foreach (var span in entry.Spans)
+        {
+            if (span.Stages is { } stages && stages.Any(s => SpanHasAttribute(s, key, value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SpanHasAttribute(SpanRecord span, string key, string? value)
+    {
+        foreach (var pair in span.Attributes)
+        {
+            if (string.Equals(pair.Key, key, StringComparison.Ordinal)
+                && (value is null || string.Equals(pair.Value, value, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
             }
         }
 
@@ -223,17 +275,35 @@ internal sealed class InMemoryTraceStore : ITraceStore
     {
         foreach (var span in entry.Spans)
         {
-            if (Contains(span.Name, text) || Contains(span.StatusMessage, text) || ContainsValue(span.Attributes, text))
+            if (SpanContainsText(span, text))
             {
                 return true;
             }
+        }
 
-            foreach (var e in span.Events)
+        foreach (var span in entry.Spans)
+        {
+            if (span.Stages is { } stages && stages.Any(s => SpanContainsText(s, text)))
             {
-                if (Contains(e.Name, text) || ContainsValue(e.Attributes, text))
-                {
-                    return true;
-                }
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SpanContainsText(SpanRecord span, string text)
+    {
+        if (Contains(span.Name, text) || Contains(span.StatusMessage, text) || ContainsValue(span.Attributes, text))
+        {
+            return true;
+        }
+
+        foreach (var e in span.Events)
+        {
+            if (Contains(e.Name, text) || ContainsValue(e.Attributes, text))
+            {
+                return true;
             }
         }
 
@@ -266,7 +336,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 return ValueTask.FromResult<TraceDetail?>(null);
             }
 
-            var spans = entry.Spans.ToArray();
+            var spans = entry.ExpandSpans().ToArray();
             Array.Sort(spans, static (a, b) => a.StartTime.CompareTo(b.StartTime));
             return ValueTask.FromResult<TraceDetail?>(new TraceDetail(entry.GetSummary(), spans));
         }
@@ -373,7 +443,26 @@ internal sealed class InMemoryTraceStore : ITraceStore
     {
         public string TraceId { get; } = traceId;
 
+        /// <summary>The records as added; a request record may carry its stages compactly (<see cref="SpanRecord.Stages"/>).</summary>
         public List<SpanRecord> Spans { get; } = new(4);
+
+        /// <summary>The number of spans held, compact stages included.</summary>
+        public int SpanCount => Spans.Count + _stageCount;
+
+        private int _stageCount;
+
+        /// <summary>Every span as a record: each request record (without its compact stages) followed by its stages.</summary>
+        public List<SpanRecord> ExpandSpans()
+        {
+            var result = new List<SpanRecord>(SpanCount);
+            foreach (var span in Spans)
+            {
+                result.Add(span.WithoutStages());
+                span.Stages?.Expand(result);
+            }
+
+            return result;
+        }
 
         public DateTimeOffset Start { get; private set; } = DateTimeOffset.MaxValue;
 
@@ -412,6 +501,22 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 ErrorCount++;
             }
 
+            if (span.Stages is { } stages)
+            {
+                // Stages never become the root: they always have a parent (the request) in the same trace.
+                _stageCount += stages.Count;
+                ErrorCount += stages.FailedCount;
+                if (stages.MinStart < Start)
+                {
+                    Start = stages.MinStart;
+                }
+
+                if (stages.MaxEnd > End)
+                {
+                    End = stages.MaxEnd;
+                }
+            }
+
             var isRoot = span.ParentSpanId is null || span.HasRemoteParent;
             var rootIsReal = _root is not null && (_root.ParentSpanId is null || _root.HasRemoteParent);
             if (_root is null
@@ -437,6 +542,17 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 {
                     components.Add(span.Component);
                 }
+
+                if (span.Stages is { } stages)
+                {
+                    for (var i = 0; i < stages.Count; i++)
+                    {
+                        if (!components.Contains(stages.ComponentOf(i)))
+                        {
+                            components.Add(stages.ComponentOf(i));
+                        }
+                    }
+                }
             }
 
             int? statusCode = int.TryParse(root.GetAttribute("http.response.status_code"), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
@@ -449,7 +565,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 StatusCode = statusCode,
                 StartTime = Start,
                 Duration = End - Start,
-                SpanCount = Spans.Count,
+                SpanCount = SpanCount,
                 ErrorCount = ErrorCount,
                 RejectedSpanCount = Rejected,
                 Components = components,

@@ -103,6 +103,17 @@ public sealed class SpanRecord
     /// <summary>Gets the name of the process instance that recorded the span.</summary>
     public string Instance { get; }
 
+    /// <summary>
+    /// For a request span in the in-memory store: its pipeline stages, kept compactly and expanded into span records
+    /// of their own when read. Never set on records handed to other stores or returned by a store.
+    /// </summary>
+    internal Capture.RequestStages? Stages { get; set; }
+
+    /// <summary>This record without its compact stages (what a store hands out; the stages come as records of their own).</summary>
+    internal SpanRecord WithoutStages() => Stages is null
+        ? this
+        : new SpanRecord(TraceId, SpanId, ParentSpanId, Name, Kind, Component, StartTime, Duration, Status, StatusMessage, Attributes, Events, Links, Source, Instance, HasRemoteParent);
+
     /// <summary>Gets the value of an attribute, or <see langword="null"/> when the span has none of that name.</summary>
     public string? GetAttribute(string key)
     {
