@@ -10,7 +10,8 @@ OUTF="${1:-/dev/stdout}"
 CLK=$(getconf CLK_TCK)
 APP_PID=""
 trap '[[ -n "$APP_PID" ]] && kill "$APP_PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
-port() { local p; while :; do p=$((20000 + RANDOM % 20000)); ss -ltnH "sport = :$p" | grep -q . || { echo $p; return; }; done; }
+# below the ephemeral range (wrk's client ports), unused in any socket state
+port() { local p lo; lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768); while :; do p=$((15000 + RANDOM % (lo - 15000))); ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }; done; }
 diag() { # label mode env...
   local label=$1 mode=$2; shift 2
   local p; p=$(port)

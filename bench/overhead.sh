@@ -69,11 +69,14 @@ APP_PID=""
 cleanup() { if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT INT TERM
 
+# Below the kernel's ephemeral range (wrk's client ports live there: a port held by a client connection cannot be
+# bound by the server), and not used by any socket in any state.
 free_port() {
-  local p
+  local p lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 20000 ))
-    if ! ss -ltnH "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+    p=$(( 15000 + RANDOM % (lo - 15000) ))
+    if ! ss -tanH "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
   done
   return 1
 }
