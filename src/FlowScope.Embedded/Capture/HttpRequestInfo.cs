@@ -29,6 +29,10 @@ internal sealed class HttpRequestInfo
     private Lock? _eventsLock;
     private HttpContext? _context;
     private Stage[] _stages = [];
+
+    // The stage count of a recent request: the first stage array is made that large, so a steady pipeline gets one
+    // exact-size array per request (kept as is by the store) instead of growing 8 → 16.
+    private static int s_stageHint = 8;
     private int _stageCount;
     private int _current = -1;
     private List<SpanEvent>? _rootEvents;
@@ -120,7 +124,7 @@ internal sealed class HttpRequestInfo
         var index = _stageCount;
         if (index == _stages.Length)
         {
-            Array.Resize(ref _stages, Math.Max(8, index * 2));
+            Array.Resize(ref _stages, index == 0 ? Volatile.Read(ref s_stageHint) : index * 2);
         }
 
         _stages[index] = new Stage(definition, name, Stopwatch.GetTimestamp(), _current);
@@ -173,7 +177,13 @@ internal sealed class HttpRequestInfo
 
     public int CurrentStage => _current;
 
+    /// <summary>When MVC model binding started (a stopwatch timestamp), until the action filter records it; 0 when none.</summary>
+    internal long BindingStart { get; set; }
+
     public Exception? LastException { get; private set; }
+
+    /// <summary>The stage array itself (at least <see cref="StageCount"/> long), for the pump once the request has ended.</summary>
+    internal Stage[] StageArray => Volatile.Read(ref _stages);
 
     /// <summary>Gets a copy of a stage. Safe from the pump while the request still runs (see <see cref="FindStageAt"/>).</summary>
     public Stage GetStage(int index) => Volatile.Read(ref _stages)[index];
@@ -280,6 +290,11 @@ internal sealed class HttpRequestInfo
 
         _context = null;
         _metrics?.RequestEnded();
+        if (_stageCount > 0)
+        {
+            Volatile.Write(ref s_stageHint, Math.Clamp(_stageCount, 4, 64));
+        }
+
         StatusCode = context.Response.StatusCode;
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text;
 
@@ -34,6 +35,11 @@ internal sealed class Redactor
     private readonly FrozenSet<string> _segments;
     private readonly Func<string, string, string>? _hook;
 
+    // Verdicts for names already checked: attribute keys repeat on every span, and the full check (a dozen
+    // case-insensitive substring searches) cost more than the rest of converting an attribute. Bounded.
+    private readonly ConcurrentDictionary<string, bool> _verdicts = new(StringComparer.Ordinal);
+    private const int MaxVerdicts = 2_048;
+
     public Redactor(IEnumerable<string> extraNames, Func<string, string, string>? hook)
     {
         _segments = s_segments.Concat(extraNames.Select(n => n.Trim().ToLowerInvariant())).Where(n => n.Length > 0).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
@@ -42,6 +48,22 @@ internal sealed class Redactor
 
     /// <summary>Whether a name (attribute key, header, query parameter, log property) looks secret.</summary>
     public bool IsSecret(string name)
+    {
+        if (_verdicts.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        var secret = Check(name);
+        if (_verdicts.Count < MaxVerdicts)
+        {
+            _verdicts.TryAdd(name, secret);
+        }
+
+        return secret;
+    }
+
+    private bool Check(string name)
     {
         if (s_known.Contains(name) || name.StartsWith("code.", StringComparison.Ordinal) || name.StartsWith("flowscope.", StringComparison.Ordinal))
         {

@@ -15,27 +15,42 @@ namespace FlowScope.Embedded.Capture;
 internal sealed class RequestStages
 {
     private readonly SpanConverter _converter;
-    private readonly Item[] _items;
 
-    private RequestStages(SpanConverter converter, Item[] items, string traceId, ActivitySpanId root, string rootId)
+    // The request's own stage array (no copy), or a copy without exceptions and log lists when it had any.
+    private readonly HttpRequestInfo.Stage[] _stages;
+    private readonly int _count;
+    private readonly long _baseTimestamp;
+    private readonly long _baseUtcTicks;
+    private readonly long _requestEndTicks;
+
+    // Only for requests with a failed stage or stage log events: what their records carry besides the basics.
+    private readonly Extra[]? _extras;
+
+    private RequestStages(SpanConverter converter, HttpRequestInfo http, HttpRequestInfo.Stage[] stages, int count, Extra[]? extras, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
     {
         _converter = converter;
-        _items = items;
+        _stages = stages;
+        _count = count;
+        _extras = extras;
+        _baseTimestamp = http.BaseTimestamp;
+        _baseUtcTicks = http.BaseUtc.Ticks;
+        _requestEndTicks = requestEnd.Ticks;
         TraceId = traceId;
         Root = root;
         RootId = rootId;
 
         var minStart = long.MaxValue;
         var maxEnd = long.MinValue;
-        foreach (ref readonly var item in items.AsSpan())
+        for (var i = 0; i < count; i++)
         {
-            if (item.Failed)
+            if (stages[i].Failed)
             {
                 FailedCount++;
             }
 
-            minStart = Math.Min(minStart, item.StartTicks);
-            maxEnd = Math.Max(maxEnd, item.StartTicks + item.DurationTicks);
+            var start = StartTicks(i);
+            minStart = Math.Min(minStart, start);
+            maxEnd = Math.Max(maxEnd, start + DurationTicks(i));
         }
 
         MinStart = new DateTimeOffset(minStart, TimeSpan.Zero);
@@ -43,7 +58,7 @@ internal sealed class RequestStages
     }
 
     /// <summary>Gets the number of stages, i.e. of span records <see cref="Expand(List{SpanRecord})"/> adds.</summary>
-    public int Count => _items.Length;
+    public int Count => _count;
 
     /// <summary>Gets the number of stages that failed (their records have status Error).</summary>
     public int FailedCount { get; }
@@ -62,8 +77,9 @@ internal sealed class RequestStages
     public string RootId { get; }
 
     /// <summary>
-    /// Takes the stages of a finished request (on the pump, when its activity is converted). Timestamps become UTC,
-    /// self times and failure messages are computed and log events are copied now, as the converter always did.
+    /// Takes the stages of a finished request (on the pump, when its activity is converted). The request's stage
+    /// array is kept as it is; exception events, failure messages and log events are built now, as the converter
+    /// always did, and only then is the array copied without them (so no exception object is retained).
     /// </summary>
     internal static RequestStages? Capture(SpanConverter converter, HttpRequestInfo http, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
     {
@@ -73,23 +89,18 @@ internal sealed class RequestStages
             return null;
         }
 
-        var items = new Item[count];
+        var stages = http.StageArray;
+        Extra[]? extras = null;
         for (var i = 0; i < count; i++)
         {
-            var stage = http.GetStage(i);
-            var start = http.ToUtc(stage.Start);
-            var end = stage.End == 0 ? requestEnd : http.ToUtc(stage.End);
-            ref var item = ref items[i];
-            item.Definition = stage.Definition;
-            item.Name = stage.Name;
-            item.Parent = stage.Parent;
-            item.Failed = stage.Failed;
-            item.Attributes = stage.Attributes;
-            item.StartTicks = start.Ticks;
-            item.EndTicks = end.Ticks;
-            var duration = end - start;
-            item.DurationTicks = duration < TimeSpan.Zero ? 0 : duration.Ticks;
+            if (stages[i].Exception is null && stages[i].Events is null && !stages[i].Failed)
+            {
+                continue;
+            }
 
+            extras ??= new Extra[count];
+            var stage = stages[i];
+            var end = stage.End == 0 ? requestEnd : http.ToUtc(stage.End);
             List<SpanEvent>? events = null;
             if (stage.Exception is { } exception)
             {
@@ -102,64 +113,90 @@ internal sealed class RequestStages
                 converter.AppendCapped(events, logs);
             }
 
-            item.Events = events;
+            extras[i].Events = events;
             if (stage.Failed)
             {
-                item.StatusMessage = converter.Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed");
+                extras[i].StatusMessage = converter.Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed");
             }
         }
 
-        // A stage's own time: its duration less the time of the stages nested directly in it.
-        for (var i = 0; i < count; i++)
+        if (extras is not null)
         {
-            if (items[i].Parent >= 0)
+            var copy = new HttpRequestInfo.Stage[count];
+            Array.Copy(stages, copy, count);
+            for (var i = 0; i < count; i++)
             {
-                items[items[i].Parent].ChildTicks += items[i].EndTicks - items[i].StartTicks;
+                copy[i].Exception = null;
+                copy[i].Events = null;
             }
+
+            stages = copy;
         }
 
-        return new RequestStages(converter, items, traceId, root, rootId);
+        return new RequestStages(converter, http, stages, count, extras, traceId, root, rootId, requestEnd);
     }
 
     /// <summary>The component of stage <paramref name="index"/>.</summary>
-    public string ComponentOf(int index) => _items[index].Definition.Component;
+    public string ComponentOf(int index) => _stages[index].Definition.Component;
 
     /// <summary>The name of stage <paramref name="index"/> (its span name).</summary>
-    public string NameOf(int index) => _items[index].Name ?? _items[index].Definition.Name;
+    public string NameOf(int index) => _stages[index].DisplayName;
 
-    public int ParentOf(int index) => _items[index].Parent;
+    public int ParentOf(int index) => _stages[index].Parent;
 
-    public bool IsFailed(int index) => _items[index].Failed;
+    public bool IsFailed(int index) => _stages[index].Failed;
 
-    public TimeSpan DurationOf(int index) => new(_items[index].DurationTicks);
+    public TimeSpan DurationOf(int index) => new(DurationTicks(index));
 
-    public DateTimeOffset EndOf(int index) => new(_items[index].StartTicks + _items[index].DurationTicks, TimeSpan.Zero);
+    public DateTimeOffset EndOf(int index) => new(StartTicks(index) + DurationTicks(index), TimeSpan.Zero);
 
     /// <summary>The stage's own time in milliseconds (never negative), the value of its self-time attribute.</summary>
-    public double SelfTimeMs(int index) => Math.Max(0, new TimeSpan(_items[index].EndTicks - _items[index].StartTicks - _items[index].ChildTicks).TotalMilliseconds);
+    public double SelfTimeMs(int index)
+    {
+        // Its duration less the time of the stages nested directly in it.
+        var own = EndTicks(index) - StartTicks(index);
+        for (var j = index + 1; j < _count; j++)
+        {
+            if (_stages[j].Parent == index)
+            {
+                own -= EndTicks(j) - StartTicks(j);
+            }
+        }
+
+        return Math.Max(0, new TimeSpan(own).TotalMilliseconds);
+    }
 
     /// <summary>The span id of stage <paramref name="index"/> as a number (see <see cref="SpanConverter.StageSpanId"/>).</summary>
     public ulong SpanIdValue(int index) => StageSpanIdValue(Root, index);
 
+    // UTC ticks exactly as HttpRequestInfo.ToUtc maps stopwatch timestamps; a stage still open ends with the request.
+    private long ToUtcTicks(long timestamp) => _baseUtcTicks + Stopwatch.GetElapsedTime(_baseTimestamp, timestamp).Ticks;
+
+    private long StartTicks(int index) => ToUtcTicks(_stages[index].Start);
+
+    private long EndTicks(int index) => _stages[index].End == 0 ? _requestEndTicks : ToUtcTicks(_stages[index].End);
+
+    private long DurationTicks(int index) => Math.Max(0, EndTicks(index) - StartTicks(index));
+
     /// <summary>Adds one span record per stage, in stage order, exactly as they would have been stored.</summary>
     public void Expand(List<SpanRecord> output)
     {
-        var ids = new string[_items.Length];
+        var ids = new string[_count];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = SpanConverter.StageSpanId(Root, i);
         }
 
-        for (var i = 0; i < _items.Length; i++)
+        for (var i = 0; i < _count; i++)
         {
-            output.Add(ToRecord(i, ids[i], _items[i].Parent < 0 ? RootId : ids[_items[i].Parent]));
+            output.Add(ToRecord(i, ids[i], _stages[i].Parent < 0 ? RootId : ids[_stages[i].Parent]));
         }
     }
 
     /// <summary>The span records of the stages (see <see cref="Expand(List{SpanRecord})"/>).</summary>
     public List<SpanRecord> Expand()
     {
-        var output = new List<SpanRecord>(_items.Length);
+        var output = new List<SpanRecord>(_count);
         Expand(output);
         return output;
     }
@@ -167,7 +204,7 @@ internal sealed class RequestStages
     /// <summary>Whether a stage record would have this component, or this name (the store's component filter).</summary>
     public bool TouchesComponent(string component)
     {
-        for (var i = 0; i < _items.Length; i++)
+        for (var i = 0; i < _count; i++)
         {
             if (string.Equals(ComponentOf(i), component, StringComparison.OrdinalIgnoreCase)
                 || (ComponentOf(i) != SpanComponents.Server && string.Equals(NameOf(i), component, StringComparison.OrdinalIgnoreCase)))
@@ -182,9 +219,9 @@ internal sealed class RequestStages
     /// <summary>Whether a stage record would satisfy <paramref name="predicate"/>, building one record at a time.</summary>
     public bool Any(Func<SpanRecord, bool> predicate)
     {
-        for (var i = 0; i < _items.Length; i++)
+        for (var i = 0; i < _count; i++)
         {
-            var parent = _items[i].Parent;
+            var parent = _stages[i].Parent;
             var record = ToRecord(i, SpanConverter.StageSpanId(Root, i), parent < 0 ? RootId : SpanConverter.StageSpanId(Root, parent));
             if (predicate(record))
             {
@@ -197,19 +234,19 @@ internal sealed class RequestStages
 
     private SpanRecord ToRecord(int index, string id, string parentId)
     {
-        ref readonly var item = ref _items[index];
-        var attributes = new List<KeyValuePair<string, string>>(4 + (item.Attributes?.Length ?? 0));
-        if (item.Definition.TypeName is { } typeName)
+        ref readonly var stage = ref _stages[index];
+        var attributes = new List<KeyValuePair<string, string>>(4 + (stage.Attributes?.Length ?? 0));
+        if (stage.Definition.TypeName is { } typeName)
         {
             _converter.AddAttribute(attributes, "code.namespace", typeName);
         }
 
-        if (item.Definition.Component == SpanComponents.Endpoint && item.Name is not null)
+        if (stage.Definition.Component == SpanComponents.Endpoint && stage.Name is not null)
         {
-            _converter.AddAttribute(attributes, "http.route", item.Name);
+            _converter.AddAttribute(attributes, "http.route", stage.Name);
         }
 
-        if (item.Attributes is { } extra)
+        if (stage.Attributes is { } extra)
         {
             foreach (var pair in extra)
             {
@@ -219,19 +256,20 @@ internal sealed class RequestStages
 
         _converter.AddAttribute(attributes, SpanConverter.SelfTimeAttribute, SelfTimeMs(index).ToString("0.###", CultureInfo.InvariantCulture));
 
+        var extras = _extras is null ? default : _extras[index];
         return new SpanRecord(
             TraceId,
             id,
             parentId,
-            NameOf(index),
+            stage.DisplayName,
             ActivityKind.Internal,
-            item.Definition.Component,
-            new DateTimeOffset(item.StartTicks, TimeSpan.Zero),
-            new TimeSpan(item.DurationTicks),
-            item.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,
-            item.StatusMessage,
+            stage.Definition.Component,
+            new DateTimeOffset(StartTicks(index), TimeSpan.Zero),
+            new TimeSpan(DurationTicks(index)),
+            stage.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,
+            extras.StatusMessage,
             attributes.Count == 0 ? [] : attributes.ToArray(),
-            (IReadOnlyList<SpanEvent>?)item.Events ?? [],
+            (IReadOnlyList<SpanEvent>?)extras.Events ?? [],
             [],
             FlowScopeSources.PipelineSourceName,
             _converter.Instance);
@@ -247,18 +285,9 @@ internal sealed class RequestStages
         return value == 0 ? 1UL : value;
     }
 
-    /// <summary>One stage as stored: UTC ticks, not stopwatch timestamps.</summary>
-    private struct Item
+    /// <summary>What a failed stage, or one with log events, carries besides its timing.</summary>
+    private struct Extra
     {
-        public StageDefinition Definition;
-        public string? Name;
-        public long StartTicks;
-        public long EndTicks;
-        public long DurationTicks;
-        public long ChildTicks;
-        public int Parent;
-        public bool Failed;
-        public KeyValuePair<string, string>[]? Attributes;
         public List<SpanEvent>? Events;
         public string? StatusMessage;
     }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Storage;
@@ -34,15 +36,23 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             return;
         }
 
-        var descriptor = context.ActionDescriptor;
-        var name = descriptor is ControllerActionDescriptor action
-            ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}"
-            : descriptor.DisplayName ?? "action";
-        var index = info.BeginStage(s_controller, name);
-        info.SetStageAttributes(index, Describe(descriptor));
-        context.HttpContext.Items[BindingStartKey] = Stopwatch.GetTimestamp();
+        var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
+        var index = info.BeginStage(s_controller, description.Name);
+        info.SetStageAttributes(index, description.Attributes);
+        info.BindingStart = Stopwatch.GetTimestamp();
 
-        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
+        ResourceExecutedContext executed;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
     }
 
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
@@ -54,13 +64,25 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             return;
         }
 
-        if (context.HttpContext.Items.Remove(BindingStartKey, out var start) && start is long bindingStart)
+        if (info.BindingStart is var bindingStart and not 0)
         {
+            info.BindingStart = 0;
             info.AddCompletedStage(s_binding, bindingStart, Stopwatch.GetTimestamp());
         }
 
-        var index = info.BeginStage(s_action, context.ActionDescriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null);
-        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
+        var index = info.BeginStage(s_action, s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
+        ActionExecutedContext executed;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(index, ex);
+            throw;
+        }
+
+        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
     }
 
     public async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
@@ -72,14 +94,8 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             return;
         }
 
-        var index = info.BeginStage(s_result, "result " + context.Result.GetType().Name);
-        await RunStageAsync(info, index, () => next(), static e => (e.Exception, e.ExceptionHandled)).ConfigureAwait(false);
-    }
-
-    /// <summary>Runs the rest of MVC's pipeline inside a stage and ends it with the exception MVC left unhandled.</summary>
-    private static async Task RunStageAsync<TExecuted>(HttpRequestInfo info, int index, Func<Task<TExecuted>> next, Func<TExecuted, (Exception? Exception, bool Handled)> outcome)
-    {
-        TExecuted executed;
+        var index = info.BeginStage(s_result, s_resultNames.GetOrAdd(context.Result.GetType(), static t => "result " + t.Name));
+        ResultExecutedContext executed;
         try
         {
             executed = await next().ConfigureAwait(false);
@@ -90,11 +106,26 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             throw;
         }
 
-        var (exception, handled) = outcome(executed);
-        info.EndStage(index, exception is not null && !handled ? exception : null);
+        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
     }
 
-    private static readonly object BindingStartKey = new();
+    /// <summary>The exception MVC left unhandled after the rest of its pipeline ran inside a stage.</summary>
+    private static Exception? Unhandled(Exception? exception, bool handled) => exception is not null && !handled ? exception : null;
+
+    // Names and attributes of an action never change: built once per action descriptor, once per result type.
+    private static readonly ConditionalWeakTable<Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor, Description> s_descriptions = new();
+    private static readonly ConcurrentDictionary<Type, string> s_resultNames = new();
+
+    private sealed class Description(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
+    {
+        public string Name { get; } = descriptor is ControllerActionDescriptor action
+            ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}"
+            : descriptor.DisplayName ?? "action";
+
+        public string? MethodName { get; } = descriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null;
+
+        public KeyValuePair<string, string>[] Attributes { get; } = Describe(descriptor);
+    }
 
     private static KeyValuePair<string, string>[] Describe(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
     {
