@@ -64,6 +64,13 @@ app.Use(async (ctx, next) =>
             await ctx.Response.WriteAsync(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture));
             return;
         }
+        if (ctx.Request.Path == "/__bench/jit")
+        {
+            // Methods compiled so far (all tiers): the harness warms up until this stops rising.
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
         if (ctx.Request.Path == "/__bench/exported")
         {
             var exporter = ctx.RequestServices.GetService<CountingExporter>();

@@ -14,6 +14,13 @@ internal sealed class SpanPump
 {
     internal const int MaxBatchSize = 1_024;
 
+    /// <summary>
+    /// How long spans gather in the buffer after a drain before the pump looks again. Without it a busy app woke the
+    /// pump for nearly every request (a thread-pool dispatch, the store's and observers' locks and a live-stream
+    /// notification per wake-up, on the same cores as the requests). Well under the dashboard's live-update interval.
+    /// </summary>
+    internal static readonly TimeSpan DefaultBatchDelay = TimeSpan.FromMilliseconds(10);
+
     private readonly SpanBuffer _buffer;
     private readonly SpanConverter _converter;
     private readonly ITraceStore _store;
@@ -25,6 +32,7 @@ internal sealed class SpanPump
     // The in-memory store keeps a request's stages compactly with the request record; any other store (Redis)
     // gets every stage as a record of its own, as before.
     private readonly bool _compactStages;
+    private readonly TimeSpan _batchDelay;
     private readonly List<Activity> _activities = new(MaxBatchSize);
     private readonly List<SpanRecord> _records = new(MaxBatchSize);
     private long _processed;
@@ -32,8 +40,9 @@ internal sealed class SpanPump
     private bool _loggedStoreFailure;
     private bool _loggedObserverFailure;
 
-    public SpanPump(SpanBuffer buffer, SpanConverter converter, ITraceStore store, LiveSignal signal, PumpCounters counters, ILogger logger, IEnumerable<ISpanBatchObserver>? observers = null)
+    public SpanPump(SpanBuffer buffer, SpanConverter converter, ITraceStore store, LiveSignal signal, PumpCounters counters, ILogger logger, IEnumerable<ISpanBatchObserver>? observers = null, TimeSpan? batchDelay = null)
     {
+        _batchDelay = batchDelay ?? DefaultBatchDelay;
         _observers = observers?.ToArray() ?? [];
         _buffer = buffer;
         _converter = converter;
@@ -57,6 +66,12 @@ internal sealed class SpanPump
             while (await _buffer.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
                 await DrainAsync(CancellationToken.None).ConfigureAwait(false);
+
+                // Let the next spans gather, unless the buffer is filling up: batching must never cause drops.
+                if (_batchDelay > TimeSpan.Zero && _buffer.Count < _buffer.Capacity / 4)
+                {
+                    await Task.Delay(_batchDelay, stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -20,19 +20,26 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
     private readonly Lock _lock = new();
     private readonly Dictionary<NodeKey, NodeStats> _nodes = new();
-    private readonly Dictionary<(NodeKey From, NodeKey To), EdgeStats> _edges = new();
 
-    // Recently seen spans (span id → node) so children can find their parent's node; FIFO-bounded.
-    private readonly Dictionary<ulong, NodeKey> _spanNodes = new();
-    private readonly Queue<ulong> _spanOrder = new();
+    // Edges by their two nodes' stats objects: one node is one object, so identity is equality and hashing is cheap.
+    private readonly Dictionary<(NodeStats From, NodeStats To), EdgeStats> _edges = new();
+
+    // The node of a (component, name) pair by string identity: stage names, routes and components are the same
+    // string objects on every request, so most look-ups hash two references instead of two strings. Bounded.
+    private readonly Dictionary<(string Component, string Name), NodeStats> _nodesByReference = new(ReferencePairComparer.Instance);
+    private const int MaxNodesByReference = 4_096;
+
+    // Recently seen spans (span id → node) so children can find their parent's node: two generations of up to
+    // half of MaxRememberedSpans each; when the newer is full the older is dropped. No per-span removal.
+    private Dictionary<ulong, NodeStats> _recentSpans = new(MaxRememberedSpans / 2);
+    private Dictionary<ulong, NodeStats> _olderSpans = new(MaxRememberedSpans / 2);
 
     // Children whose parent has not been seen yet, by parent span id; FIFO-bounded.
     private readonly Dictionary<ulong, List<Call>> _waiting = new();
     private readonly Queue<ulong> _waitingOrder = new();
 
-    // Scratch for one request's stages: their nodes, and whether each was observed (not lost to the node cap).
-    private NodeKey[] _stageKeys = new NodeKey[16];
-    private bool[] _stageSeen = new bool[16];
+    // Scratch for one request's stages: their nodes (null when lost to the node cap).
+    private NodeStats?[] _stageNodes = new NodeStats?[16];
     private int _waitingCount;
     private long _overflow;
 
@@ -49,69 +56,51 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
     private void ObserveCore(SpanRecord span)
     {
-        var key = NodeOf(span);
         var isError = span.Status == System.Diagnostics.ActivityStatusCode.Error;
         double? selfMs = span.GetAttribute(Capture.SpanConverter.SelfTimeAttribute) is { } self
             && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
             ? parsed
             : null;
-        var seen = ObserveSpan(ref key, IdOf(span.SpanId), span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
+        var node = ObserveSpan(NodeOf(span), IdOf(span.SpanId), span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
 
         if (span.Stages is { } stages)
         {
-            ObserveStages(stages, key, seen);
+            ObserveStages(stages, node);
         }
     }
 
     /// <summary>Observes a request's compact stages as the records they expand to (in order: parents come first).</summary>
-    private void ObserveStages(Capture.RequestStages stages, NodeKey requestKey, bool requestSeen)
+    private void ObserveStages(Capture.RequestStages stages, NodeStats? requestNode)
     {
         var count = stages.Count;
-        if (_stageKeys.Length < count)
+        if (_stageNodes.Length < count)
         {
-            _stageKeys = new NodeKey[Math.Max(count, _stageKeys.Length * 2)];
-            _stageSeen = new bool[_stageKeys.Length];
+            _stageNodes = new NodeStats?[Math.Max(count, _stageNodes.Length * 2)];
         }
 
         var rootId = IdOf(stages.RootId);
         for (var i = 0; i < count; i++)
         {
-            var key = new NodeKey(stages.ComponentOf(i), stages.NameOf(i));
             var parent = stages.ParentOf(i);
-            NodeKey? parentKey = parent < 0
-                ? (requestSeen ? requestKey : null)
-                : (_stageSeen[parent] ? _stageKeys[parent] : null);
+            var parentNode = parent < 0 ? requestNode : _stageNodes[parent];
             var parentId = parent < 0 ? rootId : stages.SpanIdValue(parent);
 
             // The self-time attribute holds the value rounded to three decimals ("0.###").
             var selfMs = Math.Round(stages.SelfTimeMs(i), 3, MidpointRounding.AwayFromZero);
-            _stageSeen[i] = ObserveSpan(ref key, stages.SpanIdValue(i), parentId, parentKey, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
-            _stageKeys[i] = key;
+            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), stages.SpanIdValue(i), parentId, parentNode, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
         }
     }
 
     /// <summary>
     /// Counts one span in its node, remembers it, links it to its parent (now, or when the parent comes) and links
-    /// the children that waited for it. Returns <see langword="false"/> when the node cap left no node for it.
+    /// the children that waited for it. Returns its node, or <see langword="null"/> when the node cap left none.
     /// </summary>
-    private bool ObserveSpan(ref NodeKey key, ulong spanId, ulong? parentId, NodeKey? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs)
+    private NodeStats? ObserveSpan(NodeKey key, ulong spanId, ulong? parentId, NodeStats? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs)
     {
-        if (!_nodes.TryGetValue(key, out var node))
+        var node = NodeFor(key);
+        if (node is null)
         {
-            if (_nodes.Count >= MaxNodes)
-            {
-                key = new NodeKey(key.Component, "(other)");
-                if (!_nodes.TryGetValue(key, out node))
-                {
-                    _overflow++;
-                    return false;
-                }
-            }
-            else
-            {
-                node = new NodeStats();
-                _nodes.Add(key, node);
-            }
+            return null;
         }
 
         node.Count++;
@@ -127,18 +116,18 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             node.SelfTimes.Add(self);
         }
 
-        Remember(spanId, key);
+        Remember(spanId, node);
 
-        var call = new Call(key, durationMs, isError);
-        if (knownParent is { } parentKey)
+        var call = new Call(node, durationMs, isError);
+        if (knownParent is not null)
         {
-            AddEdge(parentKey, call);
+            AddEdge(knownParent, call);
         }
         else if (parentId is { } parent)
         {
-            if (_spanNodes.TryGetValue(parent, out var rememberedParent))
+            if (_recentSpans.TryGetValue(parent, out var parentNode) || _olderSpans.TryGetValue(parent, out parentNode))
             {
-                AddEdge(rememberedParent, call);
+                AddEdge(parentNode, call);
             }
             else
             {
@@ -146,16 +135,50 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             }
         }
 
-        if (_waiting.Remove(spanId, out var children))
+        if (_waiting.Count > 0 && _waiting.Remove(spanId, out var children))
         {
             _waitingCount -= children.Count;
             foreach (var child in children)
             {
-                AddEdge(key, child);
+                AddEdge(node, child);
             }
         }
 
-        return true;
+        return node;
+    }
+
+    /// <summary>The node a key is counted in: its own, "(other)" of its component once the node cap is reached, or none.</summary>
+    private NodeStats? NodeFor(NodeKey key)
+    {
+        if (_nodesByReference.TryGetValue((key.Component, key.Name), out var node))
+        {
+            return node;
+        }
+
+        if (!_nodes.TryGetValue(key, out node))
+        {
+            if (_nodes.Count >= MaxNodes)
+            {
+                if (!_nodes.TryGetValue(new NodeKey(key.Component, "(other)"), out node))
+                {
+                    _overflow++;
+                    return null;
+                }
+            }
+            else
+            {
+                node = new NodeStats(key);
+                _nodes.Add(key, node);
+            }
+        }
+
+        if (_nodesByReference.Count >= MaxNodesByReference)
+        {
+            _nodesByReference.Clear();
+        }
+
+        _nodesByReference[(key.Component, key.Name)] = node;
+        return node;
     }
 
     /// <summary>A span id as a number: its 16 hex digits; any other form is hashed.</summary>
@@ -164,9 +187,9 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             ? value
             : (ulong)(uint)StringComparer.Ordinal.GetHashCode(spanId) | 0x8000_0000_0000_0000UL;
 
-    private void AddEdge(NodeKey from, Call call)
+    private void AddEdge(NodeStats from, Call call)
     {
-        if (from == call.Node)
+        if (ReferenceEquals(from, call.Node))
         {
             return; // steps inside one component (an action's binding, method and result) are not calls between components
         }
@@ -192,16 +215,15 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         edge.Durations.Add(call.DurationMs);
     }
 
-    private void Remember(ulong spanId, NodeKey key)
+    private void Remember(ulong spanId, NodeStats node)
     {
-        if (_spanNodes.TryAdd(spanId, key))
+        if (_recentSpans.Count >= MaxRememberedSpans / 2)
         {
-            _spanOrder.Enqueue(spanId);
-            while (_spanOrder.Count > MaxRememberedSpans)
-            {
-                _spanNodes.Remove(_spanOrder.Dequeue());
-            }
+            (_recentSpans, _olderSpans) = (_olderSpans, _recentSpans);
+            _recentSpans.Clear();
         }
+
+        _recentSpans.TryAdd(spanId, node);
     }
 
     private void Wait(ulong parentId, Call call)
@@ -286,7 +308,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             var edges = _edges.Select(pair =>
             {
                 var p = pair.Value.Durations.Percentiles(50, 95);
-                return new ComponentEdge(pair.Key.From.Id, pair.Key.To.Id, pair.Value.Count, pair.Value.Errors, p[0], p[1]);
+                return new ComponentEdge(pair.Key.From.Key.Id, pair.Key.To.Key.Id, pair.Value.Count, pair.Value.Errors, p[0], p[1]);
             }).OrderBy(e => e.Source, StringComparer.Ordinal).ThenBy(e => e.Target, StringComparer.Ordinal).ToArray();
 
             return new ComponentMap(nodes, edges, _overflow);
@@ -298,15 +320,27 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         public string Id => Component + ":" + Name;
     }
 
-    private readonly record struct Call(NodeKey Node, double DurationMs, bool IsError);
+    private readonly record struct Call(NodeStats Node, double DurationMs, bool IsError);
 
-    private sealed class NodeStats
+    private sealed class NodeStats(NodeKey key)
     {
+        public readonly NodeKey Key = key;
         public long Count;
         public long Errors;
         public readonly DurationReservoir Durations = new();
         public readonly DurationReservoir SelfTimes = new(256);
         public readonly RateWindow Rate = new();
+    }
+
+    /// <summary>Compares (component, name) pairs by string identity.</summary>
+    private sealed class ReferencePairComparer : IEqualityComparer<(string, string)>
+    {
+        public static readonly ReferencePairComparer Instance = new();
+
+        public bool Equals((string, string) x, (string, string) y) => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2);
+
+        public int GetHashCode((string, string) obj) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item2));
     }
 
     private sealed class EdgeStats

@@ -18,7 +18,7 @@ public sealed class PropagationTests
 
         var store = app.App.Services.GetRequiredService<ITraceStore>();
         TraceDetail? trace = null;
-        await Eventually.TrueAsync(async () => (trace = await store.GetTraceAsync(traceId)) is { } t && t.Spans.Any(s => s.Name == "GET /downstream"));
+        await Eventually.TrueAsync(async () => (trace = await store.GetTraceAsync(traceId)) is { } t && t.Spans.Any(s => s.Name == "GET /downstream") && t.Spans.Any(s => s.Name == "GET /upstream"));
 
         var upstream = trace!.Spans.Single(s => s.Name == "GET /upstream");
         var client = trace.Spans.Single(s => s.Component == "http-client");
