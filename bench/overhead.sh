@@ -7,8 +7,9 @@
 #   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
 #   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
 #
-# Per run: start app (free port), wait ready, warm up with wrk, read CPU (utime+stime from /proc/<pid>/stat) and
-# GC.GetTotalAllocatedBytes (/__bench/alloc, outside the measured pipeline), measured wrk window, read again, stop app.
+# Per configuration: one app process (free port), warmed up on every endpoint and then until JIT compilation has
+# settled (/__bench/jit). Per window: read CPU (utime+stime from /proc/<pid>/stat) and GC.GetTotalAllocatedBytes
+# (/__bench/alloc, outside the measured pipeline), measured wrk window, read again.
 # Last line: RESULT flowscope_vs_baseline=<r> otel_vs_baseline=<r> flowscope_vs_otel=<r> (JSON controller throughput).
 set -euo pipefail
 
@@ -16,11 +17,13 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 
+# WARM: seconds per endpoint before the JIT check; WARM_MAX: cap on the JIT-settling loop; JIT_QUIET: fewer newly
+# compiled methods than this in a 2-s slice counts as settled.
 if (( QUICK )); then
-  DUR=4; WARM=2
+  DUR=4; WARM=2; WARM_MAX=12; JIT_QUIET=15
   PLAN=("json:3" "minimal:1" "queue:1")
 else
-  DUR=8; WARM=3
+  DUR=8; WARM=3; WARM_MAX=40; JIT_QUIET=5
   PLAN=("json:5" "minimal:3" "queue:3")
 fi
 MODES=(baseline flowscope otel)
@@ -60,13 +63,21 @@ CLK=$(getconf CLK_TCK)
   echo "dotnet: $(dotnet --version)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "pinning: $PINNING"
-  echo "plan: ${PLAN[*]}, warm-up ${WARM}s, window ${DUR}s, wrk -t1 -c16 --latency"
+  echo "plan: ${PLAN[*]}, warm-up ${WARM}s per endpoint then until JIT settles (max ${WARM_MAX}s, <${JIT_QUIET} methods per 2 s), window ${DUR}s, wrk -t1 -c16 --latency"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
-APP_PID=""
-cleanup() { if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; fi; }
+# One app process per configuration, started once and warmed up until the JIT has settled, then measured in
+# alternating windows (A B C A B C ...). Short-lived processes measured mostly tier-0 code: JIT compilation went
+# on for 15 s and more under load (bench/FlowScope.Embedded.Overhead's /__bench/jit), and code that is not
+# precompiled (FlowScope's, OpenTelemetry's, the app's) suffered most. The apps are idle while another is measured.
+declare -A APP_PIDS=() APP_PORTS=()
+cleanup() {
+  for pid in "${APP_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+  done
+}
 trap cleanup EXIT INT TERM
 
 # Below the kernel's ephemeral range (wrk's client ports live there: a port held by a client connection cannot be
@@ -88,25 +99,43 @@ to_us() { awk -v v="$1" 'BEGIN{ n=v; sub(/[a-z]+$/,"",n); u=v; sub(/^[0-9.]+/,""
 RAW="$OUT/raw.tsv"
 echo -e "endpoint\tround\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\talloc_b_per_req\trequests\tnon2xx_or_err\tloadavg1" > "$RAW"
 
-run_one() { # endpoint round mode
-  local ep=$1 round=$2 mode=$3 port url
+start_app() { # mode
+  local mode=$1 port
   port=$(free_port)
-  url="http://127.0.0.1:$port${PATHS[$ep]}"
   "${SRV_PIN[@]}" dotnet "$DLL" --mode "$mode" --port "$port" >"$OUT/app-$mode.log" 2>&1 &
-  APP_PID=$!
+  APP_PIDS[$mode]=$!; APP_PORTS[$mode]=$port
   local ok=0
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 150); do
     if curl -sf "http://127.0.0.1:$port/__bench/alloc" >/dev/null 2>&1; then ok=1; break; fi
     sleep 0.1
   done
   (( ok )) || { log "app ($mode) did not start"; cat "$OUT/app-$mode.log" >&2; exit 1; }
-  "${WRK_PIN[@]}" wrk -t1 -c16 -d"${WARM}s" "$url" >/dev/null 2>&1
+}
+
+warm_app() { # mode: every endpoint once, then the JSON endpoint in 1-s slices until JIT compilation settles
+  local mode=$1 base="http://127.0.0.1:${APP_PORTS[$1]}" j0 j1 t=0 ep
+  for ep in json minimal queue; do "${WRK_PIN[@]}" wrk -t1 -c16 -d"${WARM}s" "$base${PATHS[$ep]}" >/dev/null 2>&1; done
+  j0=$(curl -sf "$base/__bench/jit")
+  while (( t < WARM_MAX )); do
+    "${WRK_PIN[@]}" wrk -t1 -c16 -d1s "$base${PATHS[json]}" >/dev/null 2>&1
+    "${WRK_PIN[@]}" wrk -t1 -c16 -d1s "$base${PATHS[minimal]}" >/dev/null 2>&1
+    j1=$(curl -sf "$base/__bench/jit"); t=$((t + 2))
+    if (( j1 - j0 < JIT_QUIET )); then break; fi
+    j0=$j1
+  done
+  echo "warm-up $mode: $((3 * WARM + t)) s, methods compiled $j1 (last 2 s: $((j1 - j0)))" >> "$OUT/machine.txt"
+  log "warm-up $mode: $((3 * WARM + t)) s, $j1 methods compiled"
+}
+
+run_one() { # endpoint round mode
+  local ep=$1 round=$2 mode=$3 pid=${APP_PIDS[$3]} port=${APP_PORTS[$3]} url
+  url="http://127.0.0.1:$port${PATHS[$ep]}"
+  "${WRK_PIN[@]}" wrk -t1 -c16 -d1s "$url" >/dev/null 2>&1   # re-prime connections and caches after idling
   local a0 c0 a1 c1 f
-  a0=$(curl -sf "http://127.0.0.1:$port/__bench/alloc"); c0=$(cpu_ticks "$APP_PID")
+  a0=$(curl -sf "http://127.0.0.1:$port/__bench/alloc"); c0=$(cpu_ticks "$pid")
   f="$OUT/wrk/$ep-$round-$mode.txt"
   "${WRK_PIN[@]}" wrk -t1 -c16 -d"${DUR}s" --latency "$url" >"$f" 2>&1
-  c1=$(cpu_ticks "$APP_PID"); a1=$(curl -sf "http://127.0.0.1:$port/__bench/alloc")
-  kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; APP_PID=""
+  c1=$(cpu_ticks "$pid"); a1=$(curl -sf "http://127.0.0.1:$port/__bench/alloc")
 
   local rps reqs p50 p99 bad
   rps=$(awk '/^Requests\/sec:/{print $2}' "$f")
@@ -121,6 +150,7 @@ run_one() { # endpoint round mode
   log "$ep r$round $mode: ${rps} req/s p50=${p50}us p99=${p99}us cpu=${cpu}us/req alloc=${alloc}B/req"
 }
 
+for m in "${MODES[@]}"; do start_app "$m"; warm_app "$m"; done
 for entry in "${PLAN[@]}"; do
   ep=${entry%%:*}; rounds=${entry##*:}
   for r in $(seq 1 "$rounds"); do
