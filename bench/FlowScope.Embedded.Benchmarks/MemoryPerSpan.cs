@@ -8,7 +8,9 @@ namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
 /// <c>-- memory</c>: retained managed bytes per stored span at the default caps. Real activities are created,
-/// converted by <see cref="SpanConverter"/> and added to an <see cref="InMemoryTraceStore"/> in pump-sized batches;
+/// converted by <see cref="SpanConverter"/> as the pump does (a request's stages kept compactly with its record) and
+/// added to an <see cref="InMemoryTraceStore"/> in pump-sized batches (for comparison also with one record per
+/// stage, as before the compact stages);
 /// the heap is measured with a full, compacting <see cref="GC.GetTotalMemory(bool)"/> before and after. The
 /// activities, HTTP contexts and batch lists become garbage, so what remains is what the store keeps: records,
 /// their strings and lists, and the store's own index.
@@ -16,19 +18,23 @@ namespace FlowScope.Embedded.Benchmarks;
 internal static class MemoryPerSpan
 {
     private const int Traces = FlowScopeOptions.DefaultMaxTraces;
-    private const int SpansPerTrace = 5;
+    private static int s_spansPerTrace = 5;
 
     public static int Run()
     {
-        Console.WriteLine($"Retained memory per stored span, {Traces:N0} traces x {SpansPerTrace} spans, default caps");
+        Console.WriteLine($"Retained memory per stored span, {Traces:N0} traces, default caps");
         Console.WriteLine($"Runtime {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, 64-bit={Environment.Is64BitProcess}");
         Console.WriteLine();
         Console.WriteLine("| Trace shape | Held by | Retained bytes | Bytes/span | Bytes/trace |");
         Console.WriteLine("|---|---|---:|---:|---:|");
 
         using var factory = new ActivityFactory();
-        Measure("ASP.NET Core request (5 attributes) with 4 pipeline stages (2 attributes each)", factory, (f, t) => [f.NewRequest(SpansPerTrace - 1, PathOf(t))]);
-        Measure("5 spans with 8 HTTP tags each", factory, (f, t) => f.NewTrace8Tags(SpansPerTrace, PathOf(t)));
+        s_spansPerTrace = 5;
+        Measure("ASP.NET Core request (5 attributes) with 4 pipeline stages (2 attributes each)", factory, (f, t) => [f.NewRequest(s_spansPerTrace - 1, PathOf(t))]);
+        s_spansPerTrace = 13;
+        Measure("ASP.NET Core request with 12 pipeline stages (as the overhead app's JSON request)", factory, (f, t) => [f.NewRequest(s_spansPerTrace - 1, PathOf(t))]);
+        s_spansPerTrace = 5;
+        Measure("5 spans with 8 HTTP tags each", factory, (f, t) => f.NewTrace8Tags(s_spansPerTrace, PathOf(t)));
         return 0;
     }
 
@@ -41,8 +47,8 @@ internal static class MemoryPerSpan
         {
             var converter = Fixtures.NewConverter();
             var before = Heap();
-            var kept = new List<SpanRecord>(Traces * SpansPerTrace);
-            Fill(factory, newTrace, converter, batch => kept.AddRange(batch), 0);
+            var kept = new List<SpanRecord>(Traces * s_spansPerTrace);
+            Fill(factory, newTrace, converter, batch => kept.AddRange(batch), 0, compact: false);
             var after = Heap();
             Report(shape, "List<SpanRecord> (records only)", after - before, kept.Count);
             GC.KeepAlive(kept);
@@ -53,10 +59,21 @@ internal static class MemoryPerSpan
             var converter = Fixtures.NewConverter();
             var before = Heap();
             var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
+            Fill(factory, newTrace, converter, batch => store.AddAsync(batch).AsTask().GetAwaiter().GetResult(), 0, compact: false);
+            var full = Heap();
+            Report(shape, "InMemoryTraceStore, one record per stage (before compact stages)", full - before, store.GetStats().StoredSpans);
+            GC.KeepAlive(store);
+        }
+
+        {
+            var options = Fixtures.DefaultOptions();
+            var converter = Fixtures.NewConverter();
+            var before = Heap();
+            var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
             Fill(factory, newTrace, converter, batch => store.AddAsync(batch).AsTask().GetAwaiter().GetResult(), 0);
             var full = Heap();
             var stats = store.GetStats();
-            Report(shape, "InMemoryTraceStore, first fill", full - before, stats.StoredSpans);
+            Report(shape, "InMemoryTraceStore, first fill (as the pump stores)", full - before, stats.StoredSpans);
 
             // Summaries are cached per trace once the dashboard asked; count them too.
             store.QueryAsync(new TraceQuery { Limit = TraceQuery.MaxLimit }).AsTask().GetAwaiter().GetResult();
@@ -71,14 +88,14 @@ internal static class MemoryPerSpan
         }
     }
 
-    private static void Fill(ActivityFactory factory, Func<ActivityFactory, int, List<Activity>> newTrace, SpanConverter converter, Action<List<SpanRecord>> add, int firstTrace)
+    private static void Fill(ActivityFactory factory, Func<ActivityFactory, int, List<Activity>> newTrace, SpanConverter converter, Action<List<SpanRecord>> add, int firstTrace, bool compact = true)
     {
         var batch = new List<SpanRecord>(1_024);
         for (var t = firstTrace; t < firstTrace + Traces; t++)
         {
             foreach (var activity in newTrace(factory, t))
             {
-                converter.Convert(activity, batch);
+                converter.Convert(activity, batch, compact);
             }
 
             if (batch.Count >= 1_020)
@@ -104,5 +121,5 @@ internal static class MemoryPerSpan
 
     private static void Report(string shape, string heldBy, long bytes, long spans) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {shape} | {heldBy} | {bytes:N0} | {(double)bytes / spans:N0} | {(double)bytes * SpansPerTrace / spans:N0} |"));
+            $"| {shape} | {heldBy} | {bytes:N0} | {(double)bytes / spans:N0} | {(double)bytes * s_spansPerTrace / spans:N0} |"));
 }

@@ -30,6 +30,10 @@ internal sealed class HttpRequestInfo
     private HttpContext? _context;
     private Stage[] _stages = [];
 
+    // What few stages carry (an exception, log events, extra attributes), parallel to _stages; made on first use,
+    // so the stage array a request allocates (and the store keeps) holds only names, times and parents.
+    private StageDetails[]? _details;
+
     // The stage count of a recent request: the first stage array is made that large, so a steady pipeline gets one
     // exact-size array per request (kept as is by the store) instead of growing 8 → 16.
     private static int s_stageHint = 8;
@@ -125,6 +129,11 @@ internal sealed class HttpRequestInfo
         if (index == _stages.Length)
         {
             Array.Resize(ref _stages, index == 0 ? Volatile.Read(ref s_stageHint) : index * 2);
+            if (Volatile.Read(ref _details) is { } details)
+            {
+                Array.Resize(ref details, _stages.Length);
+                Volatile.Write(ref _details, details);
+            }
         }
 
         _stages[index] = new Stage(definition, name, Stopwatch.GetTimestamp(), _current);
@@ -152,7 +161,7 @@ internal sealed class HttpRequestInfo
             stage.Failed = true;
             if (!ReferenceEquals(exception, LastException))
             {
-                stage.Exception = exception;
+                DetailsOf(index).Exception = exception;
                 LastException = exception;
             }
 
@@ -166,7 +175,25 @@ internal sealed class HttpRequestInfo
     }
 
     /// <summary>Adds attributes to a running stage (for example the controller and action once MVC knows them).</summary>
-    public void SetStageAttributes(int index, KeyValuePair<string, string>[] attributes) => _stages[index].Attributes = attributes;
+    public void SetStageAttributes(int index, KeyValuePair<string, string>[] attributes) => DetailsOf(index).Attributes = attributes;
+
+    /// <summary>The details of stage <paramref name="index"/>, or default when it has none.</summary>
+    internal StageDetails GetDetails(int index) => Volatile.Read(ref _details) is { } details && index < details.Length ? details[index] : default;
+
+    /// <summary>Whether any stage has details (an exception, log events or extra attributes).</summary>
+    internal bool HasDetails => Volatile.Read(ref _details) is not null;
+
+    private ref StageDetails DetailsOf(int index)
+    {
+        var details = Volatile.Read(ref _details);
+        if (details is null)
+        {
+            details = new StageDetails[Math.Max(_stages.Length, index + 1)];
+            details = Interlocked.CompareExchange(ref _details, details, null) ?? details;
+        }
+
+        return ref details[index];
+    }
 
     /// <summary>Adds attributes to a running stage, after those it already has. Request thread only.</summary>
     public void AddStageAttributes(int index, KeyValuePair<string, string>[] attributes)
@@ -224,14 +251,14 @@ internal sealed class HttpRequestInfo
             var stageIndex = _current;
             if (stageIndex >= 0 && stageIndex < _stageCount)
             {
-                ref var stage = ref _stages[stageIndex];
-                stage.Events ??= new List<SpanEvent>(2);
-                if (stage.Events.Count >= _maxEvents)
+                ref var details = ref DetailsOf(stageIndex);
+                details.Events ??= new List<SpanEvent>(2);
+                if (details.Events.Count >= _maxEvents)
                 {
                     return false;
                 }
 
-                stage.Events.Add(spanEvent);
+                details.Events.Add(spanEvent);
                 return true;
             }
 
@@ -271,7 +298,7 @@ internal sealed class HttpRequestInfo
 
         lock (gate)
         {
-            var events = _stages[index].Events;
+            var events = GetDetails(index).Events;
             return events is null ? null : [.. events];
         }
     }
@@ -299,7 +326,7 @@ internal sealed class HttpRequestInfo
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
     }
 
-    /// <summary>One recorded pipeline stage.</summary>
+    /// <summary>One recorded pipeline stage (40 bytes).</summary>
     internal struct Stage(StageDefinition definition, string? name, long start, int parent)
     {
         public StageDefinition Definition = definition;
@@ -308,11 +335,20 @@ internal sealed class HttpRequestInfo
         public long End;
         public int Parent = parent;
         public bool Failed;
-        public Exception? Exception;
-        public KeyValuePair<string, string>[]? Attributes;
-        public List<SpanEvent>? Events;
 
         public readonly string DisplayName => Name ?? Definition.Name;
+    }
+
+    /// <summary>What only some stages carry.</summary>
+    internal struct StageDetails
+    {
+        /// <summary>The exception this stage was the innermost to see.</summary>
+        public Exception? Exception;
+
+        /// <summary>Attributes beyond the definition's (the <see cref="StageDefinition.Attributes"/> are added too).</summary>
+        public KeyValuePair<string, string>[]? Attributes;
+
+        public List<SpanEvent>? Events;
     }
 }
 
@@ -320,7 +356,8 @@ internal sealed class HttpRequestInfo
 /// <param name="Name">The stage name (for example the middleware's type name).</param>
 /// <param name="Component">The component, one of <see cref="SpanComponents"/>.</param>
 /// <param name="TypeName">The full name of the type behind the stage, if known.</param>
-internal sealed record StageDefinition(string Name, string Component, string? TypeName);
+/// <param name="Attributes">Attributes every stage of this kind carries (for example an MVC action's controller and route).</param>
+internal sealed record StageDefinition(string Name, string Component, string? TypeName, KeyValuePair<string, string>[]? Attributes = null);
 
 /// <summary>What request capture needs from the options, read once.</summary>
 internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);

@@ -23,7 +23,7 @@ internal sealed class RequestStages
     private readonly long _baseUtcTicks;
     private readonly long _requestEndTicks;
 
-    // Only for requests with a failed stage or stage log events: what their records carry besides the basics.
+    // Only for requests with a failed stage or stage details: what their records carry besides the basics.
     private readonly Extra[]? _extras;
 
     private RequestStages(SpanConverter converter, HttpRequestInfo http, HttpRequestInfo.Stage[] stages, int count, Extra[]? extras, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
@@ -78,8 +78,8 @@ internal sealed class RequestStages
 
     /// <summary>
     /// Takes the stages of a finished request (on the pump, when its activity is converted). The request's stage
-    /// array is kept as it is; exception events, failure messages and log events are built now, as the converter
-    /// always did, and only then is the array copied without them (so no exception object is retained).
+    /// array is kept as it is (names, times, parents); exception events, failure messages and log events are built
+    /// now, as the converter always did, and kept only for the stages that have them (no exception object is kept).
     /// </summary>
     internal static RequestStages? Capture(SpanConverter converter, HttpRequestInfo http, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
     {
@@ -90,10 +90,12 @@ internal sealed class RequestStages
         }
 
         var stages = http.StageArray;
+        var hasDetails = http.HasDetails;
         Extra[]? extras = null;
         for (var i = 0; i < count; i++)
         {
-            if (stages[i].Exception is null && stages[i].Events is null && !stages[i].Failed)
+            var details = hasDetails ? http.GetDetails(i) : default;
+            if (details.Exception is null && details.Events is null && details.Attributes is null && !stages[i].Failed)
             {
                 continue;
             }
@@ -101,8 +103,9 @@ internal sealed class RequestStages
             extras ??= new Extra[count];
             var stage = stages[i];
             var end = stage.End == 0 ? requestEnd : http.ToUtc(stage.End);
+            extras[i].Attributes = details.Attributes;
             List<SpanEvent>? events = null;
-            if (stage.Exception is { } exception)
+            if (details.Exception is { } exception)
             {
                 events = [converter.ExceptionEvent(exception, end)];
             }
@@ -116,21 +119,8 @@ internal sealed class RequestStages
             extras[i].Events = events;
             if (stage.Failed)
             {
-                extras[i].StatusMessage = converter.Truncate(stage.Exception?.Message ?? http.LastException?.Message ?? "failed");
+                extras[i].StatusMessage = converter.Truncate(details.Exception?.Message ?? http.LastException?.Message ?? "failed");
             }
-        }
-
-        if (extras is not null)
-        {
-            var copy = new HttpRequestInfo.Stage[count];
-            Array.Copy(stages, copy, count);
-            for (var i = 0; i < count; i++)
-            {
-                copy[i].Exception = null;
-                copy[i].Events = null;
-            }
-
-            stages = copy;
         }
 
         return new RequestStages(converter, http, stages, count, extras, traceId, root, rootId, requestEnd);
@@ -235,7 +225,8 @@ internal sealed class RequestStages
     private SpanRecord ToRecord(int index, string id, string parentId)
     {
         ref readonly var stage = ref _stages[index];
-        var attributes = new List<KeyValuePair<string, string>>(4 + (stage.Attributes?.Length ?? 0));
+        var extras = _extras is null ? default : _extras[index];
+        var attributes = new List<KeyValuePair<string, string>>(4 + (stage.Definition.Attributes?.Length ?? 0) + (extras.Attributes?.Length ?? 0));
         if (stage.Definition.TypeName is { } typeName)
         {
             _converter.AddAttribute(attributes, "code.namespace", typeName);
@@ -246,7 +237,15 @@ internal sealed class RequestStages
             _converter.AddAttribute(attributes, "http.route", stage.Name);
         }
 
-        if (stage.Attributes is { } extra)
+        if (stage.Definition.Attributes is { } common)
+        {
+            foreach (var pair in common)
+            {
+                _converter.AddAttribute(attributes, pair.Key, pair.Value);
+            }
+        }
+
+        if (extras.Attributes is { } extra)
         {
             foreach (var pair in extra)
             {
@@ -256,7 +255,6 @@ internal sealed class RequestStages
 
         _converter.AddAttribute(attributes, SpanConverter.SelfTimeAttribute, SelfTimeMs(index).ToString("0.###", CultureInfo.InvariantCulture));
 
-        var extras = _extras is null ? default : _extras[index];
         return new SpanRecord(
             TraceId,
             id,
@@ -288,6 +286,7 @@ internal sealed class RequestStages
     /// <summary>What a failed stage, or one with log events, carries besides its timing.</summary>
     private struct Extra
     {
+        public KeyValuePair<string, string>[]? Attributes;
         public List<SpanEvent>? Events;
         public string? StatusMessage;
     }

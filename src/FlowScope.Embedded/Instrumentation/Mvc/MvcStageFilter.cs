@@ -36,9 +36,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             return;
         }
 
-        var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
-        var index = info.BeginStage(s_controller, description.Name);
-        info.SetStageAttributes(index, description.Attributes);
+        var index = info.BeginStage(s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).Controller);
         info.BindingStart = Stopwatch.GetTimestamp();
 
         ResourceExecutedContext executed;
@@ -118,13 +116,14 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
 
     private sealed class Description(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
     {
-        public string Name { get; } = descriptor is ControllerActionDescriptor action
-            ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}"
-            : descriptor.DisplayName ?? "action";
+        /// <summary>The controller stage of this action: its name ("OrdersController.Get") and attributes.</summary>
+        public StageDefinition Controller { get; } = new(
+            descriptor is ControllerActionDescriptor action ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}" : descriptor.DisplayName ?? "action",
+            s_controller.Component,
+            s_controller.TypeName,
+            Describe(descriptor));
 
         public string? MethodName { get; } = descriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null;
-
-        public KeyValuePair<string, string>[] Attributes { get; } = Describe(descriptor);
     }
 
     private static KeyValuePair<string, string>[] Describe(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
