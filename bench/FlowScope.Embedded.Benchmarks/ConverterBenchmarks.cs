@@ -6,9 +6,10 @@ using FlowScope.Embedded.Storage;
 namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
-/// <see cref="SpanConverter.Convert(Activity, List{SpanRecord})"/>, the pump's per-activity work off the request
+/// <see cref="SpanConverter.Convert(Activity, List{SpanRecord}, bool)"/>, the pump's per-activity work off the request
 /// path. Allocated bytes here are what the converted records cost before the store keeps them (the retained size is
-/// measured by <c>-- memory</c>).
+/// measured by <c>-- memory</c>). "Compact" cases are what the pump does for the in-memory store: one record per
+/// request with its stages kept compactly; the others build one record per stage (what other stores get).
 /// </summary>
 [MemoryDiagnoser]
 public class ConverterBenchmarks : IDisposable
@@ -19,6 +20,7 @@ public class ConverterBenchmarks : IDisposable
     private Activity _server8Tags = null!;
     private Activity _request = null!;
     private Activity _requestWith4Stages = null!;
+    private Activity _requestWith12Stages = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -28,6 +30,7 @@ public class ConverterBenchmarks : IDisposable
         _server8Tags = _factory.NewServerSpan8Tags();
         _request = _factory.NewRequest(stages: 0);
         _requestWith4Stages = _factory.NewRequest(stages: 4);
+        _requestWith12Stages = _factory.NewRequest(stages: 12);
     }
 
     /// <summary>A server span with eight HTTP semantic-convention tags (one int-valued): one record.</summary>
@@ -42,10 +45,22 @@ public class ConverterBenchmarks : IDisposable
     [Benchmark]
     public int AspNetCoreRequest4Stages() => Convert(_requestWith4Stages);
 
-    private int Convert(Activity activity)
+    /// <summary>The same request as the pump converts it for the in-memory store: one record, stages compact.</summary>
+    [Benchmark]
+    public int AspNetCoreRequest4StagesCompact() => Convert(_requestWith4Stages, compact: true);
+
+    /// <summary>A request through 12 stages (as the overhead app's JSON request): 13 records.</summary>
+    [Benchmark]
+    public int AspNetCoreRequest12Stages() => Convert(_requestWith12Stages);
+
+    /// <summary>The 12-stage request as the pump converts it for the in-memory store.</summary>
+    [Benchmark]
+    public int AspNetCoreRequest12StagesCompact() => Convert(_requestWith12Stages, compact: true);
+
+    private int Convert(Activity activity, bool compact = false)
     {
         _output.Clear();
-        _converter.Convert(activity, _output);
+        _converter.Convert(activity, _output, compact);
         return _output.Count;
     }
 
