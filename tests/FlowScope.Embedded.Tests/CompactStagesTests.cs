@@ -70,6 +70,16 @@ public sealed class CompactStagesTests : IDisposable
         // The self time is the stage's duration less its direct children's.
         var routing = fromCompact.Single(s => s.Name == "EndpointRoutingMiddleware");
         Assert.Equal("3", routing.GetAttribute(SpanConverter.SelfTimeAttribute));
+        var selfTimes = new double[stages.Count];
+        stages.SelfTimesMs(selfTimes);
+        var ids = new ulong[stages.Count];
+        stages.SpanIdValues(ids);
+        for (var i = 0; i < stages.Count; i++)
+        {
+            Assert.Equal(stages.SelfTimeMs(i), selfTimes[i]);
+            Assert.Equal(fromCompact[i].SpanId, ids[i].ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         Assert.Equal(stages.MinStart, expanded.Skip(1).Min(s => s.StartTime));
         Assert.Equal(stages.MaxEnd, expanded.Skip(1).Max(s => s.EndTime));
     }

@@ -156,6 +156,42 @@ internal sealed class RequestStages
         return Math.Max(0, new TimeSpan(own).TotalMilliseconds);
     }
 
+    /// <summary>Every stage's self time (see <see cref="SelfTimeMs"/>) in one pass.</summary>
+    public void SelfTimesMs(Span<double> into)
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            into[i] = EndTicks(i) - StartTicks(i);
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            if (_stages[i].Parent >= 0)
+            {
+                into[_stages[i].Parent] -= EndTicks(i) - StartTicks(i);
+            }
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            into[i] = Math.Max(0, new TimeSpan((long)into[i]).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Every stage's span id as a number, in one pass.</summary>
+    public void SpanIdValues(Span<ulong> into)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        Root.CopyTo(bytes);
+        var root = BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        for (var i = 0; i < _count; i++)
+        {
+            var value = root ^ ((ulong)(i + 1) * 0x9E3779B97F4A7C15UL);
+            value ^= value >> 31;
+            into[i] = value == 0 ? 1UL : value;
+        }
+    }
+
     /// <summary>The span id of stage <paramref name="index"/> as a number (see <see cref="SpanConverter.StageSpanId"/>).</summary>
     public ulong SpanIdValue(int index) => StageSpanIdValue(Root, index);
 

@@ -38,8 +38,10 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     private readonly Dictionary<ulong, List<Call>> _waiting = new();
     private readonly Queue<ulong> _waitingOrder = new();
 
-    // Scratch for one request's stages: their nodes (null when lost to the node cap).
+    // Scratch for one request's stages: their nodes (null when lost to the node cap), ids and self times.
     private NodeStats?[] _stageNodes = new NodeStats?[16];
+    private ulong[] _stageIds = new ulong[16];
+    private double[] _stageSelf = new double[16];
     private int _waitingCount;
     private long _overflow;
 
@@ -75,19 +77,24 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         var count = stages.Count;
         if (_stageNodes.Length < count)
         {
-            _stageNodes = new NodeStats?[Math.Max(count, _stageNodes.Length * 2)];
+            var length = Math.Max(count, _stageNodes.Length * 2);
+            _stageNodes = new NodeStats?[length];
+            _stageIds = new ulong[length];
+            _stageSelf = new double[length];
         }
 
+        stages.SpanIdValues(_stageIds);
+        stages.SelfTimesMs(_stageSelf);
         var rootId = IdOf(stages.RootId);
         for (var i = 0; i < count; i++)
         {
             var parent = stages.ParentOf(i);
             var parentNode = parent < 0 ? requestNode : _stageNodes[parent];
-            var parentId = parent < 0 ? rootId : stages.SpanIdValue(parent);
+            var parentId = parent < 0 ? rootId : _stageIds[parent];
 
             // The self-time attribute holds the value rounded to three decimals ("0.###").
-            var selfMs = Math.Round(stages.SelfTimeMs(i), 3, MidpointRounding.AwayFromZero);
-            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), stages.SpanIdValue(i), parentId, parentNode, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
+            var selfMs = Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero);
+            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
         }
     }
 
