@@ -198,8 +198,8 @@ internal sealed class HttpRequestInfo
     /// <summary>Adds attributes to a running stage, after those it already has. Request thread only.</summary>
     public void AddStageAttributes(int index, KeyValuePair<string, string>[] attributes)
     {
-        ref var stage = ref _stages[index];
-        stage.Attributes = stage.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
+        ref var details = ref DetailsOf(index);
+        details.Attributes = details.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
     }
 
     public int CurrentStage => _current;
