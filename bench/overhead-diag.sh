@@ -2,6 +2,7 @@
 # Where does FlowScope's end-to-end cost go? Runs the overhead app (already built by bench/overhead.sh) in flowscope
 # mode with single FlowScope options switched through environment variables (FlowScope__<Option>), plus baseline
 # for reference: 3 consecutive 3-second wrk windows on the JSON controller each, req/s, alloc B/req, CPU µs/req.
+# Each app is warmed up until JIT compilation settles before its windows.
 #   bench/overhead-diag.sh [outfile]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,7 +18,16 @@ diag() { # label mode env...
   local p; p=$(port)
   env "$@" taskset -c 0 dotnet "$DLL" --mode "$mode" --port "$p" >/dev/null 2>&1 & APP_PID=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/__bench/alloc" >/dev/null && break; sleep 0.1; done
+  # warm up until JIT compilation settles (as bench/overhead.sh): < 15 new methods in 2 s, at most 20 s
+  local j0 j1 t=0
   taskset -c 1 wrk -t1 -c16 -d2s "http://127.0.0.1:$p/api/forecast" >/dev/null
+  j0=$(curl -sf "http://127.0.0.1:$p/__bench/jit")
+  while (( t < 20 )); do
+    taskset -c 1 wrk -t1 -c16 -d2s "http://127.0.0.1:$p/api/forecast" >/dev/null
+    j1=$(curl -sf "http://127.0.0.1:$p/__bench/jit"); t=$((t + 2))
+    (( j1 - j0 < 15 )) && break
+    j0=$j1
+  done
   local line="$label ($*):"
   for w in 1 2 3; do
     local a0 c0 a1 c1 o n r
@@ -35,6 +45,7 @@ diag baseline baseline X=1
 diag flowscope-defaults flowscope X=1
 diag no-middleware-capture flowscope FlowScope__CaptureMiddleware=false
 diag logs-warning-only flowscope FlowScope__MinimumLogLevel=Warning
+diag framework-logs-recorded flowscope Logging__FlowScope__LogLevel__Microsoft=Information
 diag no-mw-logs-warning flowscope FlowScope__CaptureMiddleware=false FlowScope__MinimumLogLevel=Warning
 diag maxtraces-100 flowscope FlowScope__MaxTraces=100
 diag flowscope-disabled flowscope FlowScope__Enabled=false

@@ -74,9 +74,17 @@ public sealed class CompactStagesTests : IDisposable
         stages.SelfTimesMs(selfTimes);
         var ids = new ulong[stages.Count];
         stages.SpanIdValues(ids);
+        var starts = new long[stages.Count];
+        var durations = new long[stages.Count];
+        var selfTimes2 = new double[stages.Count];
+        stages.Timings(starts, durations, selfTimes2);
         for (var i = 0; i < stages.Count; i++)
         {
             Assert.Equal(stages.SelfTimeMs(i), selfTimes[i]);
+            Assert.Equal(selfTimes[i], selfTimes2[i]);
+            Assert.Equal(fromCompact[i].StartTime.UtcTicks, starts[i]);
+            Assert.Equal(fromCompact[i].Duration.Ticks, durations[i]);
+            Assert.Equal(fromCompact[i].EndTime, stages.EndOf(i));
             Assert.Equal(fromCompact[i].SpanId, ids[i].ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
         }
 

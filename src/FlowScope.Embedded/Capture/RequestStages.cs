@@ -159,22 +159,37 @@ internal sealed class RequestStages
     /// <summary>Every stage's self time (see <see cref="SelfTimeMs"/>) in one pass.</summary>
     public void SelfTimesMs(Span<double> into)
     {
+        var starts = _count <= 64 ? stackalloc long[_count] : new long[_count];
+        var durations = _count <= 64 ? stackalloc long[_count] : new long[_count];
+        Timings(starts, durations, into);
+    }
+
+    /// <summary>
+    /// Every stage's start (UTC ticks), duration (ticks, as its record has it) and self time (ms, see
+    /// <see cref="SelfTimeMs"/>), each clock reading converted once.
+    /// </summary>
+    public void Timings(Span<long> startTicks, Span<long> durationTicks, Span<double> selfMs)
+    {
         for (var i = 0; i < _count; i++)
         {
-            into[i] = EndTicks(i) - StartTicks(i);
+            var start = StartTicks(i);
+            var span = EndTicks(i) - start;
+            startTicks[i] = start;
+            durationTicks[i] = Math.Max(0, span);
+            selfMs[i] = span;
         }
 
         for (var i = 0; i < _count; i++)
         {
             if (_stages[i].Parent >= 0)
             {
-                into[_stages[i].Parent] -= EndTicks(i) - StartTicks(i);
+                selfMs[_stages[i].Parent] -= EndTicks(i) - startTicks[i];
             }
         }
 
         for (var i = 0; i < _count; i++)
         {
-            into[i] = Math.Max(0, new TimeSpan((long)into[i]).TotalMilliseconds);
+            selfMs[i] = Math.Max(0, new TimeSpan((long)selfMs[i]).TotalMilliseconds);
         }
     }
 

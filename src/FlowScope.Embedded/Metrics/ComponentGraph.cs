@@ -42,6 +42,8 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     private NodeStats?[] _stageNodes = new NodeStats?[16];
     private ulong[] _stageIds = new ulong[16];
     private double[] _stageSelf = new double[16];
+    private long[] _stageStart = new long[16];
+    private long[] _stageDuration = new long[16];
     private int _waitingCount;
     private long _overflow;
 
@@ -81,10 +83,12 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             _stageNodes = new NodeStats?[length];
             _stageIds = new ulong[length];
             _stageSelf = new double[length];
+            _stageStart = new long[length];
+            _stageDuration = new long[length];
         }
 
         stages.SpanIdValues(_stageIds);
-        stages.SelfTimesMs(_stageSelf);
+        stages.Timings(_stageStart, _stageDuration, _stageSelf);
         var rootId = IdOf(stages.RootId);
         for (var i = 0; i < count; i++)
         {
@@ -94,7 +98,9 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
             // The self-time attribute holds the value rounded to three decimals ("0.###").
             var selfMs = Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero);
-            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, stages.DurationOf(i).TotalMilliseconds, stages.IsFailed(i), stages.EndOf(i), selfMs);
+            var duration = new TimeSpan(_stageDuration[i]);
+            var end = new DateTimeOffset(_stageStart[i] + _stageDuration[i], TimeSpan.Zero);
+            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, duration.TotalMilliseconds, stages.IsFailed(i), end, selfMs);
         }
     }
 

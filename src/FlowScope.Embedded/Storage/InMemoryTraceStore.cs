@@ -443,13 +443,48 @@ internal sealed class InMemoryTraceStore : ITraceStore
     {
         public string TraceId { get; } = traceId;
 
+        // The records as added: the first inline, the others in a list made for the second. Most traces of a
+        // busy app are one request record (its stages compact), and every object a trace keeps is copied by the GC
+        // when it survives; the list and its array were two of about ten.
+        private SpanRecord? _first;
+        private List<SpanRecord>? _rest;
+
         /// <summary>The records as added; a request record may carry its stages compactly (<see cref="SpanRecord.Stages"/>).</summary>
-        public List<SpanRecord> Spans { get; } = new(4);
+        public Records Spans => new(this);
 
         /// <summary>The number of spans held, compact stages included.</summary>
         public int SpanCount => Spans.Count + _stageCount;
 
         private int _stageCount;
+
+        /// <summary>The records of a trace, enumerable without allocating.</summary>
+        public readonly struct Records(TraceEntry entry)
+        {
+            public int Count => entry._first is null ? 0 : 1 + (entry._rest?.Count ?? 0);
+
+            public Enumerator GetEnumerator() => new(entry);
+
+            public SpanRecord[] ToArray()
+            {
+                var result = new SpanRecord[Count];
+                var i = 0;
+                foreach (var span in this)
+                {
+                    result[i++] = span;
+                }
+
+                return result;
+            }
+        }
+
+        public struct Enumerator(TraceEntry entry)
+        {
+            private int _index = -1;
+
+            public readonly SpanRecord Current => _index == 0 ? entry._first! : entry._rest![_index - 1];
+
+            public bool MoveNext() => ++_index < (entry._first is null ? 0 : 1 + (entry._rest?.Count ?? 0));
+        }
 
         /// <summary>Every span as a record: each request record (without its compact stages) followed by its stages.</summary>
         public List<SpanRecord> ExpandSpans()
@@ -484,7 +519,15 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
         public void Add(SpanRecord span)
         {
-            Spans.Add(span);
+            if (_first is null)
+            {
+                _first = span;
+            }
+            else
+            {
+                (_rest ??= new List<SpanRecord>(3)).Add(span);
+            }
+
             if (span.StartTime < Start)
             {
                 Start = span.StartTime;
