@@ -282,7 +282,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         {
             lock (_lock)
             {
-                return (_waitingOrder.Count, _waiting.Count, _waitingCount, _spanNodes.Count);
+                return (_waitingOrder.Count, _waiting.Count, _waitingCount, _recentSpans.Count + _olderSpans.Count);
             }
         }
     }
