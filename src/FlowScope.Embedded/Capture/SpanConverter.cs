@@ -165,7 +165,10 @@ internal sealed class SpanConverter
     }
 
     /// <summary>A stable id for stage <paramref name="index"/> of the request span <paramref name="request"/>.</summary>
-    internal static string StageSpanId(ActivitySpanId request, int index) =>
+    internal static string StageSpanId(ActivitySpanId request, int index) => StageSpanId(SpanRecord.NumberOf(request), index);
+
+    /// <summary>A stable id for stage <paramref name="index"/> of the request span whose id is the number <paramref name="request"/>.</summary>
+    internal static string StageSpanId(ulong request, int index) =>
         RequestStages.StageSpanIdValue(request, index).ToString("x16", CultureInfo.InvariantCulture);
 
     private string? CopyTags(Activity activity, List<KeyValuePair<string, string>> attributes)
@@ -242,11 +245,9 @@ internal sealed class SpanConverter
             events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
         }
 
-        var traceId = activity.TraceId.ToHexString();
-        var spanId = activity.SpanId.ToHexString();
-        return new SpanRecord(
-            traceId,
-            spanId,
+        var record = new SpanRecord(
+            activity.TraceId,
+            activity.SpanId,
             parent,
             name,
             activity.Kind,
@@ -260,10 +261,13 @@ internal sealed class SpanConverter
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
             _instance,
-            activity.HasRemoteParent)
+            activity.HasRemoteParent);
+        if (http is not null)
         {
-            Stages = http is null ? null : RequestStages.Capture(this, http, traceId, activity.SpanId, spanId, requestEnd),
-        };
+            record.Stages = RequestStages.Capture(this, http, record, requestEnd);
+        }
+
+        return record;
     }
 
     internal static string InferComponent(Activity activity)
