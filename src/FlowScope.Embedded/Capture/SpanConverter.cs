@@ -28,6 +28,11 @@ internal sealed class SpanConverter
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
 
+    // A request record's attributes repeat from request to request (method, path, scheme, route, status): the last
+    // array made for each request name is shared by the following records with the same attributes. Records are
+    // immutable, and every array a stored trace keeps is one more object the GC copies (bounded like the names).
+    private readonly Dictionary<string, KeyValuePair<string, string>[]> _requestAttributes = new(ReferenceEqualityComparer.Instance);
+
     public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
     {
         _redactor = redactor ?? new Redactor(options.RedactedNames, options.RedactValue);
@@ -231,6 +236,43 @@ internal sealed class SpanConverter
     private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
         attributes.Count == 0 ? [] : attributes.ToArray();
 
+    /// <summary>The attributes as an array: the one the previous request of this name got when they are the same.</summary>
+    private KeyValuePair<string, string>[] SharedArray(string requestName, List<KeyValuePair<string, string>> attributes)
+    {
+        if (attributes.Count == 0)
+        {
+            return [];
+        }
+
+        if (_requestAttributes.TryGetValue(requestName, out var shared) && SameAttributes(shared, attributes))
+        {
+            return shared;
+        }
+
+        shared = attributes.ToArray();
+        _requestAttributes[requestName] = shared;
+        return shared;
+    }
+
+    private static bool SameAttributes(KeyValuePair<string, string>[] shared, List<KeyValuePair<string, string>> attributes)
+    {
+        if (shared.Length != attributes.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < shared.Length; i++)
+        {
+            if (!string.Equals(shared[i].Key, attributes[i].Key, StringComparison.Ordinal)
+                || !string.Equals(shared[i].Value, attributes[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
     {
         List<SpanLink>? links = null;
@@ -256,7 +298,7 @@ internal sealed class SpanConverter
             activity.Duration,
             status,
             statusMessage is null ? null : Truncate(statusMessage),
-            ToArray(attributes),
+            http is null ? ToArray(attributes) : SharedArray(name, attributes),
             (IReadOnlyList<SpanEvent>?)events ?? [],
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
@@ -342,6 +384,7 @@ internal sealed class SpanConverter
         if (_requestNames.Count >= MaxCachedNames)
         {
             _requestNames.Clear();
+            _requestAttributes.Clear();
         }
 
         _requestNames[(method, target)] = name;
