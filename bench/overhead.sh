@@ -9,6 +9,9 @@
 #   bench/overhead.sh [--quick] --gc aspnet
 #                               # every configuration with ASP.NET Core's default GC (server, concurrent) instead of
 #                               # the project's workstation non-concurrent GC (DOTNET_gcServer=1 DOTNET_gcConcurrent=1)
+#                               # Note: with the app pinned to one CPU the runtime falls back from server GC to
+#                               # workstation GC, so this measures workstation *concurrent* GC; machine.txt records
+#                               # what each app actually ran with (GET /__bench/gc).
 #
 # Per configuration: one app process (free port), warmed up on every endpoint and then until JIT compilation has
 # settled (/__bench/jit). Per window: read CPU (utime+stime from /proc/<pid>/stat) and GC.GetTotalAllocatedBytes
