@@ -6,6 +6,12 @@
 #
 #   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
 #   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
+#   bench/overhead.sh [--quick] --gc aspnet
+#                               # every configuration with ASP.NET Core's default GC (server, concurrent) instead of
+#                               # the project's workstation non-concurrent GC (DOTNET_gcServer=1 DOTNET_gcConcurrent=1)
+#                               # Note: with the app pinned to one CPU the runtime falls back from server GC to
+#                               # workstation GC, so this measures workstation *concurrent* GC; machine.txt records
+#                               # what each app actually ran with (GET /__bench/gc).
 #
 # Per configuration: one app process (free port), warmed up on every endpoint and then until JIT compilation has
 # settled (/__bench/jit). Per window: read CPU (utime+stime from /proc/<pid>/stat) and GC.GetTotalAllocatedBytes
@@ -14,8 +20,23 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ARGS="$*"
 QUICK=0
-[[ "${1:-}" == "--quick" ]] && QUICK=1
+GC_MODE=project
+while (( $# )); do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --gc) GC_MODE="${2:?--gc needs project|aspnet}"; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+# The same GC settings for all three configurations, always.
+case "$GC_MODE" in
+  project) GC_ENV=() ;;                                           # runtimeconfig: workstation, non-concurrent
+  aspnet) GC_ENV=(env DOTNET_gcServer=1 DOTNET_gcConcurrent=1) ;;  # ASP.NET Core's defaults
+  *) echo "--gc must be project or aspnet" >&2; exit 2 ;;
+esac
 
 # WARM: seconds per endpoint before the JIT check; WARM_MAX: cap on the JIT-settling loop; JIT_QUIET: fewer newly
 # compiled methods than this in a 2-s slice counts as settled.
@@ -56,13 +77,14 @@ CLK=$(getconf CLK_TCK)
 {
   echo "stamp: $STAMP"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-  echo "command: bench/overhead.sh $*"
+  echo "command: bench/overhead.sh $ARGS"
   echo "nproc: $NCPU"
   lscpu 2>/dev/null | grep -E '^(Model name|Thread|Core|Socket|Hypervisor)' || true
   echo "memory: $(free -g 2>/dev/null | awk '/Mem:/{print $2" GiB"}')"
   echo "dotnet: $(dotnet --version)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "pinning: $PINNING"
+  echo "gc: $GC_MODE (${GC_ENV[*]:-runtimeconfig})"
   echo "plan: ${PLAN[*]}, warm-up ${WARM}s per endpoint then until JIT settles (max ${WARM_MAX}s, <${JIT_QUIET} methods per 2 s), window ${DUR}s, wrk -t1 -c16 --latency"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
@@ -97,12 +119,12 @@ to_us() { awk -v v="$1" 'BEGIN{ n=v; sub(/[a-z]+$/,"",n); u=v; sub(/^[0-9.]+/,""
   f=(u=="us")?1:(u=="ms")?1000:(u=="s")?1000000:(u=="m")?60000000:1; printf "%.1f", n*f }'; }
 
 RAW="$OUT/raw.tsv"
-echo -e "endpoint\tround\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\talloc_b_per_req\trequests\tnon2xx_or_err\tloadavg1" > "$RAW"
+echo -e "endpoint\tround\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\talloc_b_per_req\trequests\tnon2xx_or_err\tloadavg1\tgc_pause_us_per_req\tgen0\tgen1\tgen2" > "$RAW"
 
 start_app() { # mode
   local mode=$1 port
   port=$(free_port)
-  "${SRV_PIN[@]}" dotnet "$DLL" --mode "$mode" --port "$port" >"$OUT/app-$mode.log" 2>&1 &
+  "${GC_ENV[@]}" "${SRV_PIN[@]}" dotnet "$DLL" --mode "$mode" --port "$port" >"$OUT/app-$mode.log" 2>&1 &
   APP_PIDS[$mode]=$!; APP_PORTS[$mode]=$port
   local ok=0
   for _ in $(seq 1 150); do
@@ -110,6 +132,7 @@ start_app() { # mode
     sleep 0.1
   done
   (( ok )) || { log "app ($mode) did not start"; cat "$OUT/app-$mode.log" >&2; exit 1; }
+  echo "gc $mode: $(curl -sf "http://127.0.0.1:$port/__bench/gc" | cut -d' ' -f1-2)" >> "$OUT/machine.txt"
 }
 
 warm_app() { # mode: every endpoint once, then the JSON endpoint in 1-s slices until JIT compilation settles
@@ -131,11 +154,13 @@ run_one() { # endpoint round mode
   local ep=$1 round=$2 mode=$3 pid=${APP_PIDS[$3]} port=${APP_PORTS[$3]} url
   url="http://127.0.0.1:$port${PATHS[$ep]}"
   "${WRK_PIN[@]}" wrk -t1 -c16 -d1s "$url" >/dev/null 2>&1   # re-prime connections and caches after idling
-  local a0 c0 a1 c1 f
+  local a0 c0 a1 c1 f g0 g1
+  g0=$(curl -sf "http://127.0.0.1:$port/__bench/gc")
   a0=$(curl -sf "http://127.0.0.1:$port/__bench/alloc"); c0=$(cpu_ticks "$pid")
   f="$OUT/wrk/$ep-$round-$mode.txt"
   "${WRK_PIN[@]}" wrk -t1 -c16 -d"${DUR}s" --latency "$url" >"$f" 2>&1
   c1=$(cpu_ticks "$pid"); a1=$(curl -sf "http://127.0.0.1:$port/__bench/alloc")
+  g1=$(curl -sf "http://127.0.0.1:$port/__bench/gc")
 
   local rps reqs p50 p99 bad
   rps=$(awk '/^Requests\/sec:/{print $2}' "$f")
@@ -146,8 +171,12 @@ run_one() { # endpoint round mode
   local cpu alloc
   cpu=$(awk -v a="$c0" -v b="$c1" -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", (b-a)*1e6/k/r}')
   alloc=$(awk -v a="$a0" -v b="$a1" -v r="$reqs" 'BEGIN{printf "%.0f", (b-a)/r}')
-  echo -e "$ep\t$round\t$mode\t$rps\t$p50\t$p99\t$cpu\t$alloc\t$reqs\t$bad\t$(cut -d' ' -f1 /proc/loadavg)" >> "$RAW"
-  log "$ep r$round $mode: ${rps} req/s p50=${p50}us p99=${p99}us cpu=${cpu}us/req alloc=${alloc}B/req"
+  # GC pause per request and collections per generation during the window (GC.GetTotalPauseDuration, CollectionCount)
+  local gcs
+  gcs=$(awk -v a="$g0" -v b="$g1" -v r="$reqs" 'BEGIN{split(a,x," "); split(b,y," ");
+    printf "%.2f\t%d\t%d\t%d", (y[3]-x[3])*1000/r, (y[4]-x[4])-(y[5]-x[5]), (y[5]-x[5])-(y[6]-x[6]), y[6]-x[6]}')
+  echo -e "$ep\t$round\t$mode\t$rps\t$p50\t$p99\t$cpu\t$alloc\t$reqs\t$bad\t$(cut -d' ' -f1 /proc/loadavg)\t$gcs" >> "$RAW"
+  log "$ep r$round $mode: ${rps} req/s p50=${p50}us p99=${p99}us cpu=${cpu}us/req alloc=${alloc}B/req gc(pause us/req, gen0 gen1 gen2)=${gcs//$'\t'/ }"
 }
 
 for m in "${MODES[@]}"; do start_app "$m"; warm_app "$m"; done
@@ -167,7 +196,7 @@ eps = []
 for r in rows:
     if r["endpoint"] not in eps: eps.append(r["endpoint"])
 modes = ["baseline", "flowscope", "otel"]
-cols = [("rps","req/s","%.0f"),("p50_us","p50 µs","%.0f"),("p99_us","p99 µs","%.0f"),("cpu_us_per_req","CPU µs/req","%.1f"),("alloc_b_per_req","alloc B/req","%.0f")]
+cols = [("rps","req/s","%.0f"),("p50_us","p50 µs","%.0f"),("p99_us","p99 µs","%.0f"),("cpu_us_per_req","CPU µs/req","%.1f"),("alloc_b_per_req","alloc B/req","%.0f"),("gc_pause_us_per_req","GC pause µs/req","%.2f")]
 out = []
 med = {}
 for ep in eps:

@@ -71,6 +71,20 @@ app.Use(async (ctx, next) =>
             await ctx.Response.WriteAsync(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture));
             return;
         }
+        if (ctx.Request.Path == "/__bench/gc")
+        {
+            // GC mode, and pause time and collection counts so far: the harness reports them per window.
+            ctx.Response.ContentType = "text/plain";
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            await ctx.Response.WriteAsync(string.Join(' ',
+                System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+                System.Runtime.GCSettings.LatencyMode.ToString(),
+                GC.GetTotalPauseDuration().TotalMilliseconds.ToString("0.###", inv),
+                GC.CollectionCount(0).ToString(inv),
+                GC.CollectionCount(1).ToString(inv),
+                GC.CollectionCount(2).ToString(inv)));
+            return;
+        }
         if (ctx.Request.Path == "/__bench/exported")
         {
             var exporter = ctx.RequestServices.GetService<CountingExporter>();

@@ -137,6 +137,39 @@ public sealed class SpanConverterTests : IDisposable
         Assert.Contains(exception.Attributes, a => a.Key == "exception.stacktrace");
     }
 
+    [Fact]
+    public void Requests_with_equal_attributes_share_them_and_different_ones_do_not()
+    {
+        var converter = new SpanConverter(new FlowScopeOptions(), "i1");
+        SpanRecord Request(string path, int status)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Method = "GET";
+            context.Request.Path = path;
+            context.SetEndpoint(new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse("/orders/{id}"), 0, null, null));
+            var activity = _source.StartActivity("Microsoft.AspNetCore.Hosting.HttpRequestIn", ActivityKind.Server)!;
+            context.Features.Set<IHttpActivityFeature>(new ActivityFeature(activity));
+            var info = HttpRequestInfo.For(context, new RequestCaptureSettings("/_flowscope", 10))!;
+            context.Response.StatusCode = status;
+            activity.Stop();
+            info.Complete();
+            return converter.Convert(activity);
+        }
+
+        var first = Request("/orders/42", 200);
+        var same = Request("/orders/42", 200);
+        var otherStatus = Request("/orders/42", 404);
+        var otherPath = Request("/orders/43", 404);
+
+        Assert.Same(first.Attributes, same.Attributes);
+        Assert.NotEqual(first.TraceId, same.TraceId);
+        Assert.Equal("404", otherStatus.GetAttribute("http.response.status_code"));
+        Assert.Equal("200", first.GetAttribute("http.response.status_code"));
+        Assert.Equal("/orders/43", otherPath.GetAttribute("url.path"));
+        Assert.Equal("/orders/42", otherStatus.GetAttribute("url.path"));
+        Assert.Equal(first.Attributes.Select(a => a.Key), otherPath.Attributes.Select(a => a.Key));
+    }
+
     private sealed class ActivityFeature(Activity activity) : IHttpActivityFeature
     {
         public Activity Activity { get; set; } = activity;

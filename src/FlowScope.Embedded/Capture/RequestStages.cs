@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using FlowScope.Embedded.Storage;
@@ -26,7 +25,7 @@ internal sealed class RequestStages
     // Only for requests with a failed stage or stage details: what their records carry besides the basics.
     private readonly Extra[]? _extras;
 
-    private RequestStages(SpanConverter converter, HttpRequestInfo http, HttpRequestInfo.Stage[] stages, int count, Extra[]? extras, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
+    private RequestStages(SpanConverter converter, HttpRequestInfo http, HttpRequestInfo.Stage[] stages, int count, Extra[]? extras, SpanRecord request, DateTime requestEnd)
     {
         _converter = converter;
         _stages = stages;
@@ -35,9 +34,7 @@ internal sealed class RequestStages
         _baseTimestamp = http.BaseTimestamp;
         _baseUtcTicks = http.BaseUtc.Ticks;
         _requestEndTicks = requestEnd.Ticks;
-        TraceId = traceId;
-        Root = root;
-        RootId = rootId;
+        _request = request;
 
         var minStart = long.MaxValue;
         var maxEnd = long.MinValue;
@@ -69,19 +66,23 @@ internal sealed class RequestStages
     /// <summary>Gets the latest end of a stage record.</summary>
     public DateTimeOffset MaxEnd { get; }
 
-    public string TraceId { get; }
+    // The request's record: the trace and request span ids come from it (as numbers; no id string per stored request).
+    private readonly SpanRecord _request;
 
-    public ActivitySpanId Root { get; }
+    public string TraceId => _request.TraceId;
 
-    /// <summary>The request span's id: the parent of the outermost stages.</summary>
-    public string RootId { get; }
+    /// <summary>The request span's id as a number.</summary>
+    public ulong Root => _request.SpanIdNumber;
+
+    /// <summary>The request span's id: the parent of the outermost stages (formatted when read).</summary>
+    public string RootId => Root.ToString("x16", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Takes the stages of a finished request (on the pump, when its activity is converted). The request's stage
     /// array is kept as it is (names, times, parents); exception events, failure messages and log events are built
     /// now, as the converter always did, and kept only for the stages that have them (no exception object is kept).
     /// </summary>
-    internal static RequestStages? Capture(SpanConverter converter, HttpRequestInfo http, string traceId, ActivitySpanId root, string rootId, DateTime requestEnd)
+    internal static RequestStages? Capture(SpanConverter converter, HttpRequestInfo http, SpanRecord request, DateTime requestEnd)
     {
         var count = http.StageCount;
         if (count == 0)
@@ -123,7 +124,7 @@ internal sealed class RequestStages
             }
         }
 
-        return new RequestStages(converter, http, stages, count, extras, traceId, root, rootId, requestEnd);
+        return new RequestStages(converter, http, stages, count, extras, request, requestEnd);
     }
 
     /// <summary>The component of stage <paramref name="index"/>.</summary>
@@ -196,9 +197,7 @@ internal sealed class RequestStages
     /// <summary>Every stage's span id as a number, in one pass.</summary>
     public void SpanIdValues(Span<ulong> into)
     {
-        Span<byte> bytes = stackalloc byte[8];
-        Root.CopyTo(bytes);
-        var root = BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        var root = Root;
         for (var i = 0; i < _count; i++)
         {
             var value = root ^ ((ulong)(i + 1) * 0x9E3779B97F4A7C15UL);
@@ -207,7 +206,7 @@ internal sealed class RequestStages
         }
     }
 
-    /// <summary>The span id of stage <paramref name="index"/> as a number (see <see cref="SpanConverter.StageSpanId"/>).</summary>
+    /// <summary>The span id of stage <paramref name="index"/> as a number (see <see cref="SpanConverter.StageSpanId(ulong, int)"/>).</summary>
     public ulong SpanIdValue(int index) => StageSpanIdValue(Root, index);
 
     // UTC ticks exactly as HttpRequestInfo.ToUtc maps stopwatch timestamps; a stage still open ends with the request.
@@ -228,9 +227,11 @@ internal sealed class RequestStages
             ids[i] = SpanConverter.StageSpanId(Root, i);
         }
 
+        var rootId = RootId;
+        var traceId = TraceId;
         for (var i = 0; i < _count; i++)
         {
-            output.Add(ToRecord(i, ids[i], _stages[i].Parent < 0 ? RootId : ids[_stages[i].Parent]));
+            output.Add(ToRecord(traceId, i, ids[i], _stages[i].Parent < 0 ? rootId : ids[_stages[i].Parent]));
         }
     }
 
@@ -260,10 +261,11 @@ internal sealed class RequestStages
     /// <summary>Whether a stage record would satisfy <paramref name="predicate"/>, building one record at a time.</summary>
     public bool Any(Func<SpanRecord, bool> predicate)
     {
+        var traceId = TraceId;
         for (var i = 0; i < _count; i++)
         {
             var parent = _stages[i].Parent;
-            var record = ToRecord(i, SpanConverter.StageSpanId(Root, i), parent < 0 ? RootId : SpanConverter.StageSpanId(Root, parent));
+            var record = ToRecord(traceId, i, SpanConverter.StageSpanId(Root, i), parent < 0 ? RootId : SpanConverter.StageSpanId(Root, parent));
             if (predicate(record))
             {
                 return true;
@@ -273,7 +275,7 @@ internal sealed class RequestStages
         return false;
     }
 
-    private SpanRecord ToRecord(int index, string id, string parentId)
+    private SpanRecord ToRecord(string traceId, int index, string id, string parentId)
     {
         ref readonly var stage = ref _stages[index];
         var extras = _extras is null ? default : _extras[index];
@@ -307,7 +309,7 @@ internal sealed class RequestStages
         _converter.AddAttribute(attributes, SpanConverter.SelfTimeAttribute, SelfTimeMs(index).ToString("0.###", CultureInfo.InvariantCulture));
 
         return new SpanRecord(
-            TraceId,
+            traceId,
             id,
             parentId,
             stage.DisplayName,
@@ -324,12 +326,13 @@ internal sealed class RequestStages
             _converter.Instance);
     }
 
-    /// <summary>The numeric form of <see cref="SpanConverter.StageSpanId"/>.</summary>
-    internal static ulong StageSpanIdValue(ActivitySpanId request, int index)
+    /// <summary>The numeric form of <see cref="SpanConverter.StageSpanId(ActivitySpanId, int)"/>.</summary>
+    internal static ulong StageSpanIdValue(ActivitySpanId request, int index) => StageSpanIdValue(SpanRecord.NumberOf(request), index);
+
+    /// <summary>The numeric form of <see cref="SpanConverter.StageSpanId(ulong, int)"/>.</summary>
+    internal static ulong StageSpanIdValue(ulong request, int index)
     {
-        Span<byte> bytes = stackalloc byte[8];
-        request.CopyTo(bytes);
-        var value = BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ ((ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
+        var value = request ^ ((ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
         value ^= value >> 31;
         return value == 0 ? 1UL : value;
     }

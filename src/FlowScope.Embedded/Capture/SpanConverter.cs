@@ -28,6 +28,11 @@ internal sealed class SpanConverter
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
 
+    // A request record's attributes repeat from request to request (method, path, scheme, route, status): the last
+    // array made for each request name is shared by the following records with the same attributes. Records are
+    // immutable, and every array a stored trace keeps is one more object the GC copies (bounded like the names).
+    private readonly Dictionary<string, KeyValuePair<string, string>[]> _requestAttributes = new(ReferenceEqualityComparer.Instance);
+
     public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
     {
         _redactor = redactor ?? new Redactor(options.RedactedNames, options.RedactValue);
@@ -165,7 +170,10 @@ internal sealed class SpanConverter
     }
 
     /// <summary>A stable id for stage <paramref name="index"/> of the request span <paramref name="request"/>.</summary>
-    internal static string StageSpanId(ActivitySpanId request, int index) =>
+    internal static string StageSpanId(ActivitySpanId request, int index) => StageSpanId(SpanRecord.NumberOf(request), index);
+
+    /// <summary>A stable id for stage <paramref name="index"/> of the request span whose id is the number <paramref name="request"/>.</summary>
+    internal static string StageSpanId(ulong request, int index) =>
         RequestStages.StageSpanIdValue(request, index).ToString("x16", CultureInfo.InvariantCulture);
 
     private string? CopyTags(Activity activity, List<KeyValuePair<string, string>> attributes)
@@ -228,6 +236,43 @@ internal sealed class SpanConverter
     private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
         attributes.Count == 0 ? [] : attributes.ToArray();
 
+    /// <summary>The attributes as an array: the one the previous request of this name got when they are the same.</summary>
+    private KeyValuePair<string, string>[] SharedArray(string requestName, List<KeyValuePair<string, string>> attributes)
+    {
+        if (attributes.Count == 0)
+        {
+            return [];
+        }
+
+        if (_requestAttributes.TryGetValue(requestName, out var shared) && SameAttributes(shared, attributes))
+        {
+            return shared;
+        }
+
+        shared = attributes.ToArray();
+        _requestAttributes[requestName] = shared;
+        return shared;
+    }
+
+    private static bool SameAttributes(KeyValuePair<string, string>[] shared, List<KeyValuePair<string, string>> attributes)
+    {
+        if (shared.Length != attributes.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < shared.Length; i++)
+        {
+            if (!string.Equals(shared[i].Key, attributes[i].Key, StringComparison.Ordinal)
+                || !string.Equals(shared[i].Value, attributes[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
     {
         List<SpanLink>? links = null;
@@ -242,11 +287,9 @@ internal sealed class SpanConverter
             events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
         }
 
-        var traceId = activity.TraceId.ToHexString();
-        var spanId = activity.SpanId.ToHexString();
-        return new SpanRecord(
-            traceId,
-            spanId,
+        var record = new SpanRecord(
+            activity.TraceId,
+            activity.SpanId,
             parent,
             name,
             activity.Kind,
@@ -255,15 +298,18 @@ internal sealed class SpanConverter
             activity.Duration,
             status,
             statusMessage is null ? null : Truncate(statusMessage),
-            ToArray(attributes),
+            http is null ? ToArray(attributes) : SharedArray(name, attributes),
             (IReadOnlyList<SpanEvent>?)events ?? [],
             (IReadOnlyList<SpanLink>?)links ?? [],
             activity.Source.Name,
             _instance,
-            activity.HasRemoteParent)
+            activity.HasRemoteParent);
+        if (http is not null)
         {
-            Stages = http is null ? null : RequestStages.Capture(this, http, traceId, activity.SpanId, spanId, requestEnd),
-        };
+            record.Stages = RequestStages.Capture(this, http, record, requestEnd);
+        }
+
+        return record;
     }
 
     internal static string InferComponent(Activity activity)
@@ -338,6 +384,7 @@ internal sealed class SpanConverter
         if (_requestNames.Count >= MaxCachedNames)
         {
             _requestNames.Clear();
+            _requestAttributes.Clear();
         }
 
         _requestNames[(method, target)] = name;

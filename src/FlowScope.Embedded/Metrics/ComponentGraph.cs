@@ -65,7 +65,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
             ? parsed
             : null;
-        var node = ObserveSpan(NodeOf(span), IdOf(span.SpanId), span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
+        var node = ObserveSpan(NodeOf(span), span.SpanIdNumber, span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
 
         if (span.Stages is { } stages)
         {
@@ -89,7 +89,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
         stages.SpanIdValues(_stageIds);
         stages.Timings(_stageStart, _stageDuration, _stageSelf);
-        var rootId = IdOf(stages.RootId);
+        var rootId = stages.Root;
         for (var i = 0; i < count; i++)
         {
             var parent = stages.ParentOf(i);

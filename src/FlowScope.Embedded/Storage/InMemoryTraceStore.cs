@@ -14,7 +14,8 @@ namespace FlowScope.Embedded.Storage;
 internal sealed class InMemoryTraceStore : ITraceStore
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, TraceEntry> _traces = new(StringComparer.Ordinal);
+    // Keyed by the trace id as numbers (TraceKey): a stored trace keeps no id string.
+    private readonly Dictionary<TraceKey, TraceEntry> _traces = new();
     private readonly int _maxTraces;
     private readonly int _maxSpansPerTrace;
 
@@ -50,7 +51,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             {
                 var victim = _oldest;
                 Unlink(victim);
-                _traces.Remove(victim.TraceId);
+                _traces.Remove(victim.Key);
                 _evictedTraces++;
                 _evictedSpans += victim.SpanCount;
                 _storedSpans -= victim.SpanCount;
@@ -62,10 +63,11 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
     private void AddCore(SpanRecord span)
     {
-        if (!_traces.TryGetValue(span.TraceId, out var entry))
+        var key = span.TraceKey;
+        if (!_traces.TryGetValue(key, out var entry))
         {
-            entry = new TraceEntry(span.TraceId);
-            _traces.Add(span.TraceId, entry);
+            entry = new TraceEntry(key);
+            _traces.Add(key, entry);
         }
         else
         {
@@ -123,7 +125,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         {
             foreach (var entry in _traces.Values)
             {
-                if (cursor is { } c && !c.IsAfter(byDuration ? (entry.End - entry.Start).Ticks : entry.Start.UtcTicks, entry.TraceId))
+                if (cursor is { } c && !c.IsAfter(byDuration ? (entry.End - entry.Start).Ticks : entry.Start.UtcTicks, entry.Key))
                 {
                     continue;
                 }
@@ -331,7 +333,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         ArgumentNullException.ThrowIfNull(traceId);
         lock (_lock)
         {
-            if (!_traces.TryGetValue(traceId, out var entry))
+            if (!_traces.TryGetValue(TraceKey.Of(traceId), out var entry))
             {
                 return ValueTask.FromResult<TraceDetail?>(null);
             }
@@ -439,9 +441,12 @@ internal sealed class InMemoryTraceStore : ITraceStore
         _newest = entry;
     }
 
-    private sealed class TraceEntry(string traceId)
+    private sealed class TraceEntry(TraceKey key)
     {
-        public string TraceId { get; } = traceId;
+        public TraceKey Key { get; } = key;
+
+        /// <summary>The trace id as text, formatted on each call (summaries keep theirs).</summary>
+        public string TraceId => Key.ToString();
 
         // The records as added: the first inline, the others in a list made for the second. Most traces of a
         // busy app are one request record (its stages compact), and every object a trace keeps is copied by the GC
@@ -625,8 +630,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
     /// </summary>
     private readonly record struct CursorKey(long Key, string TraceId, bool ByDuration = false)
     {
-        public bool IsAfter(long key, string traceId) =>
-            key < Key || (key == Key && string.CompareOrdinal(traceId, TraceId) < 0);
+        public bool IsAfter(long key, TraceKey traceId) =>
+            key < Key || (key == Key && TraceKey.CompareOrdinal(traceId, TraceKey.Of(TraceId)) < 0);
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{(ByDuration ? "d" : "")}{Key}-{TraceId}");
 

@@ -34,8 +34,8 @@ public sealed class SpanRecord
         ArgumentNullException.ThrowIfNull(attributes);
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(links);
-        TraceId = traceId;
-        SpanId = spanId;
+        _traceId = traceId;
+        _spanId = spanId;
         ParentSpanId = parentSpanId;
         Name = name;
         Kind = kind;
@@ -52,11 +52,87 @@ public sealed class SpanRecord
         HasRemoteParent = hasRemoteParent;
     }
 
+    /// <summary>
+    /// A record of a captured activity: its trace and span ids kept as numbers and formatted only when read. The
+    /// store keeps every request's record, and every object a stored trace holds is copied by the GC when it
+    /// survives a collection (and collected in gen2 when the trace is evicted); the two id strings (the activity's
+    /// own) were two of about seven such objects per request, and nothing on the write path needs them as text.
+    /// </summary>
+    internal SpanRecord(
+        ActivityTraceId traceId,
+        ActivitySpanId spanId,
+        string? parentSpanId,
+        string name,
+        ActivityKind kind,
+        string component,
+        DateTimeOffset startTime,
+        TimeSpan duration,
+        ActivityStatusCode status,
+        string? statusMessage,
+        IReadOnlyList<KeyValuePair<string, string>> attributes,
+        IReadOnlyList<SpanEvent> events,
+        IReadOnlyList<SpanLink> links,
+        string source,
+        string instance,
+        bool hasRemoteParent)
+        : this(TraceKey.Of(traceId), NumberOf(spanId), parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
+    {
+    }
+
+    private SpanRecord(
+        TraceKey traceKey,
+        ulong spanId,
+        string? parentSpanId,
+        string name,
+        ActivityKind kind,
+        string component,
+        DateTimeOffset startTime,
+        TimeSpan duration,
+        ActivityStatusCode status,
+        string? statusMessage,
+        IReadOnlyList<KeyValuePair<string, string>> attributes,
+        IReadOnlyList<SpanEvent> events,
+        IReadOnlyList<SpanLink> links,
+        string source,
+        string instance,
+        bool hasRemoteParent)
+        : this("-", "-", parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
+    {
+        _traceId = null;
+        _spanId = null;
+        (_traceHigh, _traceLow) = traceKey.Numbers;
+        _spanIdNumber = spanId;
+        _numericIds = true;
+    }
+
+    // Either the strings (public constructor) or the numbers (records made from activities; strings made on read,
+    // racing readers make equal strings).
+    private string? _traceId;
+    private string? _spanId;
+    private readonly ulong _traceHigh;
+    private readonly ulong _traceLow;
+    private readonly ulong _spanIdNumber;
+    private readonly bool _numericIds;
+
     /// <summary>Gets the W3C trace id (32 lowercase hex digits).</summary>
-    public string TraceId { get; }
+    public string TraceId => _traceId ??= TraceKey.ToString();
 
     /// <summary>Gets the span id (16 lowercase hex digits).</summary>
-    public string SpanId { get; }
+    public string SpanId => _spanId ??= _spanIdNumber.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The trace id as the store's key, without formatting it.</summary>
+    internal TraceKey TraceKey => _numericIds ? new TraceKey(_traceHigh, _traceLow) : TraceKey.Of(_traceId!);
+
+    /// <summary>The span id as a number (its 16 hex digits), without formatting it; see <c>ComponentGraph.IdOf</c>.</summary>
+    internal ulong SpanIdNumber => _numericIds ? _spanIdNumber : Metrics.ComponentGraph.IdOf(_spanId!);
+
+    /// <summary>An activity span id as the number its 16 hex digits spell.</summary>
+    internal static ulong NumberOf(ActivitySpanId id)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        id.CopyTo(bytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
 
     /// <summary>Gets the parent span id, or <see langword="null"/> for a root span.</summary>
     public string? ParentSpanId { get; }
@@ -112,6 +188,8 @@ public sealed class SpanRecord
     /// <summary>This record without its compact stages (what a store hands out; the stages come as records of their own).</summary>
     internal SpanRecord WithoutStages() => Stages is null
         ? this
+        : _numericIds
+        ? new SpanRecord(TraceKey, _spanIdNumber, ParentSpanId, Name, Kind, Component, StartTime, Duration, Status, StatusMessage, Attributes, Events, Links, Source, Instance, HasRemoteParent)
         : new SpanRecord(TraceId, SpanId, ParentSpanId, Name, Kind, Component, StartTime, Duration, Status, StatusMessage, Attributes, Events, Links, Source, Instance, HasRemoteParent);
 
     /// <summary>Gets the value of an attribute, or <see langword="null"/> when the span has none of that name.</summary>
@@ -172,4 +250,86 @@ public static class SpanComponents
 
     /// <summary>Anything else, including custom steps.</summary>
     public const string Custom = "custom";
+}
+
+/// <summary>
+/// A trace id as the in-memory store keys it: the two halves of a W3C id (32 lowercase hex digits) as numbers, any
+/// other text as it is. Ordered as the text is ordered (ordinal), formatted back to the same text.
+/// </summary>
+internal readonly struct TraceKey : IEquatable<TraceKey>
+{
+    private readonly ulong _high;
+    private readonly ulong _low;
+    private readonly string? _text;
+
+    /// <summary>The key of a W3C id given as its two halves.</summary>
+    public TraceKey(ulong high, ulong low)
+        : this(high, low, null)
+    {
+    }
+
+    private TraceKey(ulong high, ulong low, string? text)
+    {
+        _high = high;
+        _low = low;
+        _text = text;
+    }
+
+    /// <summary>The two halves of a W3C id (only for keys not made from other text).</summary>
+    public (ulong High, ulong Low) Numbers => _text is null ? (_high, _low) : throw new InvalidOperationException("Not a W3C trace id.");
+
+    public static TraceKey Of(ActivityTraceId id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.CopyTo(bytes);
+        return new TraceKey(
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
+            null);
+    }
+
+    public static TraceKey Of(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.Length == 32 && IsLowerHex(id)
+            && ulong.TryParse(id.AsSpan(0, 16), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var high)
+            && ulong.TryParse(id.AsSpan(16), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var low))
+        {
+            return new TraceKey(high, low, null);
+        }
+
+        return new TraceKey(0, 0, id);
+    }
+
+    private static bool IsLowerHex(string id)
+    {
+        foreach (var c in id)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Ordinal order of the texts (for W3C ids: the numbers, high half first).</summary>
+    public static int CompareOrdinal(TraceKey a, TraceKey b) =>
+        a._text is null && b._text is null
+            ? (a._high != b._high ? a._high.CompareTo(b._high) : a._low.CompareTo(b._low))
+            : string.CompareOrdinal(a.ToString(), b.ToString());
+
+    public bool Equals(TraceKey other) =>
+        _high == other._high && _low == other._low && string.Equals(_text, other._text, StringComparison.Ordinal);
+
+    public override bool Equals(object? obj) => obj is TraceKey other && Equals(other);
+
+    public override int GetHashCode() => _text is null ? HashCode.Combine(_high, _low) : StringComparer.Ordinal.GetHashCode(_text);
+
+    public override string ToString() => _text ?? string.Create(32, (_high, _low), static (chars, v) =>
+    {
+        v._high.TryFormat(chars, out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        v._low.TryFormat(chars[16..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+    });
 }
