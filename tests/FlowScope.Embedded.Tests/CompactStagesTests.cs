@@ -208,7 +208,7 @@ public sealed class CompactStagesTests : IDisposable
         var routing = info.BeginStage(s_routing);
         var endpoint = info.BeginStage(s_endpoint, "/orders/{id}");
         var controller = info.BeginStage(s_controller, "OrdersController.Get");
-        info.SetStageAttributes(controller, [new("mvc.controller", "Orders"), new("mvc.action", "Get")]);
+        info.AddStageAttributes(controller, [new("mvc.controller", "Orders"), new("mvc.action", "Get")]);
         info.AddCompletedStage(s_binding, Ms(4), Ms(5));
         var action = info.BeginStage(s_action, "Get()");
         info.AddEvent(new SpanEvent("Loading order 42", DateTimeOffset.UtcNow, [new("log.level", "Information")]));

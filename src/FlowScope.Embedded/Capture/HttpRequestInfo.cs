@@ -174,9 +174,6 @@ internal sealed class HttpRequestInfo
         _current = stage.Parent;
     }
 
-    /// <summary>Adds attributes to a running stage (for example the controller and action once MVC knows them).</summary>
-    public void SetStageAttributes(int index, KeyValuePair<string, string>[] attributes) => DetailsOf(index).Attributes = attributes;
-
     /// <summary>The details of stage <paramref name="index"/>, or default when it has none.</summary>
     internal StageDetails GetDetails(int index) => Volatile.Read(ref _details) is { } details && index < details.Length ? details[index] : default;
 
@@ -201,8 +198,6 @@ internal sealed class HttpRequestInfo
         ref var details = ref DetailsOf(index);
         details.Attributes = details.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
     }
-
-    public int CurrentStage => _current;
 
     /// <summary>When MVC model binding started (a stopwatch timestamp), until the action filter records it; 0 when none.</summary>
     internal long BindingStart { get; set; }

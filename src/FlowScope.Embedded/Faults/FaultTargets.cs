@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Instrumentation.Mvc;
 using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Queues.Internal;
 using FlowScope.Embedded.Storage;
@@ -76,7 +77,7 @@ internal static class FaultTargets
 
         if (endpoint.Metadata.GetMetadata<ControllerActionDescriptor>() is { } action)
         {
-            return $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}";
+            return MvcStageFilter.ControllerStageName(action);
         }
 
         return (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName;

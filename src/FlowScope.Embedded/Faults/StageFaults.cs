@@ -1,4 +1,5 @@
 using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Instrumentation.Mvc;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +28,7 @@ internal static class StageFaults
             FaultKind.Endpoint,
             (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty,
             endpoint.DisplayName,
-            action is null ? null : $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}");
+            action is null ? null : MvcStageFilter.ControllerStageName(action));
     }
 
     /// <summary>

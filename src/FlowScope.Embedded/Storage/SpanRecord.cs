@@ -26,30 +26,12 @@ public sealed class SpanRecord
         string source,
         string instance,
         bool hasRemoteParent = false)
+        : this(parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
     {
         ArgumentException.ThrowIfNullOrEmpty(traceId);
         ArgumentException.ThrowIfNullOrEmpty(spanId);
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(component);
-        ArgumentNullException.ThrowIfNull(attributes);
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentNullException.ThrowIfNull(links);
         _traceId = traceId;
         _spanId = spanId;
-        ParentSpanId = parentSpanId;
-        Name = name;
-        Kind = kind;
-        Component = component;
-        StartTime = startTime;
-        Duration = duration;
-        Status = status;
-        StatusMessage = statusMessage;
-        Attributes = attributes;
-        Events = events;
-        Links = links;
-        Source = source ?? string.Empty;
-        Instance = instance ?? string.Empty;
-        HasRemoteParent = hasRemoteParent;
     }
 
     /// <summary>
@@ -75,13 +57,15 @@ public sealed class SpanRecord
         string source,
         string instance,
         bool hasRemoteParent)
-        : this(TraceKey.Of(traceId), NumberOf(spanId), parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
+        : this(parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
     {
+        (_traceHigh, _traceLow) = TraceKey.Of(traceId).Numbers;
+        _spanIdNumber = NumberOf(spanId);
+        _numericIds = true;
     }
 
+    /// <summary>Everything but the ids, which each public or internal constructor sets its own way.</summary>
     private SpanRecord(
-        TraceKey traceKey,
-        ulong spanId,
         string? parentSpanId,
         string name,
         ActivityKind kind,
@@ -96,13 +80,26 @@ public sealed class SpanRecord
         string source,
         string instance,
         bool hasRemoteParent)
-        : this("-", "-", parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
     {
-        _traceId = null;
-        _spanId = null;
-        (_traceHigh, _traceLow) = traceKey.Numbers;
-        _spanIdNumber = spanId;
-        _numericIds = true;
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(component);
+        ArgumentNullException.ThrowIfNull(attributes);
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(links);
+        ParentSpanId = parentSpanId;
+        Name = name;
+        Kind = kind;
+        Component = component;
+        StartTime = startTime;
+        Duration = duration;
+        Status = status;
+        StatusMessage = statusMessage;
+        Attributes = attributes;
+        Events = events;
+        Links = links;
+        Source = source ?? string.Empty;
+        Instance = instance ?? string.Empty;
+        HasRemoteParent = hasRemoteParent;
     }
 
     // Either the strings (public constructor) or the numbers (records made from activities; strings made on read,
@@ -186,11 +183,19 @@ public sealed class SpanRecord
     internal Capture.RequestStages? Stages { get; set; }
 
     /// <summary>This record without its compact stages (what a store hands out; the stages come as records of their own).</summary>
-    internal SpanRecord WithoutStages() => Stages is null
-        ? this
-        : _numericIds
-        ? new SpanRecord(TraceKey, _spanIdNumber, ParentSpanId, Name, Kind, Component, StartTime, Duration, Status, StatusMessage, Attributes, Events, Links, Source, Instance, HasRemoteParent)
-        : new SpanRecord(TraceId, SpanId, ParentSpanId, Name, Kind, Component, StartTime, Duration, Status, StatusMessage, Attributes, Events, Links, Source, Instance, HasRemoteParent);
+    internal SpanRecord WithoutStages() => Stages is null ? this : new SpanRecord(this);
+
+    /// <summary>A copy of <paramref name="other"/> with its ids as they are (numbers or strings), without its stages.</summary>
+    private SpanRecord(SpanRecord other)
+        : this(other.ParentSpanId, other.Name, other.Kind, other.Component, other.StartTime, other.Duration, other.Status, other.StatusMessage, other.Attributes, other.Events, other.Links, other.Source, other.Instance, other.HasRemoteParent)
+    {
+        _traceId = other._traceId;
+        _spanId = other._spanId;
+        _traceHigh = other._traceHigh;
+        _traceLow = other._traceLow;
+        _spanIdNumber = other._spanIdNumber;
+        _numericIds = other._numericIds;
+    }
 
     /// <summary>Gets the value of an attribute, or <see langword="null"/> when the span has none of that name.</summary>
     public string? GetAttribute(string key)

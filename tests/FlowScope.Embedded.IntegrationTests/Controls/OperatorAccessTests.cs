@@ -12,12 +12,6 @@ public sealed class OperatorAccessTests
 {
     private static readonly object Delay = new { kind = "endpoint", component = "/hello/{id:int}", delayMs = 1, maxHits = 1 };
 
-    private static void FromFarAway(WebApplication app) => app.Use((context, next) =>
-    {
-        context.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.20");
-        return next(context);
-    });
-
     [Fact]
     public async Task A_POST_without_a_valid_antiforgery_token_and_cookie_is_rejected_and_changes_nothing()
     {
@@ -61,7 +55,7 @@ public sealed class OperatorAccessTests
     {
         await using var app = await TestApp.StartAsync(
             new() { ["FlowScope:EnableFaultInjection"] = "true", ["FlowScope:AllowRemoteDashboard"] = "true" },
-            beforeFlowScope: FromFarAway);
+            beforeFlowScope: AccessTests.FromFarAway);
         var op = new OperatorClient(app.Client);
         var session = await op.OpenAsync();
         Assert.False(session.GetProperty("canOperate").GetBoolean());
@@ -96,7 +90,7 @@ public sealed class OperatorAccessTests
                     o.AddPolicy("Operators", p => p.RequireRole("operator"));
                 });
             },
-            beforeFlowScope: FromFarAway);
+            beforeFlowScope: AccessTests.FromFarAway);
 
         var anonymous = new OperatorClient(app.Client);
         using (var response = await anonymous.PostAsync("api/faults", Delay))

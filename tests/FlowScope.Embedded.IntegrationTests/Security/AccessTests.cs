@@ -11,7 +11,8 @@ namespace FlowScope.Embedded.IntegrationTests.Security;
 
 public sealed class AccessTests
 {
-    private static void FromFarAway(WebApplication app) => app.Use((context, next) =>
+    /// <summary>Makes every request come from a non-loopback address, as a remote caller would.</summary>
+    internal static void FromFarAway(WebApplication app) => app.Use((context, next) =>
     {
         context.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.20");
         return next(context);

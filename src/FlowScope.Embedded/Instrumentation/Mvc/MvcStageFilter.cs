@@ -114,6 +114,13 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
     private static readonly ConditionalWeakTable<Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor, Description> s_descriptions = new();
     private static readonly ConcurrentDictionary<Type, string> s_resultNames = new();
 
+    /// <summary>
+    /// The name of an action's controller stage ("OrdersController.Get"), as the trace view shows it and as fault
+    /// injection and its target list name the action; built once per action.
+    /// </summary>
+    internal static string ControllerStageName(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor) =>
+        s_descriptions.GetValue(descriptor, static d => new Description(d)).Controller.Name;
+
     private sealed class Description(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
     {
         /// <summary>The controller stage of this action: its name ("OrdersController.Get") and attributes.</summary>
