@@ -16,13 +16,13 @@ port() { local p lo; lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/
 diag() { # label mode env...
   local label=$1 mode=$2; shift 2
   local p; p=$(port)
-  env "$@" taskset -c 0 dotnet "$DLL" --mode "$mode" --port "$p" >/dev/null 2>&1 & APP_PID=$!
+  env DOTNET_TC_CallCountingDelayMs=0 "$@" taskset -c 0 dotnet "$DLL" --mode "$mode" --port "$p" >/dev/null 2>&1 & APP_PID=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/__bench/alloc" >/dev/null && break; sleep 0.1; done
   # warm up until JIT compilation settles (as bench/overhead.sh): < 15 new methods in 2 s, at most 20 s
   local j0 j1 t=0
   taskset -c 1 wrk -t1 -c16 -d2s "http://127.0.0.1:$p/api/forecast" >/dev/null
   j0=$(curl -sf "http://127.0.0.1:$p/__bench/jit")
-  while (( t < 20 )); do
+  while (( t < 30 )); do
     taskset -c 1 wrk -t1 -c16 -d2s "http://127.0.0.1:$p/api/forecast" >/dev/null
     j1=$(curl -sf "http://127.0.0.1:$p/__bench/jit"); t=$((t + 2))
     (( j1 - j0 < 15 )) && break

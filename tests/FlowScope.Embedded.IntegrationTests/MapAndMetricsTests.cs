@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace FlowScope.Embedded.IntegrationTests;
@@ -34,6 +35,29 @@ public sealed class MapAndMetricsTests
         Assert.Null(Edge(map, "custom:TestApp", "custom:TestApp")); // steps inside one component are not calls between components
         Assert.True(Node(map, "middleware:EndpointRoutingMiddleware").GetProperty("selfTimeP50Ms").GetDouble() >= 0);
         Assert.All(map.GetProperty("edges").EnumerateArray(), e => Assert.True(e.GetProperty("p95Ms").GetDouble() >= e.GetProperty("p50Ms").GetDouble()));
+    }
+
+    [Fact]
+    public async Task A_span_that_ends_after_its_request_joins_the_stage_it_started_in()
+    {
+        // The span starts inside the endpoint and ends only after the request's trace is stored and mapped.
+        Activity? late = null;
+        await using var app = await TestApp.StartAsync(beforeFlowScope: a => a.MapGet("/late", async () =>
+        {
+            late = await Task.Run(() => TestApp.Source.StartActivity("late step"));
+            return "started";
+        }));
+
+        await app.Client.GetStringAsync("/late");
+        await Eventually.TrueAsync(async () => (await app.GetJsonAsync("/_flowscope/api/map")).GetProperty("nodes").EnumerateArray()
+            .Any(n => n.GetProperty("id").GetString() == "endpoint:/late" && n.GetProperty("count").GetInt64() == 1));
+        Assert.NotNull(late);
+        late.Stop();
+
+        JsonElement map = default;
+        await Eventually.TrueAsync(async () => Edge(map = await app.GetJsonAsync("/_flowscope/api/map"), "endpoint:/late", "custom:TestApp") is not null);
+        Assert.Equal(1, Edge(map, "endpoint:/late", "custom:TestApp")!.Value.GetProperty("count").GetInt64());
+        Assert.Equal(0, map.GetProperty("overflow").GetInt64());
     }
 
     [Fact]

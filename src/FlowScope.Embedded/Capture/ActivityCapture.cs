@@ -34,9 +34,22 @@ internal sealed class ActivityCapture : IDisposable
                 CaptureSuppression.IsSuppressed ? ActivitySamplingResult.None : ActivitySamplingResult.AllData,
             SampleUsingParentId = static (ref ActivityCreationOptions<string> _) =>
                 CaptureSuppression.IsSuppressed ? ActivitySamplingResult.None : ActivitySamplingResult.AllData,
+            ActivityStarted = OnStarted,
             ActivityStopped = OnStopped,
         };
         ActivitySource.AddActivityListener(_listener);
+    }
+
+    /// <summary>
+    /// A span started inside a recorded request is shown under the pipeline stage running then: note that stage as a
+    /// parent now, while the request runs (the component map remembers only such stages' ids).
+    /// </summary>
+    internal static void OnStarted(Activity activity)
+    {
+        if (activity.Parent is { } parent && parent.IsAllDataRequested && HttpRequestInfo.Get(parent) is HttpRequestInfo http && http.StageCount > 0)
+        {
+            http.NoteChildStartedAt(http.ToTimestamp(activity.StartTimeUtc));
+        }
     }
 
     internal void OnStopped(Activity activity)

@@ -39,6 +39,10 @@ internal sealed class HttpRequestInfo
     private static int s_stageHint = 8;
     private int _stageCount;
     private int _current = -1;
+
+    // Which stages an activity started under (bit i: stage i; bit 63: any stage from 63 on). Only those stages'
+    // span ids can be a recorded span's parent, so only those are remembered by the component map.
+    private long _stagesWithChildren;
     private List<SpanEvent>? _rootEvents;
     private readonly int _maxEvents;
     private readonly RequestMetrics? _metrics;
@@ -173,6 +177,25 @@ internal sealed class HttpRequestInfo
 
         _current = stage.Parent;
     }
+
+    /// <summary>
+    /// Notes that an activity started inside this request at <paramref name="timestamp"/>: the stage running then
+    /// (<see cref="FindStageAt"/>, as the converter will choose it) becomes a parent. Any thread.
+    /// </summary>
+    internal void NoteChildStartedAt(long timestamp)
+    {
+        var stage = FindStageAt(timestamp);
+        if (stage >= 0)
+        {
+            Interlocked.Or(ref _stagesWithChildren, 1L << Math.Min(stage, 63));
+        }
+    }
+
+    /// <summary>Whether stage <paramref name="index"/> may be the parent of a recorded span (see <see cref="NoteChildStartedAt"/>).</summary>
+    internal static bool IsParentStage(long mask, int index) => (mask & (1L << Math.Min(index, 63))) != 0;
+
+    /// <summary>The stages activities started under so far (see <see cref="IsParentStage"/>).</summary>
+    internal long StagesWithChildren => Interlocked.Read(ref _stagesWithChildren);
 
     /// <summary>The details of stage <paramref name="index"/>, or default when it has none.</summary>
     internal StageDetails GetDetails(int index) => Volatile.Read(ref _details) is { } details && index < details.Length ? details[index] : default;

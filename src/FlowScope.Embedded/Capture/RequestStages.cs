@@ -21,6 +21,7 @@ internal sealed class RequestStages
     private readonly long _baseTimestamp;
     private readonly long _baseUtcTicks;
     private readonly long _requestEndTicks;
+    private readonly long _stagesWithChildren;
 
     // Only for requests with a failed stage or stage details: what their records carry besides the basics.
     private readonly Extra[]? _extras;
@@ -34,6 +35,7 @@ internal sealed class RequestStages
         _baseTimestamp = http.BaseTimestamp;
         _baseUtcTicks = http.BaseUtc.Ticks;
         _requestEndTicks = requestEnd.Ticks;
+        _stagesWithChildren = http.StagesWithChildren;
         _request = request;
 
         var minStart = long.MaxValue;
@@ -134,6 +136,18 @@ internal sealed class RequestStages
     public string NameOf(int index) => _stages[index].DisplayName;
 
     public int ParentOf(int index) => _stages[index].Parent;
+
+    /// <summary>The definition of stage <paramref name="index"/> (one object per kind of stage).</summary>
+    internal StageDefinition DefinitionOf(int index) => _stages[index].Definition;
+
+    /// <summary>The stage's own name when it has one (an endpoint's route), or <see langword="null"/> when it is its definition's.</summary>
+    internal string? OwnNameOf(int index) => _stages[index].Name;
+
+    /// <summary>
+    /// Whether an activity started while stage <paramref name="index"/> ran, so a recorded span may name that
+    /// stage as its parent (see <see cref="HttpRequestInfo.NoteChildStartedAt"/>).
+    /// </summary>
+    public bool MayBeParent(int index) => HttpRequestInfo.IsParentStage(_stagesWithChildren, index);
 
     public bool IsFailed(int index) => _stages[index].Failed;
 

@@ -51,9 +51,9 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     {
         lock (_lock)
         {
-            foreach (var span in spans)
+            for (var i = 0; i < spans.Count; i++)
             {
-                ObserveCore(span);
+                ObserveCore(spans[i]);
             }
         }
     }
@@ -73,7 +73,11 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         }
     }
 
-    /// <summary>Observes a request's compact stages as the records they expand to (in order: parents come first).</summary>
+    /// <summary>
+    /// Observes a request's compact stages as the records they expand to (in order: parents come first). A request
+    /// whose stages have the same kinds, names and nesting as one seen before (every request of a route, usually)
+    /// is counted through that request's <see cref="StageShape"/>: its nodes and edges without any look-up.
+    /// </summary>
     private void ObserveStages(Capture.RequestStages stages, NodeStats? requestNode)
     {
         var count = stages.Count;
@@ -89,18 +93,153 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
         stages.SpanIdValues(_stageIds);
         stages.Timings(_stageStart, _stageDuration, _stageSelf);
+        var slot = ShapeSlot(stages);
+        if (requestNode is not null && _shapes[slot] is { } shape && shape.Matches(stages, requestNode))
+        {
+            ObserveShape(shape, stages);
+            return;
+        }
+
         var rootId = stages.Root;
+        var edges = new EdgeStats?[count];
+        var cacheable = requestNode is not null;
         for (var i = 0; i < count; i++)
         {
             var parent = stages.ParentOf(i);
             var parentNode = parent < 0 ? requestNode : _stageNodes[parent];
             var parentId = parent < 0 ? rootId : _stageIds[parent];
 
-            // The self-time attribute holds the value rounded to three decimals ("0.###").
             var selfMs = Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero);
             var duration = new TimeSpan(_stageDuration[i]);
             var end = new DateTimeOffset(_stageStart[i] + _stageDuration[i], TimeSpan.Zero);
-            _stageNodes[i] = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, duration.TotalMilliseconds, stages.IsFailed(i), end, selfMs);
+            var overflowBefore = _overflow;
+            var node = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, duration.TotalMilliseconds, stages.IsFailed(i), end, selfMs, remember: stages.MayBeParent(i));
+            _stageNodes[i] = node;
+            if (node is null || parentNode is null || _overflow != overflowBefore)
+            {
+                cacheable = false; // lost to a cap: counted the slow way every time
+            }
+            else if (!ReferenceEquals(parentNode, node))
+            {
+                edges[i] = _edges[(parentNode, node)];
+            }
+        }
+
+        if (cacheable)
+        {
+            _shapes[slot] = new StageShape(stages, requestNode!, _stageNodes.AsSpan(0, count).ToArray()!, edges);
+        }
+    }
+
+    /// <summary>Counts a request's stages through the nodes and edges of an identical earlier request.</summary>
+    private void ObserveShape(StageShape shape, Capture.RequestStages stages)
+    {
+        var nodes = shape.Nodes;
+        var edges = shape.Edges;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = nodes[i];
+            var failed = stages.IsFailed(i);
+            var durationMs = new TimeSpan(_stageDuration[i]).TotalMilliseconds;
+            node.Count++;
+            if (failed)
+            {
+                node.Errors++;
+            }
+
+            node.Durations.Add(durationMs);
+            node.Rate.Add(_stageStart[i] + _stageDuration[i], failed);
+            // The self-time attribute holds the value rounded to three decimals ("0.###").
+            node.SelfTimes.Add(Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero));
+            if (edges[i] is { } edge)
+            {
+                edge.Count++;
+                if (failed)
+                {
+                    edge.Errors++;
+                }
+
+                edge.Durations.Add(durationMs);
+            }
+
+            var spanId = _stageIds[i];
+            if (stages.MayBeParent(i))
+            {
+                Remember(spanId, node);
+            }
+
+            if (_waiting.Count > 0 && _waiting.Remove(spanId, out var children))
+            {
+                _waitingCount -= children.Count;
+                foreach (var child in children)
+                {
+                    AddEdge(node, child);
+                }
+            }
+        }
+    }
+
+    // Shapes by a hash of the request's last stage (usually the endpoint or action) and stage count; a new shape in
+    // a slot replaces the old one.
+    private readonly StageShape?[] _shapes = new StageShape?[MaxShapes];
+    private const int MaxShapes = 256;
+
+    private static int ShapeSlot(Capture.RequestStages stages)
+    {
+        var last = stages.Count - 1;
+        var hash = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(stages.DefinitionOf(last))
+            ^ (stages.OwnNameOf(last) is { } name ? System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) * 31 : 0)
+            ^ (stages.Count * 0x2545F491);
+        return (int)((uint)hash % MaxShapes);
+    }
+
+    /// <summary>The nodes and edges of a request's stages, for requests whose stages have the same definitions, names and parents.</summary>
+    private sealed class StageShape
+    {
+        private readonly Capture.StageDefinition[] _definitions;
+        private readonly string?[] _names;
+        private readonly int[] _parents;
+        private readonly NodeStats _requestNode;
+
+        public StageShape(Capture.RequestStages stages, NodeStats requestNode, NodeStats[] nodes, EdgeStats?[] edges)
+        {
+            var count = stages.Count;
+            _definitions = new Capture.StageDefinition[count];
+            _names = new string?[count];
+            _parents = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                _definitions[i] = stages.DefinitionOf(i);
+                _names[i] = stages.OwnNameOf(i);
+                _parents[i] = stages.ParentOf(i);
+            }
+
+            _requestNode = requestNode;
+            Nodes = nodes;
+            Edges = edges;
+        }
+
+        public NodeStats[] Nodes { get; }
+
+        /// <summary>The edge from each stage's parent to it; <see langword="null"/> where both are one component.</summary>
+        public EdgeStats?[] Edges { get; }
+
+        public bool Matches(Capture.RequestStages stages, NodeStats requestNode)
+        {
+            if (stages.Count != _definitions.Length || !ReferenceEquals(requestNode, _requestNode))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < _definitions.Length; i++)
+            {
+                if (!ReferenceEquals(stages.DefinitionOf(i), _definitions[i]) || !ReferenceEquals(stages.OwnNameOf(i), _names[i]) || stages.ParentOf(i) != _parents[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 
@@ -108,7 +247,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     /// Counts one span in its node, remembers it, links it to its parent (now, or when the parent comes) and links
     /// the children that waited for it. Returns its node, or <see langword="null"/> when the node cap left none.
     /// </summary>
-    private NodeStats? ObserveSpan(NodeKey key, ulong spanId, ulong? parentId, NodeStats? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs)
+    private NodeStats? ObserveSpan(NodeKey key, ulong spanId, ulong? parentId, NodeStats? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs, bool remember = true)
     {
         var node = NodeFor(key);
         if (node is null)
@@ -129,7 +268,10 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             node.SelfTimes.Add(self);
         }
 
-        Remember(spanId, node);
+        if (remember)
+        {
+            Remember(spanId, node);
+        }
 
         var call = new Call(node, durationMs, isError);
         if (knownParent is not null)

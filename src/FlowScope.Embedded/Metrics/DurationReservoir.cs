@@ -9,9 +9,12 @@ internal sealed class DurationReservoir(int capacity = 512)
 
     public void Add(double milliseconds)
     {
-        _values[_next] = milliseconds;
-        _next = (_next + 1) % _values.Length;
-        if (_count < _values.Length)
+        var values = _values;
+        var next = _next;
+        values[next] = milliseconds;
+        // Called for every span and stage: a compare instead of a division.
+        _next = ++next == values.Length ? 0 : next;
+        if (_count < values.Length)
         {
             _count++;
         }
@@ -46,10 +49,38 @@ internal sealed class RateWindow
     private readonly long[] _counts = new long[Seconds];
     private readonly long[] _errors = new long[Seconds];
 
-    public void Add(DateTimeOffset time, bool error)
+    // The second the last Add fell into, as a range of UTC ticks, and its slot: most calls land in the same second,
+    // so they need no division.
+    private long _lastSecondStart = long.MaxValue;
+    private long _lastSecond;
+    private int _lastSlot;
+
+    public void Add(DateTimeOffset time, bool error) => Add(time.UtcTicks, error);
+
+    /// <summary>Counts one event at <paramref name="utcTicks"/> (UTC ticks, as <see cref="DateTimeOffset.UtcTicks"/>).</summary>
+    public void Add(long utcTicks, bool error)
     {
-        var second = time.ToUnixTimeSeconds();
-        var slot = (int)(second % Seconds);
+        int slot;
+        long second;
+        if ((ulong)(utcTicks - _lastSecondStart) < TimeSpan.TicksPerSecond)
+        {
+            slot = _lastSlot;
+            second = _lastSecond;
+        }
+        else
+        {
+            second = (utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerSecond;
+            if (utcTicks < DateTimeOffset.UnixEpoch.UtcTicks && (utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) % TimeSpan.TicksPerSecond != 0)
+            {
+                second--; // floor, as ToUnixTimeSeconds
+            }
+
+            slot = (int)(((second % Seconds) + Seconds) % Seconds);
+            _lastSecond = second;
+            _lastSlot = slot;
+            _lastSecondStart = DateTimeOffset.UnixEpoch.UtcTicks + (second * TimeSpan.TicksPerSecond);
+        }
+
         if (_bucketSecond[slot] != second)
         {
             _bucketSecond[slot] = second;
