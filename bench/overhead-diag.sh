@@ -43,6 +43,7 @@ diag() { # label mode env...
 echo "# overhead-diag $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git -C "$ROOT" rev-parse --short HEAD)" | tee -a "$OUTF"
 diag baseline baseline X=1
 diag flowscope-defaults flowscope X=1
+diag no-mvc-filter flowscope BENCH_NO_MVC_FILTER=1
 diag no-middleware-capture flowscope FlowScope__CaptureMiddleware=false
 diag logs-warning-only flowscope FlowScope__MinimumLogLevel=Warning
 diag framework-logs-recorded flowscope Logging__FlowScope__LogLevel__Microsoft=Information

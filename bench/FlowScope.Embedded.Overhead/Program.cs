@@ -35,6 +35,14 @@ switch (mode)
     case "flowscope":
         builder.Services.AddFlowScope().AddQueue<WorkItem, WorkItemHandler>("work");
         builder.Services.AddSingleton<IWorkQueue, FlowScopeWorkQueue>();
+        if (Environment.GetEnvironmentVariable("BENCH_NO_MVC_FILTER") == "1")
+        {
+            // Diagnosis only (bench/overhead-diag.sh): FlowScope without its MVC filter, to price the filter alone.
+            builder.Services.PostConfigure<MvcOptions>(o =>
+            {
+                foreach (var f in o.Filters.Where(f => f.GetType().Name == "MvcStageFilter").ToList()) o.Filters.Remove(f);
+            });
+        }
         break;
     case "otel":
         builder.Services.AddSingleton<CountingExporter>();

@@ -225,6 +225,16 @@ internal sealed class HttpRequestInfo
     /// <summary>When MVC model binding started (a stopwatch timestamp), until the action filter records it; 0 when none.</summary>
     internal long BindingStart { get; set; }
 
+    /// <summary>The MVC stages open now (their indexes, -1 when none), between a filter's <c>…Executing</c> and <c>…Executed</c> calls.</summary>
+    internal MvcStages Mvc = new() { Resource = -1, Action = -1, Result = -1 };
+
+    internal struct MvcStages
+    {
+        public int Resource;
+        public int Action;
+        public int Result;
+    }
+
     public Exception? LastException { get; private set; }
 
     /// <summary>The stage array itself (at least <see cref="StageCount"/> long), for the pump once the request has ended.</summary>

@@ -15,8 +15,13 @@ namespace FlowScope.Embedded.Instrumentation.Mvc;
 /// A global MVC filter, outermost of each kind, that records an action's steps as stages of the request: the
 /// controller action (controller, action, route template, filters), model binding, the action method and the
 /// result execution, with exceptions. ASP.NET Core's own activity records neither controller nor action.
+/// <para>
+/// It implements MVC's synchronous filter interfaces: MVC runs those without an async state machine per filter, and
+/// still hands each <c>…Executed</c> call the exception the inner steps left (as it would to an async filter after
+/// <c>next()</c>). The open stages' indexes wait in the request's <see cref="HttpRequestInfo"/> in between.
+/// </para>
 /// </summary>
-internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncResourceFilter, IAsyncActionFilter, IAsyncResultFilter, IOrderedFilter
+internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResourceFilter, IActionFilter, IResultFilter, IOrderedFilter
 {
     private static readonly StageDefinition s_controller = new("controller", SpanComponents.Controller, null);
     private static readonly StageDefinition s_binding = new("model binding", SpanComponents.Controller, null);
@@ -27,38 +32,29 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
 
     public int Order => int.MinValue;
 
-    public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
+    public void OnResourceExecuting(ResourceExecutingContext context)
     {
-        var info = HttpRequestInfo.For(context.HttpContext, _settings);
-        if (info is null)
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is not { } info)
         {
-            await next().ConfigureAwait(false);
             return;
         }
 
-        var index = info.BeginStage(s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).Controller);
+        info.Mvc.Resource = info.BeginStage(s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).Controller);
         info.BindingStart = Stopwatch.GetTimestamp();
-
-        ResourceExecutedContext executed;
-        try
-        {
-            executed = await next().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            info.EndStage(index, ex);
-            throw;
-        }
-
-        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
     }
 
-    public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
+    public void OnResourceExecuted(ResourceExecutedContext context)
     {
-        var info = HttpRequestInfo.For(context.HttpContext, _settings);
-        if (info is null)
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Resource) is var index and >= 0)
         {
-            await next().ConfigureAwait(false);
+            info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
+        }
+    }
+
+    public void OnActionExecuting(ActionExecutingContext context)
+    {
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is not { } info)
+        {
             return;
         }
 
@@ -68,43 +64,39 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAsyncR
             info.AddCompletedStage(s_binding, bindingStart, Stopwatch.GetTimestamp());
         }
 
-        var index = info.BeginStage(s_action, s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
-        ActionExecutedContext executed;
-        try
-        {
-            executed = await next().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            info.EndStage(index, ex);
-            throw;
-        }
-
-        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
+        info.Mvc.Action = info.BeginStage(s_action, s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
     }
 
-    public async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
+    public void OnActionExecuted(ActionExecutedContext context)
     {
-        var info = HttpRequestInfo.For(context.HttpContext, _settings);
-        if (info is null)
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Action) is var index and >= 0)
         {
-            await next().ConfigureAwait(false);
-            return;
+            info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
         }
+    }
 
-        var index = info.BeginStage(s_result, s_resultNames.GetOrAdd(context.Result.GetType(), static t => "result " + t.Name));
-        ResultExecutedContext executed;
-        try
+    public void OnResultExecuting(ResultExecutingContext context)
+    {
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info)
         {
-            executed = await next().ConfigureAwait(false);
+            info.Mvc.Result = info.BeginStage(s_result, s_resultNames.GetOrAdd(context.Result.GetType(), static t => "result " + t.Name));
         }
-        catch (Exception ex)
-        {
-            info.EndStage(index, ex);
-            throw;
-        }
+    }
 
-        info.EndStage(index, Unhandled(executed.Exception, executed.ExceptionHandled));
+    public void OnResultExecuted(ResultExecutedContext context)
+    {
+        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Result) is var index and >= 0)
+        {
+            info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
+        }
+    }
+
+    /// <summary>The index of the open stage of one kind, which is then closed (-1 when none is open).</summary>
+    private static int Take(ref int slot)
+    {
+        var index = slot;
+        slot = -1;
+        return index;
     }
 
     /// <summary>The exception MVC left unhandled after the rest of its pipeline ran inside a stage.</summary>
