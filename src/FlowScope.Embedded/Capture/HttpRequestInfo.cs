@@ -122,6 +122,37 @@ internal sealed class HttpRequestInfo
         return info;
     }
 
+    // The request whose pipeline runs on this thread right now: a stage sets it around its synchronous call of the
+    // next component and restores it afterwards (RunningScope), so the stages and MVC filters nested inside find
+    // their request without a feature look-up. Only valid within that synchronous extent, where the context cannot
+    // belong to another request (contexts are reused only after their request has ended).
+    [ThreadStatic]
+    private static HttpContext? t_runningContext;
+    [ThreadStatic]
+    private static HttpRequestInfo? t_runningInfo;
+
+    /// <summary>As <see cref="For"/>, but first the request whose stage is running on this thread.</summary>
+    public static HttpRequestInfo? ForRunning(HttpContext context, in RequestCaptureSettings settings) =>
+        ReferenceEquals(t_runningContext, context) ? t_runningInfo : For(context, settings);
+
+    /// <summary>Makes <paramref name="info"/> the running request of this thread until the scope is disposed.</summary>
+    internal static RunningScope Run(HttpContext context, HttpRequestInfo info)
+    {
+        var scope = new RunningScope(t_runningContext, t_runningInfo);
+        t_runningContext = context;
+        t_runningInfo = info;
+        return scope;
+    }
+
+    internal readonly struct RunningScope(HttpContext? previousContext, HttpRequestInfo? previousInfo) : IDisposable
+    {
+        public void Dispose()
+        {
+            t_runningContext = previousContext;
+            t_runningInfo = previousInfo;
+        }
+    }
+
     public static void MarkIgnored(Activity activity) => activity.SetCustomProperty(PropertyName, Ignored);
 
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);

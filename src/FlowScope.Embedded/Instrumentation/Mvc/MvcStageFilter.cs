@@ -34,7 +34,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnResourceExecuting(ResourceExecutingContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is not { } info)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is not { } info)
         {
             return;
         }
@@ -45,7 +45,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnResourceExecuted(ResourceExecutedContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Resource) is var index and >= 0)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Resource) is var index and >= 0)
         {
             info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
         }
@@ -53,7 +53,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnActionExecuting(ActionExecutingContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is not { } info)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is not { } info)
         {
             return;
         }
@@ -69,7 +69,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnActionExecuted(ActionExecutedContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Action) is var index and >= 0)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Action) is var index and >= 0)
         {
             info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
         }
@@ -77,7 +77,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnResultExecuting(ResultExecutingContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info)
         {
             info.Mvc.Result = info.BeginStage(s_result, s_resultNames.GetOrAdd(context.Result.GetType(), static t => "result " + t.Name));
         }
@@ -85,7 +85,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public void OnResultExecuted(ResultExecutedContext context)
     {
-        if (HttpRequestInfo.For(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Result) is var index and >= 0)
+        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Result) is var index and >= 0)
         {
             info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
         }

@@ -109,7 +109,7 @@ internal sealed class PipelineInstrumentation
         var faults = _faults; // null unless fault injection is enabled
         return context =>
         {
-            var info = HttpRequestInfo.For(context, settings);
+            var info = HttpRequestInfo.ForRunning(context, settings);
             if (info is null)
             {
                 return inner(context);
@@ -129,6 +129,7 @@ internal sealed class PipelineInstrumentation
             }
 
             Task task;
+            var running = HttpRequestInfo.Run(context, info);
             try
             {
                 task = faults is { IsActive: true } && StageFaults.Match(faults, stage, isEndpoint, context) is { } fault
@@ -139,6 +140,10 @@ internal sealed class PipelineInstrumentation
             {
                 info.EndStage(index, ex);
                 throw;
+            }
+            finally
+            {
+                running.Dispose();
             }
 
             if (task.IsCompletedSuccessfully)
