@@ -51,3 +51,4 @@ diag no-mw-logs-warning flowscope FlowScope__CaptureMiddleware=false FlowScope__
 diag maxtraces-100 flowscope FlowScope__MaxTraces=100
 diag flowscope-disabled flowscope FlowScope__Enabled=false
 diag otel otel X=1
+diag activity-only activity X=1

@@ -6,6 +6,10 @@
 #
 #   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
 #   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
+#   bench/overhead.sh [--quick] --floor
+#                               # adds a fourth configuration, "activity": an ActivityListener that only asks ASP.NET
+#                               # Core for its request Activity (AllData) -- the floor every Activity-based tracer
+#                               # starts from (reported beside the others; the RESULT line is unchanged)
 #   bench/overhead.sh [--quick] --gc aspnet
 #                               # every configuration with ASP.NET Core's default GC (server, concurrent) instead of
 #                               # the project's workstation non-concurrent GC (DOTNET_gcServer=1 DOTNET_gcConcurrent=1)
@@ -23,9 +27,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ARGS="$*"
 QUICK=0
 GC_MODE=project
+FLOOR=0
 while (( $# )); do
   case "$1" in
     --quick) QUICK=1 ;;
+    --floor) FLOOR=1 ;;
     --gc) GC_MODE="${2:?--gc needs project|aspnet}"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -55,6 +61,7 @@ else
   PLAN=("json:5" "minimal:3" "queue:3")
 fi
 MODES=(baseline flowscope otel)
+(( FLOOR )) && MODES+=(activity)
 declare -A PATHS=([json]=/api/forecast [minimal]=/minimal [queue]=/queue)
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -203,7 +210,7 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 eps = []
 for r in rows:
     if r["endpoint"] not in eps: eps.append(r["endpoint"])
-modes = ["baseline", "flowscope", "otel"]
+modes = [m for m in ["baseline", "flowscope", "otel", "activity"] if any(r["mode"] == m for r in rows)]
 cols = [("rps","req/s","%.0f"),("p50_us","p50 µs","%.0f"),("p99_us","p99 µs","%.0f"),("cpu_us_per_req","CPU µs/req","%.1f"),("alloc_b_per_req","alloc B/req","%.0f"),("gc_pause_us_per_req","GC pause µs/req","%.2f")]
 out = []
 med = {}
@@ -229,7 +236,8 @@ for ep in eps:
     pr = []
     for rd in sorted({r["round"] for r in rows if r["endpoint"] == ep}, key=int):
         g = {r["mode"]: float(r["rps"]) for r in rows if r["endpoint"] == ep and r["round"] == rd}
-        pr.append(f"r{rd}: fs/base={g['flowscope']/g['baseline']:.2f} otel/base={g['otel']/g['baseline']:.2f}")
+        pr.append(f"r{rd}: fs/base={g['flowscope']/g['baseline']:.2f} otel/base={g['otel']/g['baseline']:.2f}"
+                  + (f" activity/base={g['activity']/g['baseline']:.2f}" if "activity" in g else ""))
     out.append("per round: " + "; ".join(pr))
 ep = "json"
 fb = med[(ep,"flowscope")]["rps"]/med[(ep,"baseline")]["rps"]

@@ -10,7 +10,9 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
-// Usage: FlowScope.Embedded.Overhead --mode baseline|flowscope|otel --port <n>
+// Usage: FlowScope.Embedded.Overhead --mode baseline|flowscope|otel|activity --port <n>
+// (activity: diagnosis only -- an ActivityListener that asks ASP.NET Core for its request activity and does nothing
+// with it: the floor every Activity-based tracer starts from.)
 var mode = "baseline";
 var port = 5080;
 for (var i = 0; i < args.Length - 1; i++)
@@ -18,9 +20,9 @@ for (var i = 0; i < args.Length - 1; i++)
     if (args[i] == "--mode") mode = args[i + 1];
     if (args[i] == "--port") port = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
 }
-if (mode is not ("baseline" or "flowscope" or "otel"))
+if (mode is not ("baseline" or "flowscope" or "otel" or "activity"))
 {
-    Console.Error.WriteLine($"unknown --mode '{mode}' (baseline|flowscope|otel)");
+    Console.Error.WriteLine($"unknown --mode '{mode}' (baseline|flowscope|otel|activity)");
     return 2;
 }
 
@@ -51,6 +53,13 @@ switch (mode)
             .AddAspNetCoreInstrumentation()
             .AddHttpClientInstrumentation()
             .AddProcessor(sp => new BatchActivityExportProcessor(sp.GetRequiredService<CountingExporter>())));
+        goto default;
+    case "activity":
+        ActivitySource.AddActivityListener(new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        });
         goto default;
     default:
         builder.Services.AddSingleton<ChannelWorkQueue>();
