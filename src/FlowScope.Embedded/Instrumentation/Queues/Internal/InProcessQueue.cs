@@ -154,7 +154,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
     private InvalidOperationException StoppedException() => new($"The queue '{Name}' has stopped: the host is shutting down.");
 
-    private static string NewMessageId() => Guid.CreateVersion7().ToString("N");
+    private static string NewMessageId() => MessageIds.Next();
 
     private static Envelope NewEnvelope(TMessage message, string id, QueueSendScope send, DateTimeOffset now)
     {
