@@ -152,8 +152,89 @@ internal sealed class PipelineInstrumentation
                 return task;
             }
 
-            return AwaitStageAsync(task, info, index);
+            if ((task.CreationOptions & TaskCreationOptions.RunContinuationsAsynchronously) != 0)
+            {
+                // Its continuations are queued, not run in order: only awaiting it keeps the stage's end before the caller's.
+                return AwaitStageAsync(task, info, index);
+            }
+
+            StageCompletion.EndWhenCompleted(task, info, index);
+            return task;
         };
+    }
+
+    /// <summary>
+    /// Ends an asynchronous stage when its task completes, from a pooled callback registered on the task before the
+    /// caller awaits it: a task runs its continuations in the order they were registered, so the stage ends before
+    /// the code around it resumes, with no task or state machine allocated per stage (an async pipeline has one per
+    /// middleware). The caller awaits the component's own task.
+    /// </summary>
+    private sealed class StageCompletion
+    {
+        private const int MaxPooledPerThread = 64;
+
+        // Completed callbacks go back to the pool of the thread they completed on: bounded per thread.
+        [ThreadStatic]
+        private static StageCompletion? t_pool;
+        [ThreadStatic]
+        private static int t_pooled;
+
+        private readonly Action _onCompleted;
+        private StageCompletion? _nextPooled;
+        private Task? _task;
+        private HttpRequestInfo? _info;
+        private int _index;
+
+        private StageCompletion() => _onCompleted = OnCompleted;
+
+        public static void EndWhenCompleted(Task task, HttpRequestInfo info, int index)
+        {
+            var completion = t_pool;
+            if (completion is null)
+            {
+                completion = new StageCompletion();
+            }
+            else
+            {
+                t_pool = completion._nextPooled;
+                t_pooled--;
+                completion._nextPooled = null;
+            }
+
+            completion._task = task;
+            completion._info = info;
+            completion._index = index;
+            task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(completion._onCompleted);
+        }
+
+        private void OnCompleted()
+        {
+            var task = _task!;
+            var info = _info!;
+            var index = _index;
+            _task = null;
+            _info = null;
+            try
+            {
+                info.EndStage(index, task.Status switch
+                {
+                    TaskStatus.Faulted => task.Exception!.InnerExceptions.Count == 1 ? task.Exception.InnerException : task.Exception,
+                    TaskStatus.Canceled => new TaskCanceledException(task),
+                    _ => null,
+                });
+            }
+            catch (Exception ex)
+            {
+                Workers.Internal.InstrumentationFailures.Report("pipeline", ex);
+            }
+
+            if (t_pooled < MaxPooledPerThread)
+            {
+                _nextPooled = t_pool;
+                t_pool = this;
+                t_pooled++;
+            }
+        }
     }
 
     private static async Task AwaitStageAsync(Task task, HttpRequestInfo info, int index)
