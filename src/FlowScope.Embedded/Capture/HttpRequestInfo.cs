@@ -206,9 +206,7 @@ internal sealed class HttpRequestInfo
             }
         }
 
-        // Only the innermost open stage hands "current" back to its parent: a stage that ends late (its task's
-        // completion callback ran after its caller's) must not reopen a parent that has ended meanwhile.
-        Interlocked.CompareExchange(ref _current, stage.Parent, index);
+        _current = stage.Parent;
     }
 
     /// <summary>
