@@ -184,6 +184,67 @@ public sealed class PipelineTests
     }
 }
 
+public sealed class AsyncStageTests
+{
+    [Fact]
+    public async Task Asynchronous_stages_end_when_their_own_work_ends_and_an_exception_after_an_await_fails_each_stage_it_leaves()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddFlowScope();
+        await using var app = builder.Build();
+        app.UseFlowScope();
+        app.UseMiddleware<SlowAfterNextMiddleware>(); // 40 ms of its own after the rest has finished
+        app.MapGet("/slow/{fail}", async (bool fail) =>
+        {
+            await Task.Delay(20);
+            return fail ? throw new InvalidOperationException("failed after waiting") : "done";
+        });
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        Assert.Equal("done", await client.GetStringAsync("/slow/false"));
+        await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("/slow/true"));
+
+        var store = app.Services.GetRequiredService<ITraceStore>();
+        TraceSummary[] traces = [];
+        await Eventually.TrueAsync(async () => (traces = [.. (await store.QueryAsync(new TraceQuery { Name = "/slow/" })).Traces]).Length == 2);
+        foreach (var summary in traces)
+        {
+            var spans = (await store.GetTraceAsync(summary.TraceId))!.Spans;
+            var outer = spans.Single(s => s.Name == nameof(SlowAfterNextMiddleware));
+            var endpoint = spans.Single(s => s.Name == "/slow/{fail}");
+            Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(19), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
+            var failed = summary.IsError;
+            Assert.True(outer.EndTime >= endpoint.EndTime, "the middleware ends after the endpoint it awaited");
+            if (!failed)
+            {
+                // The endpoint's stage ended when its task did, not when the middleware around it finished.
+                Assert.True(outer.EndTime - endpoint.EndTime >= TimeSpan.FromMilliseconds(39), $"outer ends {(outer.EndTime - endpoint.EndTime).TotalMilliseconds} ms after the endpoint");
+            }
+
+            Assert.Equal(failed ? System.Diagnostics.ActivityStatusCode.Error : System.Diagnostics.ActivityStatusCode.Unset, endpoint.Status);
+            Assert.Equal(failed ? System.Diagnostics.ActivityStatusCode.Error : System.Diagnostics.ActivityStatusCode.Unset, outer.Status);
+            if (failed)
+            {
+                var exception = Assert.Single(endpoint.Events, e => e.Name == "exception");
+                Assert.Contains(exception.Attributes, a => a.Key == "exception.message" && a.Value == "failed after waiting");
+            }
+        }
+    }
+}
+
+/// <summary>Does 40 ms of work of its own after the rest of the pipeline has finished, unless the rest failed.</summary>
+public sealed class SlowAfterNextMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await next(context);
+        await Task.Delay(40);
+    }
+}
+
 public sealed class StampMiddleware(RequestDelegate next)
 {
     public Task Invoke(HttpContext context)
