@@ -102,6 +102,17 @@ app.Use(async (ctx, next) =>
                 GC.CollectionCount(2).ToString(inv)));
             return;
         }
+        if (ctx.Request.Path == "/__bench/alloc-types")
+        {
+            // Diagnosis: allocation sampling (the runtime's AllocationTick, about one event per 100 KB) by type for
+            // the given number of seconds while load runs; the top types with their share of sampled bytes.
+            var seconds = int.TryParse(ctx.Request.Query["seconds"], out var s) ? Math.Clamp(s, 1, 30) : 5;
+            using var sampler = new AllocationSampler();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync(sampler.Report());
+            return;
+        }
         if (ctx.Request.Path == "/__bench/exported")
         {
             var exporter = ctx.RequestServices.GetService<CountingExporter>();
@@ -261,6 +272,41 @@ namespace FlowScope.Embedded.Overhead
         {
             message.Done.TrySetResult(Work.Compute(message.Input));
             return Task.CompletedTask;
+        }
+    }
+
+    public sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly Dictionary<string, long> _bytes = new();
+        private long _total;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+            }
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            var type = e.PayloadNames!.IndexOf("TypeName") is var t and >= 0 ? e.Payload[t] as string ?? "?" : "?";
+            var amount = e.PayloadNames.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload[a], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+            lock (_bytes)
+            {
+                _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+                _total += amount;
+            }
+        }
+
+        public string Report()
+        {
+            lock (_bytes)
+            {
+                return string.Join('\n', _bytes.OrderByDescending(p => p.Value).Take(40)
+                    .Select(p => $"{100.0 * p.Value / Math.Max(1, _total),6:F2}%  {p.Key}")) + "\n";
+            }
         }
     }
 
