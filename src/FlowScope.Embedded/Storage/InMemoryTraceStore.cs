@@ -261,8 +261,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
     private static bool SpanHasAttribute(SpanRecord span, string key, string? value)
     {
-        foreach (var pair in span.Attributes)
+        var attributes = span.Attributes;
+        for (var i = 0; i < attributes.Count; i++)
         {
+            var pair = attributes[i];
             if (string.Equals(pair.Key, key, StringComparison.Ordinal)
                 && (value is null || string.Equals(pair.Value, value, StringComparison.OrdinalIgnoreCase)))
             {

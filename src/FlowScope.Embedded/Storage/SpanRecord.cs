@@ -200,11 +200,26 @@ public sealed class SpanRecord
     /// <summary>Gets the value of an attribute, or <see langword="null"/> when the span has none of that name.</summary>
     public string? GetAttribute(string key)
     {
-        foreach (var pair in Attributes)
+        // Read for every span the pump observes: by index, so no enumerator is boxed per call.
+        var attributes = Attributes;
+        if (attributes is KeyValuePair<string, string>[] array)
         {
-            if (string.Equals(pair.Key, key, StringComparison.Ordinal))
+            foreach (var pair in array)
             {
-                return pair.Value;
+                if (string.Equals(pair.Key, key, StringComparison.Ordinal))
+                {
+                    return pair.Value;
+                }
+            }
+
+            return null;
+        }
+
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            if (string.Equals(attributes[i].Key, key, StringComparison.Ordinal))
+            {
+                return attributes[i].Value;
             }
         }
 
