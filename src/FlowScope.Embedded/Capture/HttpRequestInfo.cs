@@ -40,6 +40,11 @@ internal sealed class HttpRequestInfo
     private int _stageCount;
     private int _current = -1;
 
+    // Stages (index < 63) whose component returned the very task of the stage nested in it (a pass-through
+    // middleware: "return next(context)"). They end when that stage ends, from its completion, without an awaiting
+    // task of their own; whoever clears a stage's bit ends it (see TryClaimJoined).
+    private long _joinedStages;
+
     // Which stages an activity started under (bit i: stage i; bit 63: any stage from 63 on). Only those stages'
     // span ids can be a recorded span's parent, so only those are remembered by the component map.
     private long _stagesWithChildren;
@@ -227,6 +232,48 @@ internal sealed class HttpRequestInfo
 
     /// <summary>The stages activities started under so far (see <see cref="IsParentStage"/>).</summary>
     internal long StagesWithChildren => Interlocked.Read(ref _stagesWithChildren);
+
+    /// <summary>The parent of stage <paramref name="index"/> (-1 for an outermost stage).</summary>
+    internal int ParentOfStage(int index) => Volatile.Read(ref _stages)[index].Parent;
+
+    /// <summary>
+    /// Marks stage <paramref name="index"/> as ending together with the stage nested in it, whose task its component
+    /// returned. Returns <see langword="false"/> when it cannot be marked (index 63 and beyond); then it must be awaited.
+    /// </summary>
+    internal bool TryJoinChild(int index)
+    {
+        if ((uint)index >= 63)
+        {
+            return false;
+        }
+
+        Interlocked.Or(ref _joinedStages, 1L << index);
+        return true;
+    }
+
+    /// <summary>Takes the mark of a joined stage: <see langword="true"/> for exactly one caller, who then ends it.</summary>
+    internal bool TryClaimJoined(int index)
+    {
+        if ((uint)index >= 63)
+        {
+            return false;
+        }
+
+        var bit = 1L << index;
+        return (Interlocked.And(ref _joinedStages, ~bit) & bit) != 0;
+    }
+
+    /// <summary>Ends stage <paramref name="index"/> and then each enclosing stage that joined it (see <see cref="TryJoinChild"/>).</summary>
+    internal void EndStageAndJoined(int index, Exception? exception)
+    {
+        EndStage(index, exception);
+        var parent = ParentOfStage(index);
+        while (parent >= 0 && TryClaimJoined(parent))
+        {
+            EndStage(parent, exception);
+            parent = ParentOfStage(parent);
+        }
+    }
 
     /// <summary>The details of stage <paramref name="index"/>, or default when it has none.</summary>
     internal StageDetails GetDetails(int index) => Volatile.Read(ref _details) is { } details && index < details.Length ? details[index] : default;

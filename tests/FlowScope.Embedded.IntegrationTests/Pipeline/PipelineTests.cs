@@ -215,7 +215,7 @@ public sealed class AsyncStageTests
             var spans = (await store.GetTraceAsync(summary.TraceId))!.Spans;
             var outer = spans.Single(s => s.Name == nameof(SlowAfterNextMiddleware));
             var endpoint = spans.Single(s => s.Name == "/slow/{fail}");
-            Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(19), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
+            Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(15), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
             var failed = summary.IsError;
             Assert.True(outer.EndTime >= endpoint.EndTime, "the middleware ends after the endpoint it awaited");
             if (!failed)
@@ -231,6 +231,59 @@ public sealed class AsyncStageTests
                 var exception = Assert.Single(endpoint.Events, e => e.Name == "exception");
                 Assert.Contains(exception.Attributes, a => a.Key == "exception.message" && a.Value == "failed after waiting");
             }
+        }
+    }
+}
+
+public sealed class PassThroughStageTests
+{
+    [Fact]
+    public async Task Middleware_that_pass_on_an_asynchronous_endpoint_s_task_end_with_it_and_fail_with_it()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddFlowScope();
+        await using var app = builder.Build();
+        app.UseFlowScope();
+        app.UseMiddleware<SlowAfterNextMiddleware>(); // the request goes on 40 ms after the endpoint (unless it failed)
+        app.UseMiddleware<StampMiddleware>();        // return next(context): passes the inner task on
+        app.Use((context, next) => next(context));  // the same, inline
+        app.MapGet("/pass/{fail}", async (bool fail) =>
+        {
+            await Task.Delay(20);
+            return fail ? throw new InvalidOperationException("failed behind two middleware") : "passed";
+        });
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("passed", await client.GetStringAsync("/pass/false"));
+            await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("/pass/true"));
+        }
+
+        var store = app.Services.GetRequiredService<ITraceStore>();
+        TraceSummary[] traces = [];
+        await Eventually.TrueAsync(async () => (traces = [.. (await store.QueryAsync(new TraceQuery { Name = "/pass/" })).Traces]).Length == 6);
+        foreach (var summary in traces)
+        {
+            var spans = (await store.GetTraceAsync(summary.TraceId))!.Spans;
+            var endpoint = spans.Single(s => s.Name == "/pass/{fail}");
+            var stamp = spans.Single(s => s.Name == nameof(StampMiddleware));
+            var inline = spans.Single(s => s.Component == "middleware" && s.Name.StartsWith("inline middleware", StringComparison.Ordinal));
+            Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(15), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
+            foreach (var outer in new[] { stamp, inline })
+            {
+                // Each ended when the endpoint's task completed: not before it, not at the end of the request.
+                Assert.True(outer.EndTime >= endpoint.EndTime, $"{outer.Name} ended before the endpoint");
+                Assert.True(outer.EndTime - endpoint.EndTime < TimeSpan.FromMilliseconds(25), $"{outer.Name} ended {(outer.EndTime - endpoint.EndTime).TotalMilliseconds} ms after the endpoint");
+                Assert.True(outer.Duration >= endpoint.Duration, $"{outer.Name} is shorter than the endpoint");
+                Assert.Equal(summary.IsError ? System.Diagnostics.ActivityStatusCode.Error : System.Diagnostics.ActivityStatusCode.Unset, outer.Status);
+            }
+
+            Assert.Equal(summary.IsError, endpoint.Events.Any(e => e.Name == "exception"));
+            Assert.DoesNotContain(stamp.Events, e => e.Name == "exception"); // the innermost stage holds the exception
         }
     }
 }

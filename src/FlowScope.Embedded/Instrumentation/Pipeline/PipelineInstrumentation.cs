@@ -152,9 +152,37 @@ internal sealed class PipelineInstrumentation
                 return task;
             }
 
-            return AwaitStageAsync(task, info, index);
+            if (ReferenceEquals(task, t_awaitedTask) && ReferenceEquals(info, t_awaitedInfo)
+                && info.ParentOfStage(t_awaitedIndex) == index && info.TryJoinChild(index))
+            {
+                // The component passed on the task of the stage nested in it: this stage ends when that one does, from
+                // its completion, so no task of its own is needed. The next enclosing stage may join this one in turn.
+                t_awaitedIndex = index;
+                if (task.IsCompleted && info.TryClaimJoined(index))
+                {
+                    // It completed before the mark could be seen there: end it here.
+                    info.EndStage(index, task.IsFaulted ? task.Exception!.InnerException : task.IsCanceled ? new TaskCanceledException(task) : null);
+                }
+
+                return task;
+            }
+
+            var awaited = AwaitStageAsync(task, info, index);
+            t_awaitedTask = awaited;
+            t_awaitedInfo = info;
+            t_awaitedIndex = index;
+            return awaited;
         };
     }
+
+    // The last stage on this thread that had to await its component's task: a stage enclosing it whose component
+    // returns that same task joins it instead of awaiting again (most middleware just return next(context)).
+    [ThreadStatic]
+    private static Task? t_awaitedTask;
+    [ThreadStatic]
+    private static HttpRequestInfo? t_awaitedInfo;
+    [ThreadStatic]
+    private static int t_awaitedIndex;
 
     private static async Task AwaitStageAsync(Task task, HttpRequestInfo info, int index)
     {
@@ -164,11 +192,11 @@ internal sealed class PipelineInstrumentation
         }
         catch (Exception ex)
         {
-            info.EndStage(index, ex);
+            info.EndStageAndJoined(index, ex);
             throw;
         }
 
-        info.EndStage(index, null);
+        info.EndStageAndJoined(index, null);
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ApplicationBuilder")]
