@@ -311,6 +311,9 @@ internal sealed class HttpRequestInfo
         public int Resource;
         public int Action;
         public int Result;
+
+        /// <summary>The action method's stage name ("Get()"), noted with the controller stage.</summary>
+        public string? MethodName;
     }
 
     public Exception? LastException { get; private set; }

@@ -141,41 +141,16 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             var node = nodes[i];
             var failed = stages.IsFailed(i);
             var durationMs = new TimeSpan(_stageDuration[i]).TotalMilliseconds;
-            node.Count++;
-            if (failed)
-            {
-                node.Errors++;
-            }
-
-            node.Durations.Add(durationMs);
-            node.Rate.Add(_stageStart[i] + _stageDuration[i], failed);
             // The self-time attribute holds the value rounded to three decimals ("0.###").
-            node.SelfTimes.Add(Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero));
-            if (edges[i] is { } edge)
-            {
-                edge.Count++;
-                if (failed)
-                {
-                    edge.Errors++;
-                }
-
-                edge.Durations.Add(durationMs);
-            }
-
+            node.Add(durationMs, failed, _stageStart[i] + _stageDuration[i], Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero));
+            edges[i]?.Add(durationMs, failed);
             var spanId = _stageIds[i];
             if (stages.MayBeParent(i))
             {
                 Remember(spanId, node);
             }
 
-            if (_waiting.Count > 0 && _waiting.Remove(spanId, out var children))
-            {
-                _waitingCount -= children.Count;
-                foreach (var child in children)
-                {
-                    AddEdge(node, child);
-                }
-            }
+            LinkWaitingChildren(spanId, node);
         }
     }
 
@@ -255,19 +230,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             return null;
         }
 
-        node.Count++;
-        if (isError)
-        {
-            node.Errors++;
-        }
-
-        node.Durations.Add(durationMs);
-        node.Rate.Add(end, isError);
-        if (selfMs is { } self)
-        {
-            node.SelfTimes.Add(self);
-        }
-
+        node.Add(durationMs, isError, end.UtcTicks, selfMs);
         if (remember)
         {
             Remember(spanId, node);
@@ -290,6 +253,13 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             }
         }
 
+        LinkWaitingChildren(spanId, node);
+        return node;
+    }
+
+    /// <summary>Links the children that arrived before the span <paramref name="spanId"/>, now that its node is known.</summary>
+    private void LinkWaitingChildren(ulong spanId, NodeStats node)
+    {
         if (_waiting.Count > 0 && _waiting.Remove(spanId, out var children))
         {
             _waitingCount -= children.Count;
@@ -298,8 +268,6 @@ internal sealed class ComponentGraph : ISpanBatchObserver
                 AddEdge(node, child);
             }
         }
-
-        return node;
     }
 
     /// <summary>The node a key is counted in: its own, "(other)" of its component once the node cap is reached, or none.</summary>
@@ -361,13 +329,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             _edges.Add((from, call.Node), edge);
         }
 
-        edge.Count++;
-        if (call.IsError)
-        {
-            edge.Errors++;
-        }
-
-        edge.Durations.Add(call.DurationMs);
+        edge.Add(call.DurationMs, call.IsError);
     }
 
     private void Remember(ulong spanId, NodeStats node)
@@ -485,6 +447,23 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         public readonly DurationReservoir Durations = new();
         public readonly DurationReservoir SelfTimes = new(256);
         public readonly RateWindow Rate = new();
+
+        /// <summary>Counts one span ending at <paramref name="endUtcTicks"/>.</summary>
+        public void Add(double durationMs, bool isError, long endUtcTicks, double? selfMs)
+        {
+            Count++;
+            if (isError)
+            {
+                Errors++;
+            }
+
+            Durations.Add(durationMs);
+            Rate.Add(endUtcTicks, isError);
+            if (selfMs is { } self)
+            {
+                SelfTimes.Add(self);
+            }
+        }
     }
 
     /// <summary>Compares (component, name) pairs by string identity.</summary>
@@ -503,6 +482,18 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         public long Count;
         public long Errors;
         public readonly DurationReservoir Durations = new();
+
+        /// <summary>Counts one call.</summary>
+        public void Add(double durationMs, bool isError)
+        {
+            Count++;
+            if (isError)
+            {
+                Errors++;
+            }
+
+            Durations.Add(durationMs);
+        }
     }
 }
 

@@ -69,13 +69,8 @@ internal sealed class RateWindow
         }
         else
         {
-            second = (utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerSecond;
-            if (utcTicks < DateTimeOffset.UnixEpoch.UtcTicks && (utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) % TimeSpan.TicksPerSecond != 0)
-            {
-                second--; // floor, as ToUnixTimeSeconds
-            }
-
-            slot = (int)(((second % Seconds) + Seconds) % Seconds);
+            second = new DateTimeOffset(utcTicks, TimeSpan.Zero).ToUnixTimeSeconds();
+            slot = (int)(second % Seconds);
             _lastSecond = second;
             _lastSlot = slot;
             _lastSecondStart = DateTimeOffset.UnixEpoch.UtcTicks + (second * TimeSpan.TicksPerSecond);

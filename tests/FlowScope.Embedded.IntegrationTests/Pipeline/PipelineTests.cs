@@ -189,30 +189,14 @@ public sealed class AsyncStageTests
     [Fact]
     public async Task Asynchronous_stages_end_when_their_own_work_ends_and_an_exception_after_an_await_fails_each_stage_it_leaves()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddFlowScope();
-        await using var app = builder.Build();
-        app.UseFlowScope();
-        app.UseMiddleware<SlowAfterNextMiddleware>(); // 40 ms of its own after the rest has finished
-        app.MapGet("/slow/{fail}", async (bool fail) =>
-        {
-            await Task.Delay(20);
-            return fail ? throw new InvalidOperationException("failed after waiting") : "done";
-        });
-        await app.StartAsync();
+        await using var app = await StartAsync("/slow/{fail}", "failed after waiting", a => a.UseMiddleware<SlowAfterNextMiddleware>()); // 40 ms of its own after the rest has finished
         using var client = app.GetTestClient();
 
         Assert.Equal("done", await client.GetStringAsync("/slow/false"));
         await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("/slow/true"));
 
-        var store = app.Services.GetRequiredService<ITraceStore>();
-        TraceSummary[] traces = [];
-        await Eventually.TrueAsync(async () => (traces = [.. (await store.QueryAsync(new TraceQuery { Name = "/slow/" })).Traces]).Length == 2);
-        foreach (var summary in traces)
+        foreach (var (summary, spans) in await StoredAsync(app, "/slow/", 2))
         {
-            var spans = (await store.GetTraceAsync(summary.TraceId))!.Spans;
             var outer = spans.Single(s => s.Name == nameof(SlowAfterNextMiddleware));
             var endpoint = spans.Single(s => s.Name == "/slow/{fail}");
             Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(15), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
@@ -233,42 +217,26 @@ public sealed class AsyncStageTests
             }
         }
     }
-}
 
-public sealed class PassThroughStageTests
-{
     [Fact]
     public async Task Middleware_that_pass_on_an_asynchronous_endpoint_s_task_end_with_it_and_fail_with_it()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddFlowScope();
-        await using var app = builder.Build();
-        app.UseFlowScope();
-        app.UseMiddleware<SlowAfterNextMiddleware>(); // the request goes on 40 ms after the endpoint (unless it failed)
-        app.UseMiddleware<StampMiddleware>();        // return next(context): passes the inner task on
-        app.Use((context, next) => next(context));  // the same, inline
-        app.MapGet("/pass/{fail}", async (bool fail) =>
+        await using var app = await StartAsync("/pass/{fail}", "failed behind two middleware", a =>
         {
-            await Task.Delay(20);
-            return fail ? throw new InvalidOperationException("failed behind two middleware") : "passed";
+            a.UseMiddleware<SlowAfterNextMiddleware>(); // the request goes on 40 ms after the endpoint (unless it failed)
+            a.UseMiddleware<StampMiddleware>();        // return next(context): passes the inner task on
+            a.Use((context, next) => next(context));  // the same, inline
         });
-        await app.StartAsync();
         using var client = app.GetTestClient();
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal("passed", await client.GetStringAsync("/pass/false"));
+            Assert.Equal("done", await client.GetStringAsync("/pass/false"));
             await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("/pass/true"));
         }
 
-        var store = app.Services.GetRequiredService<ITraceStore>();
-        TraceSummary[] traces = [];
-        await Eventually.TrueAsync(async () => (traces = [.. (await store.QueryAsync(new TraceQuery { Name = "/pass/" })).Traces]).Length == 6);
-        foreach (var summary in traces)
+        foreach (var (summary, spans) in await StoredAsync(app, "/pass/", 6))
         {
-            var spans = (await store.GetTraceAsync(summary.TraceId))!.Spans;
             var endpoint = spans.Single(s => s.Name == "/pass/{fail}");
             var stamp = spans.Single(s => s.Name == nameof(StampMiddleware));
             var inline = spans.Single(s => s.Component == "middleware" && s.Name.StartsWith("inline middleware", StringComparison.Ordinal));
@@ -285,6 +253,40 @@ public sealed class PassThroughStageTests
             Assert.Equal(summary.IsError, endpoint.Events.Any(e => e.Name == "exception"));
             Assert.DoesNotContain(stamp.Events, e => e.Name == "exception"); // the innermost stage holds the exception
         }
+    }
+
+    /// <summary>An app with FlowScope, <paramref name="pipeline"/>, and an endpoint that waits 20 ms and then answers "done" or fails with <paramref name="failure"/>.</summary>
+    private static async Task<WebApplication> StartAsync(string route, string failure, Action<WebApplication> pipeline)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddFlowScope();
+        var app = builder.Build();
+        app.UseFlowScope();
+        pipeline(app);
+        app.MapGet(route, async (bool fail) =>
+        {
+            await Task.Delay(20); // the endpoint's own (asynchronous) work
+            return fail ? throw new InvalidOperationException(failure) : "done";
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> traces named like <paramref name="name"/> are stored; returns them with their spans.</summary>
+    private static async Task<List<(TraceSummary Summary, IReadOnlyList<SpanRecord> Spans)>> StoredAsync(WebApplication app, string name, int count)
+    {
+        var store = app.Services.GetRequiredService<ITraceStore>();
+        TraceSummary[] traces = [];
+        await Eventually.TrueAsync(async () => (traces = [.. (await store.QueryAsync(new TraceQuery { Name = name })).Traces]).Length == count);
+        var result = new List<(TraceSummary, IReadOnlyList<SpanRecord>)>();
+        foreach (var summary in traces)
+        {
+            result.Add((summary, (await store.GetTraceAsync(summary.TraceId))!.Spans));
+        }
+
+        return result;
     }
 }
 

@@ -39,7 +39,9 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
             return;
         }
 
-        info.Mvc.Resource = info.BeginStage(s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).Controller);
+        var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
+        info.Mvc.Resource = info.BeginStage(description.Controller);
+        info.Mvc.MethodName = description.MethodName;
         info.BindingStart = Stopwatch.GetTimestamp();
     }
 
@@ -64,7 +66,8 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
             info.AddCompletedStage(s_binding, bindingStart, Stopwatch.GetTimestamp());
         }
 
-        info.Mvc.Action = info.BeginStage(s_action, s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
+        // The resource filter looked the action up already (one look-up per request).
+        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
     }
 
     public void OnActionExecuted(ActionExecutedContext context)
