@@ -68,7 +68,7 @@ internal sealed class HttpRequestInfo
         Scheme = context.Request.Scheme;
         Query = context.Request.QueryString.Value;
         BaseTimestamp = Stopwatch.GetTimestamp();
-        BaseUtc = DateTime.UtcNow;
+        BaseUtc = ClockAnchor.UtcAt(BaseTimestamp);
     }
 
     public string Method { get; }
@@ -163,7 +163,10 @@ internal sealed class HttpRequestInfo
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
 
     /// <summary>Records that a stage starts now, nested in the stage currently running. Request thread only.</summary>
-    public int BeginStage(StageDefinition definition, string? name = null)
+    public int BeginStage(StageDefinition definition, string? name = null) => BeginStage(definition, name, Stopwatch.GetTimestamp());
+
+    /// <summary>Records that a stage started at <paramref name="timestamp"/> (a stopwatch timestamp), nested in the stage currently running.</summary>
+    public int BeginStage(StageDefinition definition, string? name, long timestamp)
     {
         var index = _stageCount;
         if (index == _stages.Length)
@@ -176,7 +179,7 @@ internal sealed class HttpRequestInfo
             }
         }
 
-        _stages[index] = new Stage(definition, name, Stopwatch.GetTimestamp(), _current);
+        _stages[index] = new Stage(definition, name, timestamp, _current);
         _current = index;
         Volatile.Write(ref _stageCount, index + 1);
         return index;
@@ -185,16 +188,18 @@ internal sealed class HttpRequestInfo
     /// <summary>Records a stage that already happened (for example MVC model binding, known only afterwards).</summary>
     public void AddCompletedStage(StageDefinition definition, long start, long end)
     {
-        var index = BeginStage(definition);
-        _stages[index].Start = start;
-        EndStage(index, null);
-        _stages[index].End = end;
+        var index = BeginStage(definition, null, start);
+        EndStage(index, null, end);
     }
 
-    public void EndStage(int index, Exception? exception)
+    /// <summary>Records that stage <paramref name="index"/> ends now, with the exception that left it, if any. Request thread only.</summary>
+    public void EndStage(int index, Exception? exception) => EndStage(index, exception, Stopwatch.GetTimestamp());
+
+    /// <summary>Records that stage <paramref name="index"/> ended at <paramref name="timestamp"/> (a stopwatch timestamp).</summary>
+    public void EndStage(int index, Exception? exception, long timestamp)
     {
         ref var stage = ref _stages[index];
-        stage.End = Stopwatch.GetTimestamp();
+        stage.End = timestamp;
         if (exception is not null)
         {
             // The innermost stage that sees an exception records it; outer stages only note the failure.
@@ -266,11 +271,13 @@ internal sealed class HttpRequestInfo
     /// <summary>Ends stage <paramref name="index"/> and then each enclosing stage that joined it (see <see cref="TryJoinChild"/>).</summary>
     internal void EndStageAndJoined(int index, Exception? exception)
     {
-        EndStage(index, exception);
+        // A joined stage ends at the very moment the stage it joined does: one clock read serves them all.
+        var now = Stopwatch.GetTimestamp();
+        EndStage(index, exception, now);
         var parent = ParentOfStage(index);
         while (parent >= 0 && TryClaimJoined(parent))
         {
-            EndStage(parent, exception);
+            EndStage(parent, exception, now);
             parent = ParentOfStage(parent);
         }
     }

@@ -70,6 +70,12 @@ public sealed class MvcTests
         var steps = spans.Where(s => s.ParentSpanId == controller.SpanId).OrderBy(s => s.StartTime).Select(s => s.Name).ToArray();
         Assert.Equal(["model binding", "Get()", "result OkObjectResult"], steps);
 
+        // Binding starts with the controller stage and hands over to the action method without a gap.
+        var binding = spans.Single(s => s.Name == "model binding");
+        var method = spans.Single(s => s.Name == "Get()");
+        Assert.Equal(controller.StartTime, binding.StartTime);
+        Assert.Equal(binding.StartTime + binding.Duration, method.StartTime);
+
         // The action's log entry is an event of the action method's span.
         var action = spans.Single(s => s.Name == "Get()");
         var log = Assert.Single(action.Events);

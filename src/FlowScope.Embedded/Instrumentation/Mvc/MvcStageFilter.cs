@@ -40,9 +40,12 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
         }
 
         var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
-        info.Mvc.Resource = info.BeginStage(description.Controller);
+
+        // Model binding starts as the controller stage does (MVC binds right after the resource filters): one clock read.
+        var now = Stopwatch.GetTimestamp();
+        info.Mvc.Resource = info.BeginStage(description.Controller, null, now);
         info.Mvc.MethodName = description.MethodName;
-        info.BindingStart = Stopwatch.GetTimestamp();
+        info.BindingStart = now;
     }
 
     public void OnResourceExecuted(ResourceExecutedContext context)
@@ -60,14 +63,16 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
             return;
         }
 
+        // Model binding has just ended and the action method starts: one clock read for both.
+        var now = Stopwatch.GetTimestamp();
         if (info.BindingStart is var bindingStart and not 0)
         {
             info.BindingStart = 0;
-            info.AddCompletedStage(s_binding, bindingStart, Stopwatch.GetTimestamp());
+            info.AddCompletedStage(s_binding, bindingStart, now);
         }
 
         // The resource filter looked the action up already (one look-up per request).
-        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName);
+        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName, now);
     }
 
     public void OnActionExecuted(ActionExecutedContext context)
