@@ -8,8 +8,9 @@
 # Environment: DLLA / DLLB point either side at another build of the app (default: this tree's Release build).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DLLA=${DLLA:-$ROOT/bench/FlowScope.Embedded.Overhead/bin/Release/net10.0/FlowScope.Embedded.Overhead.dll}
-DLLB=${DLLB:-$DLLA}
+TREE_DLL=$ROOT/bench/FlowScope.Embedded.Overhead/bin/Release/net10.0/FlowScope.Embedded.Overhead.dll
+DLLA=${DLLA:-$TREE_DLL}
+DLLB=${DLLB:-$TREE_DLL}
 PAIRS=${3:-6}
 TARGET=${4:-/api/forecast}
 CLK=$(getconf CLK_TCK)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Queues;
 using FlowScope.Embedded.Queues.Internal;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,7 +76,11 @@ public sealed class QueueTracingTests : IDisposable
         Assert.True(consumer.HasRemoteParent);
         Assert.Equal(ActivityKind.Consumer, consumer.Kind);
         Assert.Equal("vendor=1", consumer.TraceStateString);
-        Assert.Equal("queue", consumer.GetTagItem("flowscope.component"));
+        // Shown as queue spans by their kind: the app's exporters get no FlowScope-only attribute for it.
+        Assert.Null(consumer.GetTagItem("flowscope.component"));
+        var converter = new SpanConverter(new FlowScopeOptions(), "test");
+        Assert.Equal("queue", converter.Convert(consumer).Component);
+        Assert.Equal("queue", converter.Convert(producer).Component);
         Assert.Equal("rabbitmq", consumer.GetTagItem("messaging.system"));
         Assert.Equal("process", consumer.GetTagItem("messaging.operation.type"));
         Assert.Equal("m-1", consumer.GetTagItem("messaging.message.id"));

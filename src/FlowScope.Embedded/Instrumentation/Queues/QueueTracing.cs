@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Queues.Internal;
-using FlowScope.Embedded.Storage;
 using FlowScope.Embedded.Workers.Internal;
 
 namespace FlowScope.Embedded.Queues;
@@ -33,7 +31,7 @@ public static class QueueTracing
     {
         ArgumentException.ThrowIfNullOrEmpty(system);
         ArgumentException.ThrowIfNullOrEmpty(destination);
-        return StartSendCore(system, destination, messageId, DateTimeOffset.UtcNow);
+        return StartSendCore(system, destination, SendName(destination), messageId, DateTimeOffset.UtcNow);
     }
 
     /// <summary>
@@ -54,7 +52,7 @@ public static class QueueTracing
         ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
         var now = DateTimeOffset.UtcNow;
         TimeSpan? wait = message?.EnqueuedAt is { } enqueuedAt ? Max(now - enqueuedAt, TimeSpan.Zero) : null;
-        return StartProcessCore(system, destination, message?.ActivityContext ?? default, messageId, attempt, wait);
+        return StartProcessCore(system, destination, ProcessName(destination), message?.ActivityContext ?? default, messageId, attempt, wait);
     }
 
     /// <summary>
@@ -96,7 +94,7 @@ public static class QueueTracing
                 }
             }
 
-            activity = Source.StartActivity(ActivityKind.Consumer, default, tags: null, links: links, name: "process " + destination);
+            activity = Source.StartActivity(ActivityKind.Consumer, default, tags: null, links: links, name: ProcessName(destination));
             if (activity is { IsAllDataRequested: true })
             {
                 SetCommonTags(activity, system, destination, MessagingAttributes.Process, messageId: null);
@@ -116,13 +114,19 @@ public static class QueueTracing
         return new QueueProcessScope(activity, previous, attempt: 1, waitTime: null);
     }
 
-    internal static QueueSendScope StartSendCore(string system, string destination, string? messageId, DateTimeOffset enqueuedAt)
+    /// <summary>The producer span's name for <paramref name="destination"/> (queues keep theirs: one string per queue, not per message).</summary>
+    internal static string SendName(string destination) => "send " + destination;
+
+    /// <summary>The consumer span's name for <paramref name="destination"/>.</summary>
+    internal static string ProcessName(string destination) => "process " + destination;
+
+    internal static QueueSendScope StartSendCore(string system, string destination, string spanName, string? messageId, DateTimeOffset enqueuedAt)
     {
         var previous = Activity.Current;
         Activity? activity = null;
         try
         {
-            activity = Source.StartActivity("send " + destination, ActivityKind.Producer);
+            activity = Source.StartActivity(spanName, ActivityKind.Producer);
             if (activity is { IsAllDataRequested: true })
             {
                 SetCommonTags(activity, system, destination, MessagingAttributes.Send, messageId);
@@ -138,17 +142,17 @@ public static class QueueTracing
         return new QueueSendScope(activity, QueueTraceContext.FromActivity(activity ?? Activity.Current, enqueuedAt));
     }
 
-    internal static QueueProcessScope StartProcessCore(string system, string destination, ActivityContext parent, string? messageId, int attempt, TimeSpan? wait)
+    internal static QueueProcessScope StartProcessCore(string system, string destination, string spanName, ActivityContext parent, string? messageId, int attempt, TimeSpan? wait)
     {
         var previous = Activity.Current;
         Activity? activity = null;
         try
         {
-            activity = Source.StartActivity("process " + destination, ActivityKind.Consumer, parent);
+            activity = Source.StartActivity(spanName, ActivityKind.Consumer, parent);
             if (activity is { IsAllDataRequested: true })
             {
                 SetCommonTags(activity, system, destination, MessagingAttributes.Process, messageId);
-                activity.SetTag(MessagingAttributes.Attempt, attempt);
+                activity.SetTag(MessagingAttributes.Attempt, (uint)attempt < (uint)s_attempts.Length ? s_attempts[attempt] : attempt);
                 if (wait is { } w)
                 {
                     activity.SetTag(MessagingAttributes.WaitMs, Math.Round(w.TotalMilliseconds, 3));
@@ -164,9 +168,12 @@ public static class QueueTracing
         return new QueueProcessScope(activity, previous, attempt, wait);
     }
 
+    // Attempt numbers as boxed values, so the usual first attempts box nothing per message.
+    private static readonly object[] s_attempts = [.. Enumerable.Range(0, 9).Select(static i => (object)i)];
+
+    // No flowscope.component tag: producer and consumer spans are queue spans by their kind (SpanConverter.InferComponent).
     private static void SetCommonTags(Activity activity, string system, string destination, string operation, string? messageId)
     {
-        activity.SetTag(SpanConverter.ComponentAttribute, SpanComponents.Queue);
         activity.SetTag(MessagingAttributes.System, system);
         activity.SetTag(MessagingAttributes.DestinationName, destination);
         activity.SetTag(MessagingAttributes.OperationType, operation);

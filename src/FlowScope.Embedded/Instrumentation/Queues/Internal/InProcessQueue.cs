@@ -42,6 +42,8 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
     {
         _faults = faults is { Enabled: true } ? faults : null;
         Name = name;
+        _sendName = QueueTracing.SendName(name);
+        _processName = QueueTracing.ProcessName(name);
         _options = options;
         _scopes = scopes;
         _resolveHandler = resolveHandler;
@@ -59,6 +61,10 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
     public string Name { get; }
 
+    // The span names of this queue's messages, made once.
+    private readonly string _sendName;
+    private readonly string _processName;
+
     public int Count => _channel.Reader.Count;
 
     internal QueueMetrics Metrics => _metrics;
@@ -73,7 +79,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
         var now = _time.GetUtcNow();
         var id = NewMessageId();
-        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, id, now);
+        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, _sendName, id, now);
         if (Write(NewEnvelope(message, id, send, now), now))
         {
             return true;
@@ -93,7 +99,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
         var now = _time.GetUtcNow();
         var id = NewMessageId();
-        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, id, now);
+        using var send = QueueTracing.StartSendCore(MessagingAttributes.InProcessSystem, Name, _sendName, id, now);
         var envelope = NewEnvelope(message, id, send, now);
         if (Write(envelope, now))
         {
@@ -205,7 +211,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         }
 
         _metrics.Dequeued(now, wait);
-        using var scope = QueueTracing.StartProcessCore(MessagingAttributes.InProcessSystem, Name, envelope.Parent, envelope.MessageId, envelope.Attempt, wait);
+        using var scope = QueueTracing.StartProcessCore(MessagingAttributes.InProcessSystem, Name, _processName, envelope.Parent, envelope.MessageId, envelope.Attempt, wait);
         if (envelope.Parent == default && scope.Activity is { } first)
         {
             envelope.Parent = first.Context; // later attempts join the first attempt's trace
