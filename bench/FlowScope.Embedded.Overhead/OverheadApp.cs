@@ -33,6 +33,11 @@ public static class OverheadApp
     {
         services.AddControllers().AddApplicationPart(typeof(ForecastController).Assembly);
         services.AddAuthentication("noop").AddScheme<AuthenticationSchemeOptions, NoopAuthHandler>("noop", null);
+        if (Environment.GetEnvironmentVariable("BENCH_NOOP_MVC_FILTERS") == "1")
+        {
+            // Diagnosis only: what MVC itself costs for one global resource, action and result filter doing nothing.
+            services.Configure<MvcOptions>(o => o.Filters.Add(new NoopFilter()));
+        }
 
         switch (mode)
         {
@@ -129,6 +134,16 @@ public sealed class ForecastController : ControllerBase
         }
         return result;
     }
+}
+
+public sealed class NoopFilter : Microsoft.AspNetCore.Mvc.Filters.IResourceFilter, Microsoft.AspNetCore.Mvc.Filters.IActionFilter, Microsoft.AspNetCore.Mvc.Filters.IResultFilter
+{
+    public void OnResourceExecuting(Microsoft.AspNetCore.Mvc.Filters.ResourceExecutingContext context) { }
+    public void OnResourceExecuted(Microsoft.AspNetCore.Mvc.Filters.ResourceExecutedContext context) { }
+    public void OnActionExecuting(Microsoft.AspNetCore.Mvc.Filters.ActionExecutingContext context) { }
+    public void OnActionExecuted(Microsoft.AspNetCore.Mvc.Filters.ActionExecutedContext context) { }
+    public void OnResultExecuting(Microsoft.AspNetCore.Mvc.Filters.ResultExecutingContext context) { }
+    public void OnResultExecuted(Microsoft.AspNetCore.Mvc.Filters.ResultExecutedContext context) { }
 }
 
 public sealed class RequestIdMiddleware(RequestDelegate next)
