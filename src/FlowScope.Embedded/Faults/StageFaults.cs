@@ -41,7 +41,7 @@ internal static class StageFaults
         info.AddEvent(hit.CreateEvent(time.GetUtcNow()));
         if (hit.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(hit.Delay, time, context.RequestAborted).ConfigureAwait(false);
+            await InjectedDelay.WaitAsync(hit.Delay, time, context.RequestAborted).ConfigureAwait(false);
         }
 
         if (hit.Fail)

@@ -265,7 +265,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
         fault.Mark(attempt, _time.GetUtcNow());
         if (fault.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(fault.Delay, _time, _abort.Token).ConfigureAwait(false);
+            await InjectedDelay.WaitAsync(fault.Delay, _time, _abort.Token).ConfigureAwait(false);
         }
 
         if (fault.Fail)

@@ -45,7 +45,7 @@ internal sealed class WorkerScope<TWorker> : IWorkerScope<TWorker>
         fault.Mark(unit.Activity, time.GetUtcNow());
         if (fault.Delay > TimeSpan.Zero)
         {
-            Task.Delay(fault.Delay, time).GetAwaiter().GetResult();
+            InjectedDelay.WaitAsync(fault.Delay, time, CancellationToken.None).GetAwaiter().GetResult();
         }
 
         if (fault.Fail)
