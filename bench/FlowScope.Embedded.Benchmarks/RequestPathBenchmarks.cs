@@ -24,7 +24,7 @@ public class RequestPathBenchmarks
 
     /// <summary>The configurations measured: all four, or those listed in <c>BENCH_MODES</c> (comma-separated).</summary>
     public static IEnumerable<string> Modes =>
-        Environment.GetEnvironmentVariable("BENCH_MODES") is { Length: > 0 } modes ? modes.Split(',') : ["baseline", "activity", "otel", "flowscope"];
+        Environment.GetEnvironmentVariable("BENCH_MODES") is { Length: > 0 } modes ? modes.Split(',') : OverheadApp.Modes;
 
     [ParamsSource(nameof(Modes))]
     public string Mode { get; set; } = "baseline";

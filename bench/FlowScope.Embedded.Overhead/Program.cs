@@ -1,14 +1,4 @@
-using System.Diagnostics;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
-using System.Threading.Channels;
 using FlowScope.Embedded.Overhead;
-using FlowScope.Embedded.Queues;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Trace;
 
 // Usage: FlowScope.Embedded.Overhead --mode baseline|flowscope|otel|activity --port <n>
 // (activity: diagnosis only -- an ActivityListener that asks ASP.NET Core for its request activity and does nothing
@@ -20,7 +10,7 @@ for (var i = 0; i < args.Length - 1; i++)
     if (args[i] == "--mode") mode = args[i + 1];
     if (args[i] == "--port") port = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
 }
-if (mode is not ("baseline" or "flowscope" or "otel" or "activity"))
+if (!OverheadApp.Modes.Contains(mode))
 {
     Console.Error.WriteLine($"unknown --mode '{mode}' (baseline|flowscope|otel|activity)");
     return 2;

@@ -307,9 +307,6 @@ internal sealed class HttpRequestInfo
         details.Attributes = details.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
     }
 
-    /// <summary>When MVC model binding started (a stopwatch timestamp), until the action filter records it; 0 when none.</summary>
-    internal long BindingStart { get; set; }
-
     /// <summary>The MVC stages open now (their indexes, -1 when none), between a filter's <c>…Executing</c> and <c>…Executed</c> calls.</summary>
     internal MvcStages Mvc = new() { Resource = -1, Action = -1, Result = -1 };
 

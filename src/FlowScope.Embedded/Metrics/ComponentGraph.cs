@@ -109,7 +109,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             var parentNode = parent < 0 ? requestNode : _stageNodes[parent];
             var parentId = parent < 0 ? rootId : _stageIds[parent];
 
-            var selfMs = Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero);
+            var selfMs = StageSelfMs(i);
             var duration = new TimeSpan(_stageDuration[i]);
             var end = new DateTimeOffset(_stageStart[i] + _stageDuration[i], TimeSpan.Zero);
             var overflowBefore = _overflow;
@@ -141,8 +141,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             var node = nodes[i];
             var failed = stages.IsFailed(i);
             var durationMs = new TimeSpan(_stageDuration[i]).TotalMilliseconds;
-            // The self-time attribute holds the value rounded to three decimals ("0.###").
-            node.Add(durationMs, failed, _stageStart[i] + _stageDuration[i], Math.Round(_stageSelf[i], 3, MidpointRounding.AwayFromZero));
+            node.Add(durationMs, failed, _stageStart[i] + _stageDuration[i], StageSelfMs(i));
             edges[i]?.Add(durationMs, failed);
             var spanId = _stageIds[i];
             if (stages.MayBeParent(i))
@@ -153,6 +152,9 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             LinkWaitingChildren(spanId, node);
         }
     }
+
+    // A stage's self time as its record's self-time attribute holds it: rounded to three decimals ("0.###").
+    private double StageSelfMs(int index) => Math.Round(_stageSelf[index], 3, MidpointRounding.AwayFromZero);
 
     // Shapes by a hash of the request's last stage (usually the endpoint or action) and stage count; a new shape in
     // a slot replaces the old one.

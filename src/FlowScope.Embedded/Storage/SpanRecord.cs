@@ -202,19 +202,6 @@ public sealed class SpanRecord
     {
         // Read for every span the pump observes: by index, so no enumerator is boxed per call.
         var attributes = Attributes;
-        if (attributes is KeyValuePair<string, string>[] array)
-        {
-            foreach (var pair in array)
-            {
-                if (string.Equals(pair.Key, key, StringComparison.Ordinal))
-                {
-                    return pair.Value;
-                }
-            }
-
-            return null;
-        }
-
         for (var i = 0; i < attributes.Count; i++)
         {
             if (string.Equals(attributes[i].Key, key, StringComparison.Ordinal))

@@ -40,12 +40,8 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
         }
 
         var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
-
-        // Model binding starts as the controller stage does (MVC binds right after the resource filters): one clock read.
-        var now = Stopwatch.GetTimestamp();
-        info.Mvc.Resource = info.BeginStage(description.Controller, null, now);
+        info.Mvc.Resource = info.BeginStage(description.Controller);
         info.Mvc.MethodName = description.MethodName;
-        info.BindingStart = now;
     }
 
     public void OnResourceExecuted(ResourceExecutedContext context)
@@ -63,12 +59,12 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
             return;
         }
 
-        // Model binding has just ended and the action method starts: one clock read for both.
+        // Model binding ran from the start of the controller stage (MVC binds right after the resource filters) until
+        // now, when the action method starts: one clock read for both.
         var now = Stopwatch.GetTimestamp();
-        if (info.BindingStart is var bindingStart and not 0)
+        if (info.Mvc.Resource is var resource and >= 0)
         {
-            info.BindingStart = 0;
-            info.AddCompletedStage(s_binding, bindingStart, now);
+            info.AddCompletedStage(s_binding, info.GetStage(resource).Start, now);
         }
 
         // The resource filter looked the action up already (one look-up per request).
