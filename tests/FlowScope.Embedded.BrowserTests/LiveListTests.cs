@@ -91,6 +91,30 @@ public sealed class LiveListTests(BrowserFixture fixture)
         await page.ClickAsync("#f-clear");
         await page.SelectOptionAsync("#f-sort", "duration");
         await Expect(page).ToHaveURLAsync(new Regex("sort=duration"));
+
+        // The URL changes at once; the rows when the sorted page arrives. Wait (bounded) for rows in duration order,
+        // then read them; on a timeout the assertions below show what the list held.
+        try
+        {
+            await page.WaitForFunctionAsync(
+                """
+                () => {
+                    const ms = [...document.querySelectorAll('#list-scroll .trow')]
+                        .sort((a, b) => a.dataset.index - b.dataset.index)
+                        .map(r => {
+                            const m = /^([\d.]+) (µs|ms|s)$/.exec(r.querySelector('.dur-text').textContent.trim());
+                            return !m ? NaN : m[2] === 'µs' ? m[1] / 1000 : m[2] === 's' ? m[1] * 1000 : +m[1];
+                        });
+                    return ms.length >= 4 && ms.every((v, i) => i === 0 || ms[i - 1] >= v);
+                }
+                """,
+                null,
+                new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
+        {
+        }
+
         var texts = await page.EvaluateAsync<string[]>(
             "() => [...document.querySelectorAll('#list-scroll .trow')].sort((a, b) => a.dataset.index - b.dataset.index).map(r => r.querySelector('.dur-text').textContent)");
         var sorted = texts.Select(ParseMs).ToList();
