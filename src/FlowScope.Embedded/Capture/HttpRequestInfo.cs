@@ -307,12 +307,15 @@ internal sealed class HttpRequestInfo
         details.Attributes = details.Attributes is { } existing ? [.. existing, .. attributes] : attributes;
     }
 
-    /// <summary>The MVC stages open now (their indexes, -1 when none), between a filter's <c>…Executing</c> and <c>…Executed</c> calls.</summary>
-    internal MvcStages Mvc = new() { Resource = -1, Action = -1, Result = -1 };
+    /// <summary>
+    /// The MVC stages of the request (their indexes, -1 when none): the controller stage the endpoint's stage began,
+    /// and the action and result stages open between a filter's <c>…Executing</c> and <c>…Executed</c> calls.
+    /// </summary>
+    internal MvcStages Mvc = new() { Controller = -1, Action = -1, Result = -1 };
 
     internal struct MvcStages
     {
-        public int Resource;
+        public int Controller;
         public int Action;
         public int Result;
 

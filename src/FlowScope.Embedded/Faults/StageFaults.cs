@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Instrumentation.Mvc;
+using FlowScope.Embedded.Instrumentation.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
@@ -33,9 +35,10 @@ internal static class StageFaults
 
     /// <summary>
     /// Marks the stage, waits the injected delay inside it (so the stage's duration shows it), then fails with
-    /// <see cref="InjectedFaultException"/> or runs the component.
+    /// <see cref="InjectedFaultException"/> or runs the component. At an MVC action's endpoint the controller stage
+    /// begins after the delay, so the delay shows in the endpoint's stage only, as at any other endpoint.
     /// </summary>
-    public static async Task RunAsync(FaultHit hit, HttpRequestInfo info, int index, RequestDelegate inner, HttpContext context, TimeProvider time)
+    public static async Task RunAsync(FaultHit hit, HttpRequestInfo info, int index, RequestDelegate inner, HttpContext context, TimeProvider time, EndpointStage? endpoint = null)
     {
         info.AddStageAttributes(index, hit.Attributes());
         info.AddEvent(hit.CreateEvent(time.GetUtcNow()));
@@ -49,6 +52,23 @@ internal static class StageFaults
             throw hit.CreateException();
         }
 
-        await inner(context).ConfigureAwait(false);
+        if (endpoint?.Controller is not { } definition)
+        {
+            await inner(context).ConfigureAwait(false);
+            return;
+        }
+
+        var controller = PipelineInstrumentation.BeginController(info, endpoint, definition, Stopwatch.GetTimestamp());
+        try
+        {
+            await inner(context).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            info.EndStage(controller, ex);
+            throw;
+        }
+
+        info.EndStage(controller, null);
     }
 }

@@ -62,6 +62,10 @@ public sealed class MvcTests
 
         Assert.Equal("controller", controller.Component);
         Assert.Equal(endpoint.SpanId, controller.ParentSpanId);
+
+        // The endpoint's stage holds exactly the controller stage: they begin and end at the same readings.
+        Assert.Equal(endpoint.StartTime, controller.StartTime);
+        Assert.Equal(endpoint.EndTime, controller.EndTime);
         Assert.Equal("Orders", controller.GetAttribute("mvc.controller"));
         Assert.Equal("Get", controller.GetAttribute("mvc.action"));
         Assert.Equal("api/orders/{id:int}", controller.GetAttribute("http.route"));
@@ -82,6 +86,33 @@ public sealed class MvcTests
         Assert.Equal("Loading order 42", log.Name);
         Assert.Contains(log.Attributes, a => a.Key == "OrderId" && a.Value == "42");
         Assert.Contains(log.Attributes, a => a.Key == "log.level" && a.Value == "Information");
+    }
+
+    [Fact]
+    public async Task An_injected_delay_at_an_action_shows_in_its_endpoint_stage_and_the_controller_stage_follows_it()
+    {
+        var (app, client) = await StartAsync(configuration: new() { ["FlowScope:EnableFaultInjection"] = "true" });
+        await using var _ = app;
+        var faults = app.Services.GetRequiredService<FlowScope.Embedded.Faults.FaultInjector>();
+        Assert.True(faults.TryAdd(new FlowScope.Embedded.Faults.FaultRequest(FlowScope.Embedded.Faults.FaultKind.Endpoint, "OrdersController.Get", 120, null, 0, null, 1), out var fault));
+        Assert.NotNull(fault);
+
+        Assert.Contains("\"id\":7", await client.GetStringAsync("/api/orders/7"), StringComparison.Ordinal);
+
+        var spans = await TraceOfAsync(app, "api/orders/{id:int}");
+        var endpoint = spans.Single(s => s.Component == "endpoint");
+        var controller = spans.Single(s => s.Name == "OrdersController.Get");
+        Assert.NotNull(endpoint.GetAttribute(FlowScope.Embedded.Faults.FaultInjector.IdAttribute));
+        Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(120), $"the endpoint stage took {endpoint.Duration.TotalMilliseconds} ms");
+
+        // The controller stage (and the action's steps in it) begin after the delay, inside the endpoint's stage.
+        Assert.Equal(endpoint.SpanId, controller.ParentSpanId);
+        Assert.True(controller.StartTime >= endpoint.StartTime + TimeSpan.FromMilliseconds(120), $"the controller stage began {(controller.StartTime - endpoint.StartTime).TotalMilliseconds} ms into the endpoint's");
+        Assert.True(controller.EndTime <= endpoint.EndTime);
+        Assert.Null(controller.GetAttribute(FlowScope.Embedded.Faults.FaultInjector.IdAttribute));
+        var steps = spans.Where(s => s.ParentSpanId == controller.SpanId).OrderBy(s => s.StartTime).Select(s => s.Name).ToArray();
+        Assert.Equal(["model binding", "Get()", "result OkObjectResult"], steps);
+        Assert.Equal(controller.StartTime, spans.Single(s => s.Name == "model binding").StartTime);
     }
 
     [Fact]

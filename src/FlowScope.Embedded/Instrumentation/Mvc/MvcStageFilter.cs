@@ -12,16 +12,19 @@ using Microsoft.Extensions.Options;
 namespace FlowScope.Embedded.Instrumentation.Mvc;
 
 /// <summary>
-/// A global MVC filter, outermost of each kind, that records an action's steps as stages of the request: the
-/// controller action (controller, action, route template, filters), model binding, the action method and the
-/// result execution, with exceptions. ASP.NET Core's own activity records neither controller nor action.
+/// A global MVC filter, outermost of each kind, that records an action's steps as stages of the request: model
+/// binding, the action method and the result execution, with exceptions. The controller stage that holds them
+/// (controller, action, route template, filters) is begun by the endpoint's own stage, with the same clock reading
+/// (<see cref="Pipeline.PipelineInstrumentation"/>): MVC then runs no resource filter of FlowScope's, which saves
+/// the two filter contexts it allocates for every request. ASP.NET Core's own activity records neither controller nor
+/// action.
 /// <para>
 /// It implements MVC's synchronous filter interfaces: MVC runs those without an async state machine per filter, and
 /// still hands each <c>…Executed</c> call the exception the inner steps left (as it would to an async filter after
 /// <c>next()</c>). The open stages' indexes wait in the request's <see cref="HttpRequestInfo"/> in between.
 /// </para>
 /// </summary>
-internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResourceFilter, IActionFilter, IResultFilter, IOrderedFilter
+internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IActionFilter, IResultFilter, IOrderedFilter
 {
     private static readonly StageDefinition s_controller = new("controller", SpanComponents.Controller, null);
     private static readonly StageDefinition s_binding = new("model binding", SpanComponents.Controller, null);
@@ -32,26 +35,6 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
 
     public int Order => int.MinValue;
 
-    public void OnResourceExecuting(ResourceExecutingContext context)
-    {
-        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is not { } info)
-        {
-            return;
-        }
-
-        var description = s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d));
-        info.Mvc.Resource = info.BeginStage(description.Controller);
-        info.Mvc.MethodName = description.MethodName;
-    }
-
-    public void OnResourceExecuted(ResourceExecutedContext context)
-    {
-        if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info && Take(ref info.Mvc.Resource) is var index and >= 0)
-        {
-            info.EndStage(index, Unhandled(context.Exception, context.ExceptionHandled));
-        }
-    }
-
     public void OnActionExecuting(ActionExecutingContext context)
     {
         if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is not { } info)
@@ -59,16 +42,16 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
             return;
         }
 
-        // Model binding ran from the start of the controller stage (MVC binds right after the resource filters) until
-        // now, when the action method starts: one clock read for both.
+        // Model binding ran from the start of the controller stage (MVC creates the controller and binds its arguments
+        // before the action filters run) until now, when the action method starts: one clock read for both.
         var now = Stopwatch.GetTimestamp();
-        if (info.Mvc.Resource is var resource and >= 0)
+        if (info.Mvc.Controller is var controller and >= 0)
         {
-            info.AddCompletedStage(s_binding, info.GetStage(resource).Start, now);
+            info.AddCompletedStage(s_binding, info.GetStage(controller).Start, now);
         }
 
-        // The resource filter looked the action up already (one look-up per request).
-        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? s_descriptions.GetValue(context.ActionDescriptor, static d => new Description(d)).MethodName, now);
+        // The endpoint's stage looked the action up already (one look-up per endpoint, not per request).
+        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? Describe(context.ActionDescriptor).MethodName, now);
     }
 
     public void OnActionExecuted(ActionExecutedContext context)
@@ -114,22 +97,25 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IResour
     /// The name of an action's controller stage ("OrdersController.Get"), as the trace view shows it and as fault
     /// injection and its target list name the action; built once per action.
     /// </summary>
-    internal static string ControllerStageName(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor) =>
-        s_descriptions.GetValue(descriptor, static d => new Description(d)).Controller.Name;
+    internal static string ControllerStageName(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor) => Describe(descriptor).Controller.Name;
 
-    private sealed class Description(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
+    /// <summary>The controller stage of an action and its method's stage name, built once per action descriptor.</summary>
+    internal static Description Describe(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor) =>
+        s_descriptions.GetValue(descriptor, static d => new Description(d));
+
+    internal sealed class Description(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
     {
         /// <summary>The controller stage of this action: its name ("OrdersController.Get") and attributes.</summary>
         public StageDefinition Controller { get; } = new(
             descriptor is ControllerActionDescriptor action ? $"{action.ControllerTypeInfo.Name}.{action.MethodInfo.Name}" : descriptor.DisplayName ?? "action",
             s_controller.Component,
             s_controller.TypeName,
-            Describe(descriptor));
+            Attributes(descriptor));
 
         public string? MethodName { get; } = descriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null;
     }
 
-    private static KeyValuePair<string, string>[] Describe(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
+    private static KeyValuePair<string, string>[] Attributes(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
     {
         var attributes = new List<KeyValuePair<string, string>>(6);
         if (descriptor is ControllerActionDescriptor action)

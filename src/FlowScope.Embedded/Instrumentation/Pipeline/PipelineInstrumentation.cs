@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Diagnostics;
@@ -28,6 +29,7 @@ internal sealed class PipelineInstrumentation
     private readonly List<StageDefinition> _defined = [];
     private readonly FaultInjector? _faults;
     private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
+    private readonly EndpointStages _endpoints = new();
 
     public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null)
     {
@@ -106,6 +108,7 @@ internal sealed class PipelineInstrumentation
         var settings = Settings;
         var isEndpoint = stage.Component == SpanComponents.Endpoint;
         var unmatched = _unmatchedEndpoint;
+        var endpoints = _endpoints;
         var faults = _faults; // null unless fault injection is enabled
         return context =>
         {
@@ -116,29 +119,46 @@ internal sealed class PipelineInstrumentation
             }
 
             int index;
+            EndpointStage? target = null;
+            var begun = 0L;
             if (isEndpoint)
             {
                 var endpoint = context.GetEndpoint();
-                index = endpoint is null
-                    ? info.BeginStage(unmatched)
-                    : info.BeginStage(stage, (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName ?? stage.Name);
+                if (endpoint is null)
+                {
+                    index = info.BeginStage(unmatched);
+                }
+                else
+                {
+                    target = endpoints.Get(endpoint, stage.Name);
+                    begun = Stopwatch.GetTimestamp();
+                    index = info.BeginStage(stage, target.Name, begun);
+                }
             }
             else
             {
                 index = info.BeginStage(stage);
             }
 
+            var fault = faults is { IsActive: true } ? StageFaults.Match(faults, stage, isEndpoint, context) : null;
+
+            // An MVC action's endpoint begins the controller stage too, at the same moment (see MvcStageFilter). With
+            // an injected fault it begins after the injected delay, inside the fault's run.
+            var controller = fault is null && target?.Controller is { } definition && index < 62
+                ? BeginController(info, target, definition, begun)
+                : -1;
+
             Task task;
             var running = HttpRequestInfo.Run(context, info);
             try
             {
-                task = faults is { IsActive: true } && StageFaults.Match(faults, stage, isEndpoint, context) is { } fault
-                    ? StageFaults.RunAsync(fault, info, index, inner, context, faults.Time)
+                task = fault is not null
+                    ? StageFaults.RunAsync(fault.Value, info, index, inner, context, faults!.Time, target)
                     : inner(context);
             }
             catch (Exception ex)
             {
-                info.EndStage(index, ex);
+                EndStages(info, controller, index, ex);
                 throw;
             }
             finally
@@ -148,11 +168,11 @@ internal sealed class PipelineInstrumentation
 
             if (task.IsCompletedSuccessfully)
             {
-                info.EndStage(index, null);
+                EndStages(info, controller, index, null);
                 return task;
             }
 
-            if (ReferenceEquals(task, t_awaitedTask) && ReferenceEquals(info, t_awaitedInfo)
+            if (controller < 0 && ReferenceEquals(task, t_awaitedTask) && ReferenceEquals(info, t_awaitedInfo)
                 && info.ParentOfStage(t_awaitedIndex) == index && info.TryJoinChild(index))
             {
                 // The component passed on the task of the stage nested in it: this stage ends when that one does, from
@@ -167,12 +187,36 @@ internal sealed class PipelineInstrumentation
                 return task;
             }
 
-            var awaited = AwaitStageAsync(task, info, index);
+            // The controller stage is the one awaited; the endpoint's stage joins it (ends with it, same reading).
+            var awaited = controller >= 0 && info.TryJoinChild(index)
+                ? AwaitStageAsync(task, info, controller)
+                : AwaitStageAsync(task, info, index);
             t_awaitedTask = awaited;
             t_awaitedInfo = info;
             t_awaitedIndex = index;
             return awaited;
         };
+    }
+
+    /// <summary>Begins an MVC action's controller stage inside its endpoint's stage (index below 62, so it can be joined).</summary>
+    internal static int BeginController(HttpRequestInfo info, EndpointStage target, StageDefinition definition, long timestamp)
+    {
+        var controller = info.BeginStage(definition, null, timestamp);
+        info.Mvc.Controller = controller;
+        info.Mvc.MethodName = target.MethodName;
+        return controller;
+    }
+
+    /// <summary>Ends a stage and, first, the controller stage nested in it (when there is one), with one clock reading.</summary>
+    private static void EndStages(HttpRequestInfo info, int controller, int index, Exception? exception)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (controller >= 0)
+        {
+            info.EndStage(controller, exception, now);
+        }
+
+        info.EndStage(index, exception, now);
     }
 
     // The last stage on this thread that had to await its component's task: a stage enclosing it whose component
