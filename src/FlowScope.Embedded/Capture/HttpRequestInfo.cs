@@ -179,7 +179,7 @@ internal sealed class HttpRequestInfo
             }
         }
 
-        _stages[index] = new Stage(definition, name, timestamp, _current);
+        _stages[index] = new Stage((name is null ? definition : definition.Named(name)).Id, timestamp, _current);
         _current = index;
         Volatile.Write(ref _stageCount, index + 1);
         return index;
@@ -319,8 +319,8 @@ internal sealed class HttpRequestInfo
         public int Action;
         public int Result;
 
-        /// <summary>The action method's stage name ("Get()"), noted with the controller stage.</summary>
-        public string? MethodName;
+        /// <summary>The action method's stage ("Get()"), noted with the controller stage.</summary>
+        public StageDefinition? Method;
     }
 
     public Exception? LastException { get; private set; }
@@ -442,17 +442,22 @@ internal sealed class HttpRequestInfo
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
     }
 
-    /// <summary>One recorded pipeline stage (40 bytes).</summary>
-    internal struct Stage(StageDefinition definition, string? name, long start, int parent)
+    /// <summary>
+    /// One recorded pipeline stage: 32 bytes and no object reference (its kind is a <see cref="StageDefinition.Id"/>),
+    /// so the stage array a request allocates and the store keeps is one the garbage collector copies without
+    /// scanning.
+    /// </summary>
+    internal struct Stage(int definition, long start, int parent)
     {
-        public StageDefinition Definition = definition;
-        public string? Name = name;
         public long Start = start;
         public long End;
+        public int DefinitionId = definition;
         public int Parent = parent;
         public bool Failed;
 
-        public readonly string DisplayName => Name ?? Definition.Name;
+        public readonly StageDefinition Definition => StageDefinition.FromId(DefinitionId);
+
+        public readonly string DisplayName => Definition.Name;
     }
 
     /// <summary>What only some stages carry.</summary>
@@ -468,12 +473,107 @@ internal sealed class HttpRequestInfo
     }
 }
 
-/// <summary>A kind of pipeline stage, created once when the pipeline is built.</summary>
-/// <param name="Name">The stage name (for example the middleware's type name).</param>
-/// <param name="Component">The component, one of <see cref="SpanComponents"/>.</param>
-/// <param name="TypeName">The full name of the type behind the stage, if known.</param>
-/// <param name="Attributes">Attributes every stage of this kind carries (for example an MVC action's controller and route).</param>
-internal sealed record StageDefinition(string Name, string Component, string? TypeName, KeyValuePair<string, string>[]? Attributes = null);
+/// <summary>
+/// A kind of pipeline stage, created once when the pipeline is built (a middleware) or once per endpoint, action or
+/// result type (see <see cref="Named"/>). Every definition gets a small number, its <see cref="Id"/>, which is what a
+/// recorded <see cref="HttpRequestInfo.Stage"/> holds.
+/// </summary>
+internal sealed class StageDefinition
+{
+    /// <summary>At most this many definitions get their own id; later ones share <see cref="Overflow"/>'s (their stages are recorded under its name).</summary>
+    internal const int MaxDefinitions = 1 << 20;
+
+    /// <summary>At most this many named variants per definition (<see cref="Named"/>); beyond, the definition itself is used.</summary>
+    internal const int MaxNamed = 16_384;
+
+    private static readonly Lock s_lock = new();
+    private static StageDefinition[] s_all = new StageDefinition[64];
+    private static int s_count;
+
+    /// <summary>The definition of stages recorded after <see cref="MaxDefinitions"/> definitions were made.</summary>
+    internal static readonly StageDefinition Overflow = new("(stage)", SpanComponents.Middleware, null);
+
+    private readonly Lock _namedLock = new();
+    private Dictionary<string, StageDefinition>? _named;
+
+    /// <param name="name">The stage name (for example the middleware's type name).</param>
+    /// <param name="component">The component, one of <see cref="SpanComponents"/>.</param>
+    /// <param name="typeName">The full name of the type behind the stage, if known.</param>
+    /// <param name="attributes">Attributes every stage of this kind carries (for example an MVC action's controller and route).</param>
+    public StageDefinition(string name, string component, string? typeName, KeyValuePair<string, string>[]? attributes = null)
+    {
+        Name = name;
+        Component = component;
+        TypeName = typeName;
+        Attributes = attributes;
+        Id = Register(this);
+    }
+
+    public string Name { get; }
+
+    public string Component { get; }
+
+    public string? TypeName { get; }
+
+    public KeyValuePair<string, string>[]? Attributes { get; }
+
+    /// <summary>This definition's number: its index in a process-wide, append-only table.</summary>
+    public int Id { get; }
+
+    /// <summary>The definition numbered <paramref name="id"/>. Any thread, no lock.</summary>
+    public static StageDefinition FromId(int id) => Volatile.Read(ref s_all)[id];
+
+    /// <summary>
+    /// This kind of stage under a name of its own (an endpoint's route, an action method, a result type): made once
+    /// per name and kept, so a stage records one number for both. An endpoint's named stage carries its route as
+    /// <c>http.route</c>.
+    /// </summary>
+    public StageDefinition Named(string name)
+    {
+        lock (_namedLock)
+        {
+            _named ??= new Dictionary<string, StageDefinition>(StringComparer.Ordinal);
+            if (_named.TryGetValue(name, out var named))
+            {
+                return named;
+            }
+
+            if (_named.Count >= MaxNamed)
+            {
+                return this;
+            }
+
+            KeyValuePair<string, string>[]? attributes = Component == SpanComponents.Endpoint
+                ? [new("http.route", name), .. Attributes ?? []]
+                : Attributes;
+            named = new StageDefinition(name, Component, TypeName, attributes);
+            _named.Add(name, named);
+            return named;
+        }
+    }
+
+    private static int Register(StageDefinition definition)
+    {
+        lock (s_lock)
+        {
+            if (s_count >= MaxDefinitions)
+            {
+                return Overflow.Id;
+            }
+
+            var all = s_all;
+            if (s_count == all.Length)
+            {
+                Array.Resize(ref all, all.Length * 2);
+            }
+
+            // Publish the slot before the array that may be new, so a reader never sees an id without its definition.
+            all[s_count] = definition;
+            Volatile.Write(ref s_all, all);
+            return s_count++;
+        }
+    }
+}
 
 /// <summary>What request capture needs from the options, read once.</summary>
 internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);

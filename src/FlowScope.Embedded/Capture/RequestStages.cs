@@ -137,11 +137,8 @@ internal sealed class RequestStages
 
     public int ParentOf(int index) => _stages[index].Parent;
 
-    /// <summary>The definition of stage <paramref name="index"/> (one object per kind of stage).</summary>
-    internal StageDefinition DefinitionOf(int index) => _stages[index].Definition;
-
-    /// <summary>The stage's own name when it has one (an endpoint's route), or <see langword="null"/> when it is its definition's.</summary>
-    internal string? OwnNameOf(int index) => _stages[index].Name;
+    /// <summary>The number of stage <paramref name="index"/>'s definition (<see cref="StageDefinition.Id"/>).</summary>
+    internal int DefinitionIdOf(int index) => _stages[index].DefinitionId;
 
     /// <summary>
     /// Whether an activity started while stage <paramref name="index"/> ran, so a recorded span may name that
@@ -292,19 +289,15 @@ internal sealed class RequestStages
     private SpanRecord ToRecord(string traceId, int index, string id, string parentId)
     {
         ref readonly var stage = ref _stages[index];
+        var definition = stage.Definition;
         var extras = _extras is null ? default : _extras[index];
-        var attributes = new List<KeyValuePair<string, string>>(4 + (stage.Definition.Attributes?.Length ?? 0) + (extras.Attributes?.Length ?? 0));
-        if (stage.Definition.TypeName is { } typeName)
+        var attributes = new List<KeyValuePair<string, string>>(4 + (definition.Attributes?.Length ?? 0) + (extras.Attributes?.Length ?? 0));
+        if (definition.TypeName is { } typeName)
         {
             _converter.AddAttribute(attributes, "code.namespace", typeName);
         }
 
-        if (stage.Definition.Component == SpanComponents.Endpoint && stage.Name is not null)
-        {
-            _converter.AddAttribute(attributes, "http.route", stage.Name);
-        }
-
-        if (stage.Definition.Attributes is { } common)
+        if (definition.Attributes is { } common)
         {
             foreach (var pair in common)
             {
@@ -326,9 +319,9 @@ internal sealed class RequestStages
             traceId,
             id,
             parentId,
-            stage.DisplayName,
+            definition.Name,
             ActivityKind.Internal,
-            stage.Definition.Component,
+            definition.Component,
             new DateTimeOffset(StartTicks(index), TimeSpan.Zero),
             new TimeSpan(DurationTicks(index)),
             stage.Failed ? ActivityStatusCode.Error : ActivityStatusCode.Unset,

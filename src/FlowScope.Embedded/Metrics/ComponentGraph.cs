@@ -156,7 +156,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     // A stage's self time as its record's self-time attribute holds it: rounded to three decimals ("0.###").
     private double StageSelfMs(int index) => Math.Round(_stageSelf[index], 3, MidpointRounding.AwayFromZero);
 
-    // Shapes by a hash of the request's last stage (usually the endpoint or action) and stage count; a new shape in
+    // Shapes by a hash of the request's last stage's kind (usually the action's result or the endpoint) and stage count; a new shape in
     // a slot replaces the old one.
     private readonly StageShape?[] _shapes = new StageShape?[MaxShapes];
     private const int MaxShapes = 256;
@@ -164,30 +164,25 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     private static int ShapeSlot(Capture.RequestStages stages)
     {
         var last = stages.Count - 1;
-        var hash = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(stages.DefinitionOf(last))
-            ^ (stages.OwnNameOf(last) is { } name ? System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) * 31 : 0)
-            ^ (stages.Count * 0x2545F491);
+        var hash = (stages.DefinitionIdOf(last) * -1640531535) ^ (stages.Count * 0x2545F491);
         return (int)((uint)hash % MaxShapes);
     }
 
-    /// <summary>The nodes and edges of a request's stages, for requests whose stages have the same definitions, names and parents.</summary>
+    /// <summary>The nodes and edges of a request's stages, for requests whose stages have the same definitions (kinds and names) and parents.</summary>
     private sealed class StageShape
     {
-        private readonly Capture.StageDefinition[] _definitions;
-        private readonly string?[] _names;
+        private readonly int[] _definitions;
         private readonly int[] _parents;
         private readonly NodeStats _requestNode;
 
         public StageShape(Capture.RequestStages stages, NodeStats requestNode, NodeStats[] nodes, EdgeStats?[] edges)
         {
             var count = stages.Count;
-            _definitions = new Capture.StageDefinition[count];
-            _names = new string?[count];
+            _definitions = new int[count];
             _parents = new int[count];
             for (var i = 0; i < count; i++)
             {
-                _definitions[i] = stages.DefinitionOf(i);
-                _names[i] = stages.OwnNameOf(i);
+                _definitions[i] = stages.DefinitionIdOf(i);
                 _parents[i] = stages.ParentOf(i);
             }
 
@@ -210,7 +205,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
 
             for (var i = 0; i < _definitions.Length; i++)
             {
-                if (!ReferenceEquals(stages.DefinitionOf(i), _definitions[i]) || !ReferenceEquals(stages.OwnNameOf(i), _names[i]) || stages.ParentOf(i) != _parents[i])
+                if (stages.DefinitionIdOf(i) != _definitions[i] || stages.ParentOf(i) != _parents[i])
                 {
                     return false;
                 }

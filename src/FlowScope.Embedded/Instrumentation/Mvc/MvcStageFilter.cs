@@ -51,7 +51,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
         }
 
         // The endpoint's stage looked the action up already (one look-up per endpoint, not per request).
-        info.Mvc.Action = info.BeginStage(s_action, info.Mvc.MethodName ?? Describe(context.ActionDescriptor).MethodName, now);
+        info.Mvc.Action = info.BeginStage(info.Mvc.Method ?? Describe(context.ActionDescriptor).Method ?? s_action, null, now);
     }
 
     public void OnActionExecuted(ActionExecutedContext context)
@@ -66,7 +66,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
     {
         if (HttpRequestInfo.ForRunning(context.HttpContext, _settings) is { } info)
         {
-            info.Mvc.Result = info.BeginStage(s_result, s_resultNames.GetOrAdd(context.Result.GetType(), static t => "result " + t.Name));
+            info.Mvc.Result = info.BeginStage(s_results.GetOrAdd(context.Result.GetType(), static t => s_result.Named("result " + t.Name)));
         }
     }
 
@@ -91,7 +91,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
 
     // Names and attributes of an action never change: built once per action descriptor, once per result type.
     private static readonly ConditionalWeakTable<Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor, Description> s_descriptions = new();
-    private static readonly ConcurrentDictionary<Type, string> s_resultNames = new();
+    private static readonly ConcurrentDictionary<Type, StageDefinition> s_results = new();
 
     /// <summary>
     /// The name of an action's controller stage ("OrdersController.Get"), as the trace view shows it and as fault
@@ -112,7 +112,8 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
             s_controller.TypeName,
             Attributes(descriptor));
 
-        public string? MethodName { get; } = descriptor is ControllerActionDescriptor action ? action.MethodInfo.Name + "()" : null;
+        /// <summary>The action method's stage ("Get()"), for controller actions.</summary>
+        public StageDefinition? Method { get; } = descriptor is ControllerActionDescriptor action ? s_action.Named(action.MethodInfo.Name + "()") : null;
     }
 
     private static KeyValuePair<string, string>[] Attributes(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)

@@ -7,28 +7,33 @@ using Microsoft.AspNetCore.Routing;
 
 namespace FlowScope.Embedded.Instrumentation.Pipeline;
 
-/// <summary>What the stage of one endpoint is called and, for an MVC action, the controller stage it holds.</summary>
+/// <summary>What the stage of one endpoint is and, for an MVC action, the controller stage it holds.</summary>
 internal sealed class EndpointStage
 {
     private readonly MvcStageFilter.Description? _action;
 
-    public EndpointStage(Endpoint endpoint, string fallbackName)
+    public EndpointStage(Endpoint endpoint, StageDefinition endpointStage)
     {
         Endpoint = endpoint;
-        Name = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName ?? fallbackName;
+        Base = endpointStage;
+        var name = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName;
+        Definition = name is null ? endpointStage : endpointStage.Named(name);
         _action = endpoint.Metadata.GetMetadata<ActionDescriptor>() is { } action ? MvcStageFilter.Describe(action) : null;
     }
 
     public Endpoint Endpoint { get; }
 
-    /// <summary>The endpoint stage's name: the route pattern, else the endpoint's display name.</summary>
-    public string Name { get; }
+    /// <summary>The endpoint middleware's own stage definition, which this one is named from.</summary>
+    public StageDefinition Base { get; }
+
+    /// <summary>The endpoint's stage: named by the route pattern, else by the endpoint's display name.</summary>
+    public StageDefinition Definition { get; }
 
     /// <summary>For an MVC action (or page): its controller stage; otherwise <see langword="null"/>.</summary>
     public StageDefinition? Controller => _action?.Controller;
 
-    /// <summary>For an MVC controller action: the action method's stage name ("Get()").</summary>
-    public string? MethodName => _action?.MethodName;
+    /// <summary>For an MVC controller action: the action method's stage ("Get()").</summary>
+    public StageDefinition? Method => _action?.Method;
 }
 
 /// <summary>
@@ -42,17 +47,17 @@ internal sealed class EndpointStages
     private const int Slots = 64;
     private readonly EndpointStage?[] _slots = new EndpointStage?[Slots];
 
-    /// <summary>The entry of <paramref name="endpoint"/>; <paramref name="fallbackName"/> names an endpoint with neither route pattern nor display name.</summary>
-    public EndpointStage Get(Endpoint endpoint, string fallbackName)
+    /// <summary>The entry of <paramref name="endpoint"/> reached through the endpoint middleware stage <paramref name="endpointStage"/>.</summary>
+    public EndpointStage Get(Endpoint endpoint, StageDefinition endpointStage)
     {
         ref var slot = ref _slots[RuntimeHelpers.GetHashCode(endpoint) & (Slots - 1)];
         var entry = Volatile.Read(ref slot);
-        if (entry is not null && ReferenceEquals(entry.Endpoint, endpoint))
+        if (entry is not null && ReferenceEquals(entry.Endpoint, endpoint) && ReferenceEquals(entry.Base, endpointStage))
         {
             return entry;
         }
 
-        entry = new EndpointStage(endpoint, fallbackName);
+        entry = new EndpointStage(endpoint, endpointStage);
         Volatile.Write(ref slot, entry);
         return entry;
     }

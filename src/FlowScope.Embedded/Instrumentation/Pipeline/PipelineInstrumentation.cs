@@ -130,9 +130,9 @@ internal sealed class PipelineInstrumentation
                 }
                 else
                 {
-                    target = endpoints.Get(endpoint, stage.Name);
+                    target = endpoints.Get(endpoint, stage);
                     begun = Stopwatch.GetTimestamp();
-                    index = info.BeginStage(stage, target.Name, begun);
+                    index = info.BeginStage(target.Definition, null, begun);
                 }
             }
             else
@@ -203,7 +203,7 @@ internal sealed class PipelineInstrumentation
     {
         var controller = info.BeginStage(definition, null, timestamp);
         info.Mvc.Controller = controller;
-        info.Mvc.MethodName = target.MethodName;
+        info.Mvc.Method = target.Method;
         return controller;
     }
 
