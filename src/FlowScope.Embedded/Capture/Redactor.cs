@@ -102,9 +102,15 @@ internal sealed class Redactor
     }
 
     /// <summary>The value to keep for <paramref name="key"/>.</summary>
-    public string Value(string key, string value)
+    public string Value(string key, string value) => Value(key, value, IsSecret(key));
+
+    /// <summary>
+    /// As <see cref="Value(string, string)"/> for a key whose verdict the caller already has (<see cref="IsSecret"/>,
+    /// asked once for a key it writes on every span).
+    /// </summary>
+    public string Value(string key, string value, bool secret)
     {
-        var result = IsSecret(key) ? Redacted : value;
+        var result = secret ? Redacted : value;
         if (string.Equals(key, "url.query", StringComparison.Ordinal) || string.Equals(key, "url.full", StringComparison.Ordinal))
         {
             result = RedactUrl(result);

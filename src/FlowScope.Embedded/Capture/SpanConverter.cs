@@ -33,9 +33,14 @@ internal sealed class SpanConverter
     // immutable, and every array a stored trace keeps is one more object the GC copies (bounded like the names).
     private readonly Dictionary<string, KeyValuePair<string, string>[]> _requestAttributes = new(ReferenceEqualityComparer.Instance);
 
+    // Whether each attribute key a request record always carries is secret, asked once (the redactor's settings do
+    // not change): the pump converts every request, and a verdict look-up per key was one hash of the key each time.
+    private readonly RequestKeys _requestKeys;
+
     public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
     {
         _redactor = redactor ?? new Redactor(options.RedactedNames, options.RedactValue);
+        _requestKeys = new RequestKeys(_redactor);
         _maxAttributes = options.MaxAttributesPerSpan;
         _maxValueLength = options.MaxAttributeValueLength;
         _maxEvents = options.MaxEventsPerSpan;
@@ -87,22 +92,23 @@ internal sealed class SpanConverter
         var statusMessage = activity.StatusDescription;
         var target = http.Route ?? http.Path;
         var name = RequestName(http.Method, target);
-        AddAttribute(attributes, "http.request.method", http.Method);
-        AddAttribute(attributes, "url.path", http.Path);
+        var keys = _requestKeys;
+        AddAttribute(attributes, "http.request.method", http.Method, keys.Method);
+        AddAttribute(attributes, "url.path", http.Path, keys.Path);
         if (http.Query is { Length: > 1 } query)
         {
-            AddAttribute(attributes, "url.query", query[1..]);
+            AddAttribute(attributes, "url.query", query[1..], keys.Query);
         }
 
-        AddAttribute(attributes, "url.scheme", http.Scheme);
+        AddAttribute(attributes, "url.scheme", http.Scheme, keys.Scheme);
         if (http.Route is not null)
         {
-            AddAttribute(attributes, "http.route", http.Route);
+            AddAttribute(attributes, "http.route", http.Route, keys.Route);
         }
 
         if (http.StatusCode != 0)
         {
-            AddAttribute(attributes, "http.response.status_code", http.StatusCode.ToString(CultureInfo.InvariantCulture));
+            AddAttribute(attributes, "http.response.status_code", http.StatusCode.ToString(CultureInfo.InvariantCulture), keys.StatusCode);
         }
 
         List<SpanEvent>? events = null;
@@ -368,6 +374,26 @@ internal sealed class SpanConverter
         {
             attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value))));
         }
+    }
+
+    /// <summary>As <see cref="AddAttribute(List{KeyValuePair{string, string}}, string, string)"/> with the key's verdict known.</summary>
+    private void AddAttribute(List<KeyValuePair<string, string>> attributes, string key, string value, bool secret)
+    {
+        if (attributes.Count < _maxAttributes)
+        {
+            attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value, secret))));
+        }
+    }
+
+    /// <summary>The redactor's verdict on each attribute key of a request record.</summary>
+    private sealed class RequestKeys(Redactor redactor)
+    {
+        public readonly bool Method = redactor.IsSecret("http.request.method");
+        public readonly bool Path = redactor.IsSecret("url.path");
+        public readonly bool Query = redactor.IsSecret("url.query");
+        public readonly bool Scheme = redactor.IsSecret("url.scheme");
+        public readonly bool Route = redactor.IsSecret("http.route");
+        public readonly bool StatusCode = redactor.IsSecret("http.response.status_code");
     }
 
     internal string Truncate(string value) =>

@@ -64,6 +64,7 @@ public sealed class RedactionAndRobustnessTests
         await using var app = await TestApp.StartAsync(configureBuilder: b => b.Services.Configure<FlowScopeOptions>(o =>
         {
             o.RedactedNames.Add("tenant");
+            o.RedactedNames.Add("url.path"); // a key every request record carries
             o.RedactValue = (key, value) => key == "step.detail" ? throw new InvalidOperationException("hook failed") : value.Replace("@example.com", "@…", StringComparison.Ordinal);
         }), beforeFlowScope: a => a.MapGet("/mail", () =>
         {
@@ -81,6 +82,11 @@ public sealed class RedactionAndRobustnessTests
         Assert.Equal("ada@…", span.GetAttribute("mail.to"));
         Assert.Equal("[REDACTED]", span.GetAttribute("customer.tenant"));
         Assert.Equal("[REDACTED]", span.GetAttribute("step.detail"));
+
+        var request = (await app.Store.GetTraceAsync(trace.TraceId))!.Spans.Single(s => s.ParentSpanId is null);
+        Assert.Equal("[REDACTED]", request.GetAttribute("url.path"));
+        Assert.Equal("/mail", request.GetAttribute("http.route"));
+        Assert.Equal("GET", request.GetAttribute("http.request.method"));
     }
 
     [Fact]
