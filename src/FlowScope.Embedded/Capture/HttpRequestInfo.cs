@@ -57,7 +57,7 @@ internal sealed class HttpRequestInfo
         Method = Path = Scheme = string.Empty;
     }
 
-    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics)
+    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics, DateTime requestStartUtc)
     {
         _context = context;
         _maxEvents = maxEvents;
@@ -68,7 +68,10 @@ internal sealed class HttpRequestInfo
         Scheme = context.Request.Scheme;
         Query = context.Request.QueryString.Value;
         BaseTimestamp = Stopwatch.GetTimestamp();
-        BaseUtc = ClockAnchor.UtcAt(BaseTimestamp);
+        // The shared anchor extrapolates the wall clock from the stopwatch for up to 100 ms, so while the system clock
+        // is being slewed it can read some microseconds early; a stage must never appear to start before its request.
+        var utc = ClockAnchor.UtcAt(BaseTimestamp);
+        BaseUtc = utc < requestStartUtc ? requestStartUtc : utc;
     }
 
     public string Method { get; }
@@ -121,7 +124,7 @@ internal sealed class HttpRequestInfo
             return null;
         }
 
-        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics);
+        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics, activity.StartTimeUtc);
         activity.SetCustomProperty(PropertyName, info);
         features.Set(info);
         return info;

@@ -340,8 +340,9 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 return ValueTask.FromResult<TraceDetail?>(null);
             }
 
-            var spans = entry.ExpandSpans().ToArray();
-            Array.Sort(spans, static (a, b) => a.StartTime.CompareTo(b.StartTime));
+            // By start time, and in the order stored for equal times (a request before its stages, a stage before
+            // those nested in it): a stable sort.
+            var spans = entry.ExpandSpans().OrderBy(static s => s.StartTime).ToArray();
             return ValueTask.FromResult<TraceDetail?>(new TraceDetail(entry.GetSummary(), spans));
         }
     }
