@@ -42,6 +42,31 @@ public sealed class CompactStagesTests : IDisposable
     }
 
     [Fact]
+    public void A_stage_never_starts_before_its_request_even_when_the_request_clock_reads_later()
+    {
+        // The request's start is the activity's wall-clock reading; stage times come from the stopwatch through a
+        // shared anchor, which can read a little early. Simulate a request clock that is ahead by 5 ms.
+        Activity.Current = null;
+        var activity = _source.StartActivity(FlowScopeSources.HostingOperationName, ActivityKind.Server)!;
+        activity.SetStartTime(DateTime.UtcNow.AddMilliseconds(5));
+        var context = new DefaultHttpContext();
+        context.Request.Path = "/orders/42";
+        context.Features.Set<IHttpActivityFeature>(new ActivityFeature(activity));
+        var info = HttpRequestInfo.For(context, new RequestCaptureSettings("/_flowscope", 10))!;
+
+        var first = info.BeginStage(s_outer);
+        info.EndStage(first, null);
+        activity.Stop();
+        var records = new List<SpanRecord>();
+        new SpanConverter(new FlowScopeOptions(), "i1").Convert(activity, records);
+
+        Assert.Equal(activity.StartTimeUtc, info.BaseUtc);
+        var request = records[0];
+        var stage = Assert.Single(records, r => r.Name == s_outer.Name);
+        Assert.True(stage.StartTime >= request.StartTime, $"the stage starts {(request.StartTime - stage.StartTime).TotalMilliseconds} ms before its request");
+    }
+
+    [Fact]
     public void Compact_stages_expand_to_the_records_the_converter_adds_for_them()
     {
         var converter = new SpanConverter(new FlowScopeOptions(), "i1");
