@@ -231,11 +231,11 @@ public sealed class CompactStagesTests : IDisposable
         long Ms(double ms) => t0 + (long)(ms * Stopwatch.Frequency / 1000);
         var outer = info.BeginStage(s_outer);
         var routing = info.BeginStage(s_routing);
-        var endpoint = info.BeginStage(s_endpoint, "/orders/{id}");
-        var controller = info.BeginStage(s_controller, "OrdersController.Get");
+        var endpoint = info.BeginStage(s_endpoint.Named("/orders/{id}"));
+        var controller = info.BeginStage(s_controller.Named("OrdersController.Get"));
         info.AddStageAttributes(controller, [new("mvc.controller", "Orders"), new("mvc.action", "Get")]);
         info.AddCompletedStage(s_binding, Ms(4), Ms(5));
-        var action = info.BeginStage(s_action, "Get()");
+        var action = info.BeginStage(s_action.Named("Get()"));
         info.AddEvent(new SpanEvent("Loading order 42", DateTimeOffset.UtcNow, [new("log.level", "Information")]));
         var exception = failing ? new InvalidOperationException("no such order") : null;
         info.EndStage(action, exception);

@@ -166,10 +166,10 @@ internal sealed class HttpRequestInfo
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
 
     /// <summary>Records that a stage starts now, nested in the stage currently running. Request thread only.</summary>
-    public int BeginStage(StageDefinition definition, string? name = null) => BeginStage(definition, name, Stopwatch.GetTimestamp());
+    public int BeginStage(StageDefinition definition) => BeginStage(definition, Stopwatch.GetTimestamp());
 
     /// <summary>Records that a stage started at <paramref name="timestamp"/> (a stopwatch timestamp), nested in the stage currently running.</summary>
-    public int BeginStage(StageDefinition definition, string? name, long timestamp)
+    public int BeginStage(StageDefinition definition, long timestamp)
     {
         var index = _stageCount;
         if (index == _stages.Length)
@@ -182,7 +182,7 @@ internal sealed class HttpRequestInfo
             }
         }
 
-        _stages[index] = new Stage((name is null ? definition : definition.Named(name)).Id, timestamp, _current);
+        _stages[index] = new Stage(definition.Id, timestamp, _current);
         _current = index;
         Volatile.Write(ref _stageCount, index + 1);
         return index;
@@ -191,7 +191,7 @@ internal sealed class HttpRequestInfo
     /// <summary>Records a stage that already happened (for example MVC model binding, known only afterwards).</summary>
     public void AddCompletedStage(StageDefinition definition, long start, long end)
     {
-        var index = BeginStage(definition, null, start);
+        var index = BeginStage(definition, start);
         EndStage(index, null, end);
     }
 
@@ -459,8 +459,6 @@ internal sealed class HttpRequestInfo
         public bool Failed;
 
         public readonly StageDefinition Definition => StageDefinition.FromId(DefinitionId);
-
-        public readonly string DisplayName => Definition.Name;
     }
 
     /// <summary>What only some stages carry.</summary>

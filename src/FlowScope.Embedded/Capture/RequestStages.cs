@@ -133,7 +133,7 @@ internal sealed class RequestStages
     public string ComponentOf(int index) => _stages[index].Definition.Component;
 
     /// <summary>The name of stage <paramref name="index"/> (its span name).</summary>
-    public string NameOf(int index) => _stages[index].DisplayName;
+    public string NameOf(int index) => _stages[index].Definition.Name;
 
     public int ParentOf(int index) => _stages[index].Parent;
 

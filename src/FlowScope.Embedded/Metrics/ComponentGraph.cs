@@ -156,8 +156,8 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     // A stage's self time as its record's self-time attribute holds it: rounded to three decimals ("0.###").
     private double StageSelfMs(int index) => Math.Round(_stageSelf[index], 3, MidpointRounding.AwayFromZero);
 
-    // Shapes by a hash of the request's last stage's kind (usually the action's result or the endpoint) and stage count; a new shape in
-    // a slot replaces the old one.
+    // Shapes by a hash of the request's last stage's kind (usually the action's result or the endpoint) and stage
+    // count; a new shape in a slot replaces the old one.
     private readonly StageShape?[] _shapes = new StageShape?[MaxShapes];
     private const int MaxShapes = 256;
 

@@ -51,7 +51,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
         }
 
         // The endpoint's stage looked the action up already (one look-up per endpoint, not per request).
-        info.Mvc.Action = info.BeginStage(info.Mvc.Method ?? Describe(context.ActionDescriptor).Method ?? s_action, null, now);
+        info.Mvc.Action = info.BeginStage(info.Mvc.Method ?? Describe(context.ActionDescriptor).Method ?? s_action, now);
     }
 
     public void OnActionExecuted(ActionExecutedContext context)

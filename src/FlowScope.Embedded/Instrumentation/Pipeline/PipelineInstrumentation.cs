@@ -132,7 +132,7 @@ internal sealed class PipelineInstrumentation
                 {
                     target = endpoints.Get(endpoint, stage);
                     begun = Stopwatch.GetTimestamp();
-                    index = info.BeginStage(target.Definition, null, begun);
+                    index = info.BeginStage(target.Definition, begun);
                 }
             }
             else
@@ -201,7 +201,7 @@ internal sealed class PipelineInstrumentation
     /// <summary>Begins an MVC action's controller stage inside its endpoint's stage (index below 62, so it can be joined).</summary>
     internal static int BeginController(HttpRequestInfo info, EndpointStage target, StageDefinition definition, long timestamp)
     {
-        var controller = info.BeginStage(definition, null, timestamp);
+        var controller = info.BeginStage(definition, timestamp);
         info.Mvc.Controller = controller;
         info.Mvc.Method = target.Method;
         return controller;
