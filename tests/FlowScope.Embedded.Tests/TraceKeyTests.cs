@@ -55,4 +55,20 @@ public sealed class TraceKeyTests
         Assert.Equal(TraceKey.Of(traceId.ToHexString()), record.TraceKey);
         Assert.Equal(Metrics.ComponentGraph.IdOf(spanId.ToHexString()), record.SpanIdNumber);
     }
+
+    [Fact]
+    public void Ids_decode_to_the_numbers_their_digits_spell()
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var traceId = ActivityTraceId.CreateRandom();
+            var spanId = ActivitySpanId.CreateRandom();
+            var text = traceId.ToHexString();
+            Assert.Equal((Convert.ToUInt64(text[..16], 16), Convert.ToUInt64(text[16..], 16)), TraceKey.Of(traceId).Numbers);
+            Assert.Equal(Convert.ToUInt64(spanId.ToHexString(), 16), SpanRecord.NumberOf(spanId));
+        }
+
+        Assert.Equal(0UL, SpanRecord.NumberOf(default));
+        Assert.Equal((0UL, 0UL), TraceKey.Of(default(ActivityTraceId)).Numbers);
+    }
 }

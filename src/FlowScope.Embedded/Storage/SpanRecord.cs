@@ -126,8 +126,14 @@ public sealed class SpanRecord
     /// <summary>An activity span id as the number its 16 hex digits spell.</summary>
     internal static ulong NumberOf(ActivitySpanId id)
     {
+        // The activity keeps its id as text; a vectorised decode of that text is several times faster than the
+        // id's own CopyTo (which decodes digit by digit), and the pump does this for every span it converts.
         Span<byte> bytes = stackalloc byte[8];
-        id.CopyTo(bytes);
+        if (Convert.FromHexString(id.ToHexString(), bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 8)
+        {
+            id.CopyTo(bytes);
+        }
+
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
     }
 
@@ -287,8 +293,13 @@ internal readonly struct TraceKey : IEquatable<TraceKey>
 
     public static TraceKey Of(ActivityTraceId id)
     {
+        // As SpanRecord.NumberOf: decode the id's text in one vectorised pass rather than through CopyTo.
         Span<byte> bytes = stackalloc byte[16];
-        id.CopyTo(bytes);
+        if (Convert.FromHexString(id.ToHexString(), bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 16)
+        {
+            id.CopyTo(bytes);
+        }
+
         return new TraceKey(
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes),
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
