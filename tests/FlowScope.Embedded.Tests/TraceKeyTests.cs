@@ -45,15 +45,24 @@ public sealed class TraceKeyTests
     }
 
     [Fact]
-    public void A_record_made_from_an_activity_reads_its_ids_as_text()
+    public void A_record_made_from_an_activity_reads_its_ids_and_its_parent_id_as_text()
     {
         var traceId = ActivityTraceId.CreateRandom();
         var spanId = ActivitySpanId.CreateRandom();
-        var record = new SpanRecord(traceId, spanId, null, "GET /", ActivityKind.Server, SpanComponents.Server, DateTimeOffset.UnixEpoch, TimeSpan.FromMilliseconds(1), ActivityStatusCode.Unset, null, [], [], [], "src", "instance", false);
+        var parentId = ActivitySpanId.CreateRandom();
+        var record = new SpanRecord(traceId, spanId, SpanRecord.NumberOf(parentId), "GET /", ActivityKind.Server, SpanComponents.Server, DateTimeOffset.UnixEpoch, TimeSpan.FromMilliseconds(1), ActivityStatusCode.Unset, null, [], [], [], "src", "instance", false);
         Assert.Equal(traceId.ToHexString(), record.TraceId);
         Assert.Equal(spanId.ToHexString(), record.SpanId);
         Assert.Equal(TraceKey.Of(traceId.ToHexString()), record.TraceKey);
         Assert.Equal(Metrics.ComponentGraph.IdOf(spanId.ToHexString()), record.SpanIdNumber);
+        Assert.Equal(parentId.ToHexString(), record.ParentSpanId);
+        Assert.Equal(Metrics.ComponentGraph.IdOf(parentId.ToHexString()), record.ParentSpanIdNumber);
+        Assert.True(record.HasParent);
+
+        var root = new SpanRecord(traceId, spanId, 0, "GET /", ActivityKind.Server, SpanComponents.Server, DateTimeOffset.UnixEpoch, TimeSpan.FromMilliseconds(1), ActivityStatusCode.Unset, null, [], [], [], "src", "instance", false);
+        Assert.Null(root.ParentSpanId);
+        Assert.Null(root.ParentSpanIdNumber);
+        Assert.False(root.HasParent);
     }
 
     [Fact]

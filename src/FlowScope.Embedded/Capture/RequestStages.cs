@@ -333,9 +333,6 @@ internal sealed class RequestStages
             _converter.Instance);
     }
 
-    /// <summary>The numeric form of <see cref="SpanConverter.StageSpanId(ActivitySpanId, int)"/>.</summary>
-    internal static ulong StageSpanIdValue(ActivitySpanId request, int index) => StageSpanIdValue(SpanRecord.NumberOf(request), index);
-
     /// <summary>The numeric form of <see cref="SpanConverter.StageSpanId(ulong, int)"/>.</summary>
     internal static ulong StageSpanIdValue(ulong request, int index)
     {

@@ -155,28 +155,26 @@ internal sealed class SpanConverter
     /// The parent as FlowScope shows it: a span started inside a request belongs under the pipeline stage that was
     /// running when it started (the app's own telemetry keeps the request as parent).
     /// </summary>
-    private static string? ParentOf(Activity activity)
+    private static ulong ParentOf(Activity activity)
     {
         var parentId = activity.ParentSpanId;
         if (parentId == default)
         {
-            return null;
+            return 0;
         }
 
+        var number = SpanRecord.NumberOf(parentId);
         if (activity.Parent is { } parent && HttpRequestInfo.Get(parent) is HttpRequestInfo http && http.StageCount > 0)
         {
             var stage = http.FindStageAt(http.ToTimestamp(activity.StartTimeUtc));
             if (stage >= 0)
             {
-                return StageSpanId(parent.SpanId, stage);
+                return RequestStages.StageSpanIdValue(number, stage);
             }
         }
 
-        return parentId.ToHexString();
+        return number;
     }
-
-    /// <summary>A stable id for stage <paramref name="index"/> of the request span <paramref name="request"/>.</summary>
-    internal static string StageSpanId(ActivitySpanId request, int index) => StageSpanId(SpanRecord.NumberOf(request), index);
 
     /// <summary>A stable id for stage <paramref name="index"/> of the request span whose id is the number <paramref name="request"/>.</summary>
     internal static string StageSpanId(ulong request, int index) =>
@@ -279,7 +277,7 @@ internal sealed class SpanConverter
         return true;
     }
 
-    private SpanRecord Record(Activity activity, string? parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
+    private SpanRecord Record(Activity activity, ulong parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
     {
         List<SpanLink>? links = null;
         foreach (var link in activity.EnumerateLinks())

@@ -65,7 +65,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
             ? parsed
             : null;
-        var node = ObserveSpan(NodeOf(span), span.SpanIdNumber, span.ParentSpanId is { } parentId ? IdOf(parentId) : null, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
+        var node = ObserveSpan(NodeOf(span), span.SpanIdNumber, span.ParentSpanIdNumber, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
 
         if (span.Stages is { } stages)
         {

@@ -568,8 +568,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 }
             }
 
-            var isRoot = span.ParentSpanId is null || span.HasRemoteParent;
-            var rootIsReal = _root is not null && (_root.ParentSpanId is null || _root.HasRemoteParent);
+            var isRoot = !span.HasParent || span.HasRemoteParent;
+            var rootIsReal = _root is not null && (!_root.HasParent || _root.HasRemoteParent);
             if (_root is null
                 || (isRoot && !rootIsReal)
                 || (isRoot == rootIsReal && span.StartTime < _root.StartTime))

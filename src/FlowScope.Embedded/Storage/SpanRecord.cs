@@ -39,11 +39,13 @@ public sealed class SpanRecord
     /// store keeps every request's record, and every object a stored trace holds is copied by the GC when it
     /// survives a collection (and collected in gen2 when the trace is evicted); the two id strings (the activity's
     /// own) were two of about seven such objects per request, and nothing on the write path needs them as text.
+    /// The parent span id is a number too (0: no parent): a child span's parent id string was one more object per
+    /// stored span, and one more string formatted for every span started under a pipeline stage.
     /// </summary>
     internal SpanRecord(
         ActivityTraceId traceId,
         ActivitySpanId spanId,
-        string? parentSpanId,
+        ulong parentSpanId,
         string name,
         ActivityKind kind,
         string component,
@@ -57,11 +59,12 @@ public sealed class SpanRecord
         string source,
         string instance,
         bool hasRemoteParent)
-        : this(parentSpanId, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
+        : this(null, name, kind, component, startTime, duration, status, statusMessage, attributes, events, links, source, instance, hasRemoteParent)
     {
         (_traceHigh, _traceLow) = TraceKey.Of(traceId).Numbers;
         _spanIdNumber = NumberOf(spanId);
         _numericIds = true;
+        _parentNumber = parentSpanId;
     }
 
     /// <summary>Everything but the ids, which each public or internal constructor sets its own way.</summary>
@@ -86,7 +89,7 @@ public sealed class SpanRecord
         ArgumentNullException.ThrowIfNull(attributes);
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(links);
-        ParentSpanId = parentSpanId;
+        _parentSpanId = parentSpanId;
         Name = name;
         Kind = kind;
         Component = component;
@@ -110,6 +113,11 @@ public sealed class SpanRecord
     private readonly ulong _traceLow;
     private readonly ulong _spanIdNumber;
     private readonly bool _numericIds;
+
+    // The parent: its id string (public constructor, or formatted from the number when first read), or the number
+    // (records made from activities; 0 for a root span).
+    private string? _parentSpanId;
+    private readonly ulong _parentNumber;
 
     /// <summary>Gets the W3C trace id (32 lowercase hex digits).</summary>
     public string TraceId => _traceId ??= TraceKey.ToString();
@@ -138,7 +146,13 @@ public sealed class SpanRecord
     }
 
     /// <summary>Gets the parent span id, or <see langword="null"/> for a root span.</summary>
-    public string? ParentSpanId { get; }
+    public string? ParentSpanId => _parentSpanId ??= _parentNumber == 0 ? null : _parentNumber.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Gets whether the span has a parent, without formatting its id.</summary>
+    internal bool HasParent => _parentNumber != 0 || _parentSpanId is not null;
+
+    /// <summary>The parent span id as a number (see <see cref="SpanIdNumber"/>), or <see langword="null"/> for a root span.</summary>
+    internal ulong? ParentSpanIdNumber => _parentNumber != 0 ? _parentNumber : _parentSpanId is { } text ? Metrics.ComponentGraph.IdOf(text) : null;
 
     /// <summary>Gets whether the parent span lives in another process (the trace came in with a <c>traceparent</c>).</summary>
     public bool HasRemoteParent { get; }
@@ -193,7 +207,7 @@ public sealed class SpanRecord
 
     /// <summary>A copy of <paramref name="other"/> with its ids as they are (numbers or strings), without its stages.</summary>
     private SpanRecord(SpanRecord other)
-        : this(other.ParentSpanId, other.Name, other.Kind, other.Component, other.StartTime, other.Duration, other.Status, other.StatusMessage, other.Attributes, other.Events, other.Links, other.Source, other.Instance, other.HasRemoteParent)
+        : this(other._parentSpanId, other.Name, other.Kind, other.Component, other.StartTime, other.Duration, other.Status, other.StatusMessage, other.Attributes, other.Events, other.Links, other.Source, other.Instance, other.HasRemoteParent)
     {
         _traceId = other._traceId;
         _spanId = other._spanId;
@@ -201,6 +215,7 @@ public sealed class SpanRecord
         _traceLow = other._traceLow;
         _spanIdNumber = other._spanIdNumber;
         _numericIds = other._numericIds;
+        _parentNumber = other._parentNumber;
     }
 
     /// <summary>Gets the value of an attribute, or <see langword="null"/> when the span has none of that name.</summary>
