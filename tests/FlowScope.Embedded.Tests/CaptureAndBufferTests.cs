@@ -43,7 +43,7 @@ public sealed class CaptureAndBufferTests
         var counters = new PumpCounters();
         var pump = new SpanPump(buffer, new SpanConverter(options, "test"), store, new LiveSignal(), counters, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
-        var pumping = Task.Run(() => pump.RunAsync(stop.Token));
+        var pumping = pump.RunAsync(stop.Token);
 
         const int Produced = 20_000;
         var (source, capture) = StartCapture(buffer);
@@ -69,6 +69,66 @@ public sealed class CaptureAndBufferTests
         Assert.Equal(0, counters.Failed);
         Assert.Equal(Produced, stats.StoredSpans + buffer.Dropped);
         Assert.Equal(buffer.Accepted, stats.StoredSpans);
+    }
+
+    [Fact]
+    public async Task The_pump_runs_on_its_own_thread_and_waits_for_a_store_that_completes_later()
+    {
+        var options = new FlowScopeOptions();
+        var buffer = new SpanBuffer(options.BufferCapacity);
+        var store = new SlowStore(new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace));
+        var counters = new PumpCounters();
+        var pump = new SpanPump(buffer, new SpanConverter(options, "test"), store, new LiveSignal(), counters, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var pumping = pump.RunAsync(stop.Token);
+
+        var (source, capture) = StartCapture(buffer);
+        using (source)
+        using (capture)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                source.StartActivity("work " + i)!.Stop();
+            }
+
+            // The pump is already waiting for the next span (no batch is pending): this one wakes it.
+            await Eventually.TrueAsync(() => pump.Processed == 50);
+            source.StartActivity("late")!.Stop();
+            await Eventually.TrueAsync(() => pump.Processed == 51);
+        }
+
+        await stop.CancelAsync();
+        await pumping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, counters.Failed);
+        Assert.Equal(51, store.GetStats().StoredSpans);
+        Assert.All(store.Threads, thread => Assert.Equal((false, "FlowScope pump"), thread));
+    }
+
+    /// <summary>A store whose adds complete later, on another thread; notes which thread each add came from.</summary>
+    private sealed class SlowStore(InMemoryTraceStore inner) : ITraceStore
+    {
+        public List<(bool IsThreadPoolThread, string? Name)> Threads { get; } = [];
+
+        public async ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default)
+        {
+            lock (Threads)
+            {
+                Threads.Add((Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name));
+            }
+
+            var copy = spans.ToArray(); // the pump reuses its list once this add completes
+            await Task.Yield();
+            await inner.AddAsync(copy, cancellationToken);
+        }
+
+        public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(query, cancellationToken);
+
+        public ValueTask<TraceDetail?> GetTraceAsync(string traceId, CancellationToken cancellationToken = default) => inner.GetTraceAsync(traceId, cancellationToken);
+
+        public ValueTask<TraceChanges> GetChangesAsync(long afterVersion, int maxCount, CancellationToken cancellationToken = default) => inner.GetChangesAsync(afterVersion, maxCount, cancellationToken);
+
+        public TraceStoreStats GetStats() => inner.GetStats();
     }
 
     [Fact]

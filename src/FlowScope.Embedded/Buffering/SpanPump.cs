@@ -56,21 +56,56 @@ internal sealed class SpanPump
     /// <summary>Gets how many spans the pump has finished with (stored or counted as failed).</summary>
     public long Processed => Interlocked.Read(ref _processed);
 
-    public async Task RunAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Runs the pump on a thread of its own until <paramref name="stoppingToken"/> is cancelled or the buffer is
+    /// completed, then stores what is still waiting. The returned task completes when the pump has stopped.
+    /// </summary>
+    /// <remarks>
+    /// A dedicated thread, not the thread pool: between batches it sleeps in the kernel. A pool thread woken for each
+    /// batch spun for a while after it (the pool's wait for more work) on the cores that serve the app's requests.
+    /// </remarks>
+    public Task RunAsync(CancellationToken stoppingToken)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                stopped.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                // Never let an exception escape a thread of FlowScope's own: it would end the app's process.
+                stopped.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "FlowScope pump",
+        };
+
+        // No execution context from the starter (its Activity.Current, its async locals) flows into the pump.
+        thread.UnsafeStart();
+        return stopped.Task;
+    }
+
+    private void Run(CancellationToken stoppingToken)
     {
         // Nothing FlowScope does from here on is captured (store I/O included).
         CaptureSuppression.SuppressCurrentFlow();
         Activity.Current = null;
         try
         {
-            while (await _buffer.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (WaitForSpans(stoppingToken))
             {
-                await DrainAsync(CancellationToken.None).ConfigureAwait(false);
+                Drain();
 
                 // Let the next spans gather, unless the buffer is filling up: batching must never cause drops.
-                if (_batchDelay > TimeSpan.Zero && _buffer.Count < _buffer.Capacity / 4)
+                if (_batchDelay > TimeSpan.Zero && _buffer.Count < _buffer.Capacity / 4
+                    && stoppingToken.WaitHandle.WaitOne(_batchDelay))
                 {
-                    await Task.Delay(_batchDelay, stoppingToken).ConfigureAwait(false);
+                    break; // stopping
                 }
             }
         }
@@ -79,11 +114,23 @@ internal sealed class SpanPump
         }
 
         // Shutting down: store what is still waiting.
-        await DrainAsync(CancellationToken.None).ConfigureAwait(false);
+        Drain();
+    }
+
+    /// <summary>Blocks until spans are waiting (true) or the buffer is completed (false); throws when stopping.</summary>
+    private bool WaitForSpans(CancellationToken stoppingToken)
+    {
+        if (_buffer.Count > 0)
+        {
+            return true;
+        }
+
+        var waiting = _buffer.WaitToReadAsync(stoppingToken);
+        return waiting.IsCompleted ? waiting.GetAwaiter().GetResult() : waiting.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>Moves everything currently in the buffer into the store. Returns the number of spans taken.</summary>
-    internal async Task<int> DrainAsync(CancellationToken cancellationToken)
+    internal int Drain()
     {
         var total = 0;
         while (_buffer.Drain(_activities, MaxBatchSize) > 0)
@@ -110,7 +157,17 @@ internal sealed class SpanPump
             _activities.Clear();
             try
             {
-                await _store.AddAsync(_records, cancellationToken).ConfigureAwait(false);
+                // The stores FlowScope ships complete at once; another store's pending add is waited for here, on
+                // the pump's own thread.
+                var adding = _store.AddAsync(_records, CancellationToken.None);
+                if (adding.IsCompleted)
+                {
+                    adding.GetAwaiter().GetResult();
+                }
+                else
+                {
+                    adding.AsTask().GetAwaiter().GetResult();
+                }
             }
             catch (Exception ex)
             {

@@ -44,7 +44,7 @@ internal sealed class FlowScopeRuntime : IHostedService, IDisposable
         }
 
         _buffer.SpanDropped += OnSpanDropped;
-        _pumpTask = Task.Run(() => _pump.RunAsync(_stopping.Token), CancellationToken.None);
+        _pumpTask = _pump.RunAsync(_stopping.Token);
         _capture.Start();
         Log.Started(_logger, _options.DashboardPath);
         return Task.CompletedTask;
