@@ -14,6 +14,15 @@ internal sealed class SpanBuffer
     private long _dropped;
     private long _accepted;
 
+    // The reader waits for spans on this monitor (1 in _readerWaiting while it does) and writers pulse it only then:
+    // the pump waits with a thread of its own, never through the thread pool, so a starved pool cannot stall it.
+    private readonly object _readerGate = new();
+    private int _readerWaiting;
+    private volatile bool _completed;
+
+    /// <summary>The longest the reader sleeps without a wake-up before it looks at the buffer again (a backstop).</summary>
+    private static readonly TimeSpan MaxReaderSleep = TimeSpan.FromSeconds(1);
+
     public SpanBuffer(int capacity)
     {
         Capacity = capacity;
@@ -44,6 +53,13 @@ internal sealed class SpanBuffer
     {
         if (_channel.Writer.TryWrite(activity))
         {
+            // The channel's lock orders this read after the item is in (see WaitToRead); a wake-up costs a system
+            // call, so it is only made while the reader sleeps.
+            if (Volatile.Read(ref _readerWaiting) != 0)
+            {
+                WakeReader();
+            }
+
             return true;
         }
 
@@ -52,7 +68,49 @@ internal sealed class SpanBuffer
         return false;
     }
 
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _channel.Reader.WaitToReadAsync(cancellationToken);
+    /// <summary>
+    /// Blocks the (single) reader until spans are waiting (<see langword="true"/>) or the buffer is completed and
+    /// empty (<see langword="false"/>). Throws <see cref="OperationCanceledException"/> when cancelled.
+    /// </summary>
+    public bool WaitToRead(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (Count > 0)
+            {
+                return true;
+            }
+
+            if (_completed)
+            {
+                return Count > 0;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_readerGate)
+            {
+                // Announce the wait, then look again: Count takes the channel's lock, which a writer takes before it
+                // reads _readerWaiting, so either this look sees the writer's span or the writer sees the flag and
+                // pulses (after this thread has released the gate by waiting on it).
+                Interlocked.Exchange(ref _readerWaiting, 1);
+                if (Count == 0 && !_completed && !cancellationToken.IsCancellationRequested)
+                {
+                    Monitor.Wait(_readerGate, MaxReaderSleep);
+                }
+
+                Volatile.Write(ref _readerWaiting, 0);
+            }
+        }
+    }
+
+    /// <summary>Wakes the reader if it waits in <see cref="WaitToRead"/> (a writer's span, completion, cancellation).</summary>
+    public void WakeReader()
+    {
+        lock (_readerGate)
+        {
+            Monitor.PulseAll(_readerGate);
+        }
+    }
 
     /// <summary>Takes up to <paramref name="max"/> waiting activities. Single reader only.</summary>
     public int Drain(List<Activity> into, int max)
@@ -72,5 +130,10 @@ internal sealed class SpanBuffer
         return n;
     }
 
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _channel.Writer.TryComplete();
+        _completed = true;
+        WakeReader();
+    }
 }

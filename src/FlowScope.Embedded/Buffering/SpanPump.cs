@@ -95,9 +95,10 @@ internal sealed class SpanPump
         // Nothing FlowScope does from here on is captured (store I/O included).
         CaptureSuppression.SuppressCurrentFlow();
         Activity.Current = null;
+        using var wakeOnStop = stoppingToken.UnsafeRegister(static buffer => ((SpanBuffer)buffer!).WakeReader(), _buffer);
         try
         {
-            while (WaitForSpans(stoppingToken))
+            while (_buffer.WaitToRead(stoppingToken))
             {
                 Drain();
 
@@ -115,18 +116,6 @@ internal sealed class SpanPump
 
         // Shutting down: store what is still waiting.
         Drain();
-    }
-
-    /// <summary>Blocks until spans are waiting (true) or the buffer is completed (false); throws when stopping.</summary>
-    private bool WaitForSpans(CancellationToken stoppingToken)
-    {
-        if (_buffer.Count > 0)
-        {
-            return true;
-        }
-
-        var waiting = _buffer.WaitToReadAsync(stoppingToken);
-        return waiting.IsCompleted ? waiting.GetAwaiter().GetResult() : waiting.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>Moves everything currently in the buffer into the store. Returns the number of spans taken.</summary>
