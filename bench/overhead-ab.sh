@@ -14,21 +14,8 @@ DLLB=${DLLB:-$TREE_DLL}
 PAIRS=${3:-6}
 TARGET=${4:-/api/forecast}
 CLK=$(getconf CLK_TCK)
-declare -A PID PORT
-cleanup() { for k in "${!PID[@]}"; do kill "${PID[$k]}" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-# below the ephemeral range (wrk's client ports), unused in any socket state
-port() { local p lo; lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768); while :; do p=$((15000 + RANDOM % (lo - 15000))); ss -tanH "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
-start() { # key spec dll
-  local key=$1 spec=$2 dll=$3 label mode envs p
-  IFS=: read -r label mode envs <<<"$spec"
-  p=$(port)
-  # shellcheck disable=SC2086 # envs is a list of NAME=value words
-  env DOTNET_TC_CallCountingDelayMs=0 $envs taskset -c 0 dotnet "$dll" --mode "$mode" --port "$p" >/dev/null 2>&1 &
-  PID[$key]=$!; PORT[$key]=$p
-  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/__bench/alloc" >/dev/null && break; sleep 0.1; done
-  for _ in 1 2 3 4 5 6; do taskset -c 1 wrk -t1 -c16 -d2s "http://127.0.0.1:$p$TARGET" >/dev/null; done # warm-up
-}
+# shellcheck source=side-by-side.sh
+source "$ROOT/bench/side-by-side.sh"
 window() { # key -> "rps bytes cpu_us gc_us g0 g1 g2"
   local p=${PORT[$1]} pid=${PID[$1]} g0 a0 c0 o c1 a1 g1 n r
   g0=$(curl -sf "http://127.0.0.1:$p/__bench/gc"); a0=$(curl -sf "http://127.0.0.1:$p/__bench/alloc"); c0=$(awk '{print $14+$15}' "/proc/$pid/stat")
@@ -39,8 +26,8 @@ window() { # key -> "rps bytes cpu_us gc_us g0 g1 g2"
     printf "%d %d %.1f %.2f %d %d %d\n", r, da/n, dc*1e6/k/n, (y[3]-x[3])*1000/n, y[4]-x[4], y[5]-x[5], y[6]-x[6]}'
 }
 med() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print "nan"; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2 }'; }
-start a "$1" "$DLLA"
-start b "$2" "$DLLB"
+start_side a "$1" "$DLLA" "$TARGET"
+start_side b "$2" "$DLLB" "$TARGET"
 A=(); B=()
 echo "pair  A: req/s B/req CPUµs GCµs gen0/1/2      B: req/s B/req CPUµs GCµs gen0/1/2"
 for i in $(seq 1 "$PAIRS"); do

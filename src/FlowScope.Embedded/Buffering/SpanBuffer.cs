@@ -18,7 +18,6 @@ internal sealed class SpanBuffer
     // the pump waits with a thread of its own, never through the thread pool, so a starved pool cannot stall it.
     private readonly object _readerGate = new();
     private int _readerWaiting;
-    private volatile bool _completed;
 
     /// <summary>The longest the reader sleeps without a wake-up before it looks at the buffer again (a backstop).</summary>
     private static readonly TimeSpan MaxReaderSleep = TimeSpan.FromSeconds(1);
@@ -81,9 +80,10 @@ internal sealed class SpanBuffer
                 return true;
             }
 
-            if (_completed)
+            // Completed and drained: the channel's reader completes once the writer has and the last span is read.
+            if (_channel.Reader.Completion.IsCompleted)
             {
-                return Count > 0;
+                return false;
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -93,7 +93,7 @@ internal sealed class SpanBuffer
                 // reads _readerWaiting, so either this look sees the writer's span or the writer sees the flag and
                 // pulses (after this thread has released the gate by waiting on it).
                 Interlocked.Exchange(ref _readerWaiting, 1);
-                if (Count == 0 && !_completed && !cancellationToken.IsCancellationRequested)
+                if (Count == 0 && !_channel.Reader.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
                 {
                     Monitor.Wait(_readerGate, MaxReaderSleep);
                 }
@@ -133,7 +133,6 @@ internal sealed class SpanBuffer
     public void Complete()
     {
         _channel.Writer.TryComplete();
-        _completed = true;
         WakeReader();
     }
 }

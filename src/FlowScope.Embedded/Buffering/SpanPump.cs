@@ -146,17 +146,9 @@ internal sealed class SpanPump
             _activities.Clear();
             try
             {
-                // The stores FlowScope ships complete at once; another store's pending add is waited for here, on
-                // the pump's own thread.
-                var adding = _store.AddAsync(_records, CancellationToken.None);
-                if (adding.IsCompleted)
-                {
-                    adding.GetAwaiter().GetResult();
-                }
-                else
-                {
-                    adding.AsTask().GetAwaiter().GetResult();
-                }
+                // The stores FlowScope ships complete at once (AsTask is then free); another store's pending add is
+                // waited for here, on the pump's own thread.
+                _store.AddAsync(_records, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
             catch (Exception ex)
             {

@@ -370,7 +370,7 @@ internal sealed class SpanConverter
     {
         if (attributes.Count < _maxAttributes)
         {
-            attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value))));
+            AddAttribute(attributes, key, value, _redactor.IsSecret(key));
         }
     }
 
