@@ -302,4 +302,42 @@ public sealed class InMemoryTraceStoreTests
         Assert.Equal([TraceId(4), TraceId(2)], second.Traces.Select(t => t.TraceId));
         await Assert.ThrowsAsync<ArgumentException>(() => _store.QueryAsync(new TraceQuery { Cursor = first.NextCursor }).AsTask()); // a duration cursor under time order
     }
+
+    [Fact]
+    public async Task A_trace_keeps_every_span_it_was_given_in_order_however_many_arrive()
+    {
+        var store = new InMemoryTraceStore(maxTraces: 10, maxSpansPerTrace: 100);
+        var trace = TraceId(7);
+        var spans = Enumerable.Range(1, 14).Select(i => Span(trace, SpanId(i), parent: i == 1 ? null : SpanId(1), name: "span " + i, startMs: i)).ToArray();
+        foreach (var span in spans)
+        {
+            await store.AddAsync([span]);
+        }
+
+        var detail = await store.GetTraceAsync(trace);
+
+        Assert.NotNull(detail);
+        Assert.Equal(spans.Select(s => s.Name), detail.Spans.Select(s => s.Name));
+        Assert.Equal(14, detail.Summary.SpanCount);
+        Assert.Equal(T0.AddMilliseconds(1), detail.Summary.StartTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(23), detail.Summary.Duration);
+    }
+
+    [Fact]
+    public async Task Summaries_touching_the_same_components_share_one_list_and_others_get_their_own()
+    {
+        var store = new InMemoryTraceStore(maxTraces: 10, maxSpansPerTrace: 100);
+        await store.AddAsync([
+            Span(TraceId(1), SpanId(1)), Span(TraceId(1), SpanId(2), parent: SpanId(1), component: SpanComponents.Middleware),
+            Span(TraceId(2), SpanId(3)), Span(TraceId(2), SpanId(4), parent: SpanId(3), component: SpanComponents.Middleware),
+            Span(TraceId(3), SpanId(5)), Span(TraceId(3), SpanId(6), parent: SpanId(5), component: SpanComponents.Queue),
+        ]);
+
+        var page = await store.QueryAsync(new TraceQuery());
+        var byId = page.Traces.ToDictionary(t => t.TraceId);
+
+        Assert.Equal([SpanComponents.Server, SpanComponents.Middleware], byId[TraceId(1)].Components);
+        Assert.Same(byId[TraceId(1)].Components, byId[TraceId(2)].Components);
+        Assert.Equal([SpanComponents.Server, SpanComponents.Queue], byId[TraceId(3)].Components);
+    }
 }

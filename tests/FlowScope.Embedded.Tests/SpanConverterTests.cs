@@ -83,6 +83,63 @@ public sealed class SpanConverterTests : IDisposable
         Assert.Null(converter.Convert(parent).ParentSpanId);
     }
 
+    [Fact]
+    public void Integer_tags_read_as_their_own_number_and_a_repeated_value_shares_its_text()
+    {
+        var converter = new SpanConverter(new FlowScopeOptions(), "i1");
+        SpanRecord Convert(object port, object status)
+        {
+            var activity = _source.StartActivity("call", ActivityKind.Client)!;
+            activity.SetTag("server.port", port);
+            activity.SetTag("http.response.status_code", status);
+            activity.Stop();
+            return converter.Convert(activity);
+        }
+
+        var first = Convert(5000, 404);
+        var second = Convert(5000, 404);
+        var third = Convert(5001L, (short)-7);
+        var fourth = Convert((ushort)5000, 404u);
+
+        Assert.Equal(("5000", "404"), (first.GetAttribute("server.port"), first.GetAttribute("http.response.status_code")));
+        Assert.Equal(("5000", "404"), (second.GetAttribute("server.port"), second.GetAttribute("http.response.status_code")));
+        Assert.Equal(("5001", "-7"), (third.GetAttribute("server.port"), third.GetAttribute("http.response.status_code")));
+        Assert.Equal(("5000", "404"), (fourth.GetAttribute("server.port"), fourth.GetAttribute("http.response.status_code")));
+
+        // The second span keeps the first one's text, not a copy of its own.
+        Assert.Same(first.GetAttribute("server.port"), second.GetAttribute("server.port"));
+        Assert.Same(first.GetAttribute("http.response.status_code"), second.GetAttribute("http.response.status_code"));
+    }
+
+    [Fact]
+    public void A_record_without_status_message_events_or_links_reads_as_empty_and_one_with_them_keeps_them()
+    {
+        var converter = new SpanConverter(new FlowScopeOptions(), "i1");
+        var plain = _source.StartActivity("plain")!;
+        plain.Stop();
+        var linked = _source.StartActivity(ActivityKind.Consumer, default, tags: null, links: [new ActivityLink(plain.Context)], name: "linked")!;
+        linked.AddEvent(new ActivityEvent("retry"));
+        linked.SetStatus(ActivityStatusCode.Error, "gave up");
+        linked.Stop();
+
+        var p = converter.Convert(plain);
+        var l = converter.Convert(linked);
+
+        Assert.Null(p.StatusMessage);
+        Assert.Empty(p.Events);
+        Assert.Empty(p.Links);
+        Assert.Equal(new DateTimeOffset(plain.StartTimeUtc, TimeSpan.Zero), p.StartTime);
+        Assert.Equal(p.StartTime + plain.Duration, p.EndTime);
+        Assert.Equal(ActivityKind.Internal, p.Kind);
+
+        Assert.Equal("gave up", l.StatusMessage);
+        Assert.Equal(ActivityStatusCode.Error, l.Status);
+        Assert.Equal(ActivityKind.Consumer, l.Kind);
+        Assert.Equal(["retry"], l.Events.Select(e => e.Name));
+        var link = Assert.Single(l.Links);
+        Assert.Equal((plain.TraceId.ToHexString(), plain.SpanId.ToHexString()), (link.TraceId, link.SpanId));
+    }
+
     [Theory]
     [InlineData(ActivityKind.Producer, null, null, SpanComponents.Queue)]
     [InlineData(ActivityKind.Consumer, null, null, SpanComponents.Queue)]

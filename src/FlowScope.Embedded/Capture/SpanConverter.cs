@@ -33,6 +33,10 @@ internal sealed class SpanConverter
     // immutable, and every array a stored trace keeps is one more object the GC copies (bounded like the names).
     private readonly Dictionary<string, KeyValuePair<string, string>[]> _requestAttributes = new(ReferenceEqualityComparer.Instance);
 
+    // The last integer value seen for each tag key (by reference: keys are nearly always literals) and its text.
+    private readonly Dictionary<string, (long Number, string Text)> _lastNumbers = new(ReferenceEqualityComparer.Instance);
+    private const int MaxRememberedNumbers = 512;
+
     // Whether each attribute key a request record always carries is secret, asked once (the redactor's settings do
     // not change): the pump converts every request, and a verdict look-up per key was one hash of the key each time.
     private readonly RequestKeys _requestKeys;
@@ -193,7 +197,7 @@ internal sealed class SpanConverter
 
             if (tag.Value is not null)
             {
-                AddAttribute(attributes, tag.Key, FormatValue(tag.Value));
+                AddAttribute(attributes, tag.Key, FormatTagValue(tag.Key, tag.Value));
             }
         }
 
@@ -413,6 +417,40 @@ internal sealed class SpanConverter
 
         _requestNames[(method, target)] = name;
         return name;
+    }
+
+    /// <summary>
+    /// A tag's value as text. An integer value gets the text the previous span's value of the same key got when the
+    /// two are equal: ports, status codes and counts repeat from span to span, and each copy of their text was one
+    /// more small string kept by every stored span (most numbers have no cached text of their own).
+    /// </summary>
+    private string FormatTagValue(string key, object value)
+    {
+        long number;
+        switch (value)
+        {
+            case int i: number = i; break;
+            case long l: number = l; break;
+            case short h: number = h; break;
+            case ushort u: number = u; break;
+            case uint u: number = u; break;
+            case byte b: number = b; break;
+            default: return FormatValue(value);
+        }
+
+        if (_lastNumbers.TryGetValue(key, out var last) && last.Number == number)
+        {
+            return last.Text;
+        }
+
+        var text = number.ToString(CultureInfo.InvariantCulture);
+        if (_lastNumbers.Count >= MaxRememberedNumbers)
+        {
+            _lastNumbers.Clear();
+        }
+
+        _lastNumbers[key] = (number, text);
+        return text;
     }
 
     internal static string FormatValue(object value) => value switch

@@ -16,6 +16,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     private readonly Lock _lock = new();
     // Keyed by the trace id as numbers (TraceKey): a stored trace keeps no id string.
     private readonly Dictionary<TraceKey, TraceEntry> _traces = new();
+    private readonly ComponentSets _componentSets = new();
     private readonly int _maxTraces;
     private readonly int _maxSpansPerTrace;
 
@@ -132,7 +133,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
                 if (Matches(entry, query))
                 {
-                    matches.Add(entry.GetSummary());
+                    matches.Add(entry.GetSummary(_componentSets));
                 }
             }
         }
@@ -160,7 +161,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         return ValueTask.FromResult(new TracePage(matches, next));
     }
 
-    private static bool Matches(TraceEntry entry, TraceQuery query)
+    private bool Matches(TraceEntry entry, TraceQuery query)
     {
         if (query.From is { } from && entry.Start < from)
         {
@@ -195,7 +196,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
         if (!string.IsNullOrEmpty(query.Name))
         {
-            var summary = entry.GetSummary();
+            var summary = entry.GetSummary(_componentSets);
             if (!Contains(summary.Name, query.Name) && !Contains(summary.Route, query.Name))
             {
                 return false;
@@ -343,7 +344,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             // By start time, and in the order stored for equal times (a request before its stages, a stage before
             // those nested in it): a stable sort.
             var spans = entry.ExpandSpans().OrderBy(static s => s.StartTime).ToArray();
-            return ValueTask.FromResult<TraceDetail?>(new TraceDetail(entry.GetSummary(), spans));
+            return ValueTask.FromResult<TraceDetail?>(new TraceDetail(entry.GetSummary(_componentSets), spans));
         }
     }
 
@@ -374,7 +375,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             long version = afterVersion;
             while (node is not null && result.Count < maxCount)
             {
-                result.Add(node.GetSummary());
+                result.Add(node.GetSummary(_componentSets));
                 version = node.Version;
                 node = node.Next;
             }
@@ -444,6 +445,64 @@ internal sealed class InMemoryTraceStore : ITraceStore
         _newest = entry;
     }
 
+    /// <summary>
+    /// The component lists of cached trace summaries, shared: the traces of an app touch a few sets of components
+    /// (a route's requests all the same one), and a list of its own per summary was two more objects per stored trace
+    /// once the dashboard had asked. Used under the store's lock only.
+    /// </summary>
+    internal sealed class ComponentSets
+    {
+        // Few enough to search one by one; a set beyond them gets an array of its own.
+        internal const int MaxShared = 64;
+        private readonly List<string[]> _shared = new();
+        private readonly List<string> _scratch = new(8);
+
+        /// <summary>An empty list to gather one summary's components in (reused; pass it to <see cref="Intern"/>).</summary>
+        public List<string> Scratch()
+        {
+            _scratch.Clear();
+            return _scratch;
+        }
+
+        /// <summary>The shared list with the same components in the same order, or a new one (shared from now on while there is room).</summary>
+        public IReadOnlyList<string> Intern(List<string> components)
+        {
+            foreach (var set in _shared)
+            {
+                if (Same(set, components))
+                {
+                    return set;
+                }
+            }
+
+            var array = components.ToArray();
+            if (_shared.Count < MaxShared)
+            {
+                _shared.Add(array);
+            }
+
+            return array;
+        }
+
+        private static bool Same(string[] set, List<string> components)
+        {
+            if (set.Length != components.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < set.Length; i++)
+            {
+                if (!string.Equals(set[i], components[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     private sealed class TraceEntry(TraceKey key)
     {
         public TraceKey Key { get; } = key;
@@ -455,7 +514,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
         // busy app are one request record (its stages compact), and every object a trace keeps is copied by the GC
         // when it survives; the list and its array were two of about ten.
         private SpanRecord? _first;
-        private List<SpanRecord>? _rest;
+        private SpanRecord[]? _rest;
+        private int _restCount;
 
         /// <summary>The records as added; a request record may carry its stages compactly (<see cref="SpanRecord.Stages"/>).</summary>
         public Records Spans => new(this);
@@ -468,7 +528,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         /// <summary>The records of a trace, enumerable without allocating.</summary>
         public readonly struct Records(TraceEntry entry)
         {
-            public int Count => entry._first is null ? 0 : 1 + (entry._rest?.Count ?? 0);
+            public int Count => entry._first is null ? 0 : 1 + entry._restCount;
 
             public Enumerator GetEnumerator() => new(entry);
 
@@ -491,7 +551,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
             public readonly SpanRecord Current => _index == 0 ? entry._first! : entry._rest![_index - 1];
 
-            public bool MoveNext() => ++_index < (entry._first is null ? 0 : 1 + (entry._rest?.Count ?? 0));
+            public bool MoveNext() => ++_index < (entry._first is null ? 0 : 1 + entry._restCount);
         }
 
         /// <summary>Every span as a record: each request record (without its compact stages) followed by its stages.</summary>
@@ -507,9 +567,13 @@ internal sealed class InMemoryTraceStore : ITraceStore
             return result;
         }
 
-        public DateTimeOffset Start { get; private set; } = DateTimeOffset.MaxValue;
+        // UTC ticks (a DateTimeOffset takes twice the room in every stored trace).
+        private long _startTicks = DateTimeOffset.MaxValue.UtcTicks;
+        private long _endTicks = DateTimeOffset.MinValue.UtcTicks;
 
-        public DateTimeOffset End { get; private set; } = DateTimeOffset.MinValue;
+        public DateTimeOffset Start => new(_startTicks, TimeSpan.Zero);
+
+        public DateTimeOffset End => new(_endTicks, TimeSpan.Zero);
 
         public int ErrorCount { get; private set; }
 
@@ -533,19 +597,18 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
             else
             {
-                (_rest ??= new List<SpanRecord>(3)).Add(span);
+                // A plain array (no list object around it), grown as a list would be.
+                _rest ??= new SpanRecord[3];
+                if (_restCount == _rest.Length)
+                {
+                    Array.Resize(ref _rest, _rest.Length * 2);
+                }
+
+                _rest[_restCount++] = span;
             }
 
-            if (span.StartTime < Start)
-            {
-                Start = span.StartTime;
-            }
-
-            var end = span.EndTime;
-            if (end > End)
-            {
-                End = end;
-            }
+            _startTicks = Math.Min(_startTicks, span.StartTime.UtcTicks);
+            _endTicks = Math.Max(_endTicks, span.EndTime.UtcTicks);
 
             if (span.Status == ActivityStatusCode.Error)
             {
@@ -557,15 +620,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 // Stages never become the root: they always have a parent (the request) in the same trace.
                 _stageCount += stages.Count;
                 ErrorCount += stages.FailedCount;
-                if (stages.MinStart < Start)
-                {
-                    Start = stages.MinStart;
-                }
-
-                if (stages.MaxEnd > End)
-                {
-                    End = stages.MaxEnd;
-                }
+                _startTicks = Math.Min(_startTicks, stages.MinStart.UtcTicks);
+                _endTicks = Math.Max(_endTicks, stages.MaxEnd.UtcTicks);
             }
 
             var isRoot = !span.HasParent || span.HasRemoteParent;
@@ -578,7 +634,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
         }
 
-        public TraceSummary GetSummary()
+        public TraceSummary GetSummary(ComponentSets sets)
         {
             if (Summary is not null)
             {
@@ -586,7 +642,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
 
             var root = _root!;
-            var components = new List<string>(4);
+            var components = sets.Scratch();
             foreach (var span in Spans)
             {
                 if (!components.Contains(span.Component))
@@ -619,7 +675,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 SpanCount = SpanCount,
                 ErrorCount = ErrorCount,
                 RejectedSpanCount = Rejected,
-                Components = components,
+                Components = sets.Intern(components),
                 Instance = root.Instance,
                 Version = Version,
             };
