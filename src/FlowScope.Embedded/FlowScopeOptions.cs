@@ -15,8 +15,12 @@ public sealed class FlowScopeOptions
     /// <summary>The default value of <see cref="BufferCapacity"/>: 32 768 spans.</summary>
     public const int DefaultBufferCapacity = 32_768;
 
-    /// <summary>The default value of <see cref="MaxTraces"/>: 10 000 traces.</summary>
-    public const int DefaultMaxTraces = 10_000;
+    /// <summary>
+    /// The default value of <see cref="MaxTraces"/>: 5 000 traces. The store shares the app's garbage collector, and
+    /// under sustained load a larger store made its collections long enough to show in the app's p99 latency
+    /// (docs/configuration.md, "Memory budget").
+    /// </summary>
+    public const int DefaultMaxTraces = 5_000;
 
     /// <summary>The default value of <see cref="MaxSpansPerTrace"/>: 1 000 spans.</summary>
     public const int DefaultMaxSpansPerTrace = 1_000;
