@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace FlowScope.Embedded.Storage;
 
@@ -453,7 +454,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     internal sealed class ComponentSets
     {
         // Few enough to search one by one; a set beyond them gets an array of its own.
-        internal const int MaxShared = 64;
+        private const int MaxShared = 64;
         private readonly List<string[]> _shared = new();
         private readonly List<string> _scratch = new(8);
 
@@ -484,23 +485,8 @@ internal sealed class InMemoryTraceStore : ITraceStore
             return array;
         }
 
-        private static bool Same(string[] set, List<string> components)
-        {
-            if (set.Length != components.Count)
-            {
-                return false;
-            }
-
-            for (var i = 0; i < set.Length; i++)
-            {
-                if (!string.Equals(set[i], components[i], StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
+        private static bool Same(string[] set, List<string> components) =>
+            set.AsSpan().SequenceEqual(CollectionsMarshal.AsSpan(components));
     }
 
     private sealed class TraceEntry(TraceKey key)

@@ -240,10 +240,11 @@ public sealed class SpanRecord
 
     /// <summary>A copy of <paramref name="other"/> with its ids as they are (numbers or strings), without its stages.</summary>
     private SpanRecord(SpanRecord other)
-        : this(null, other.Name, other.Kind, other.Component, other.StartTime, other.Duration, other.Status, other.StatusMessage, other.Attributes, other.Events, other.Links, other.Source, other.Instance, other.HasRemoteParent)
+        : this(null, other.Name, other.Kind, other.Component, other.StartTime, other.Duration, other.Status, null, other.Attributes, [], [], other.Source, other.Instance, other.HasRemoteParent)
     {
-        // Any id texts are shared with the original: both records stand for the same span.
+        // The side objects are shared with the original (both records stand for the same span), not made again.
         _texts = other._texts;
+        _rare = other._rare;
         _traceHigh = other._traceHigh;
         _traceLow = other._traceLow;
         _spanIdNumber = other._spanIdNumber;
