@@ -65,7 +65,8 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
         await d.WaitLiveAsync();
         var queue = page.Locator("#map-host .node[data-id='queue:order-events']");
         await Expect(queue).ToBeVisibleAsync();
-        await Expect(page.Locator("#map-host .edge-label").First).ToContainTextAsync("err");
+        // Edges carry their call count and p50 latency (and their error rate when calls failed).
+        await Expect(page.Locator("#map-host .edge-label").First).ToHaveTextAsync(new Regex(@"^[\d,.]+k? · (\d.*% err · )?[\d.]+ (µs|ms|s)$"));
 
         // A request made now runs as bubbles along the edges it touched.
         await fixture.App.GetAsync("orders/5");

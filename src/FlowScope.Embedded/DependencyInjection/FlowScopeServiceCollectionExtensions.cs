@@ -91,6 +91,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<RoutineRequests>();
         services.AddSingleton<DashboardAccess>();
         services.AddSingleton<OperatorAccess>();
         services.AddAntiforgery();

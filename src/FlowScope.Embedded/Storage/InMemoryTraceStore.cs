@@ -20,6 +20,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     private readonly ComponentSets _componentSets = new();
     private readonly int _maxTraces;
     private readonly int _maxSpansPerTrace;
+    private readonly EvictionLog _evictions = new(EvictionLog.DefaultCapacity);
 
     // Doubly linked list ordered by Version: _oldest changed longest ago, _newest most recently.
     private TraceEntry? _oldest;
@@ -54,6 +55,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 var victim = _oldest;
                 Unlink(victim);
                 _traces.Remove(victim.Key);
+                _evictions.Add(victim.Key, _version);
                 _evictedTraces++;
                 _evictedSpans += victim.SpanCount;
                 _storedSpans -= victim.SpanCount;
@@ -193,6 +195,17 @@ internal sealed class InMemoryTraceStore : ITraceStore
         if (query.Status == TraceStatusFilter.Ok && entry.ErrorCount > 0)
         {
             return false;
+        }
+
+        if (query.StatusClass is not null || query.Kind is not null || query.NPlusOne)
+        {
+            var summary = entry.GetSummary(_componentSets);
+            if ((query.StatusClass is { } statusClass && summary.StatusCode / 100 != statusClass)
+                || (query.Kind is not null && !string.Equals(summary.Kind, query.Kind, StringComparison.OrdinalIgnoreCase))
+                || (query.NPlusOne && summary.NPlusOne == 0))
+            {
+                return false;
+            }
         }
 
         if (!string.IsNullOrEmpty(query.Name))
@@ -363,6 +376,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             var first = _newest;
             if (first is null || first.Version <= afterVersion)
             {
+                // Evictions come with additions, which are changes: none here.
                 return ValueTask.FromResult(new TraceChanges([], Math.Max(afterVersion, 0), false));
             }
 
@@ -381,7 +395,9 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 node = node.Next;
             }
 
-            return ValueTask.FromResult(new TraceChanges(result, version, node is not null));
+            // A trace evicted and then started again by a late span is stored: not reported as gone.
+            var evicted = _evictions.Between(afterVersion, version, key => !_traces.ContainsKey(key), out var overflow);
+            return ValueTask.FromResult(new TraceChanges(result, version, node is not null) { Evicted = evicted, EvictedOverflow = overflow });
         }
     }
 
@@ -649,6 +665,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
 
             int? statusCode = int.TryParse(root.GetAttribute("http.response.status_code"), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+            static int Count(string? text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
             Summary = new TraceSummary
             {
                 TraceId = TraceId,
@@ -663,6 +680,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 RejectedSpanCount = Rejected,
                 Components = sets.Intern(components),
                 Instance = root.Instance,
+                Kind = TraceKinds.Of(root),
+                DatabaseCount = Count(root.GetAttribute("flowscope.db.count")),
+                NPlusOne = Count(root.GetAttribute("flowscope.db.n_plus_one")),
+                DuplicateQueries = Count(root.GetAttribute("flowscope.db.duplicates")),
                 Version = Version,
             };
             return Summary;

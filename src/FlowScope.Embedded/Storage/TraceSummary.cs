@@ -43,6 +43,24 @@ public sealed record TraceSummary
     public string? Instance { get; init; }
 
     /// <summary>
+    /// Gets what kind of work the trace's root is: <c>http</c>, <c>connection</c>, <c>message</c>, <c>worker</c>,
+    /// <c>simulator</c> or <c>other</c>.
+    /// </summary>
+    public string Kind { get; init; } = "other";
+
+    /// <summary>Gets how many database commands the root's work issued (<c>flowscope.db.count</c>), 0 when none or unknown.</summary>
+    public int DatabaseCount { get; init; }
+
+    /// <summary>
+    /// Gets the largest number of times one statement (its literals and parameters aside) ran in the trace when that
+    /// reached the N+1 threshold (<c>flowscope.db.n_plus_one</c>); 0 when no statement did.
+    /// </summary>
+    public int NPlusOne { get; init; }
+
+    /// <summary>Gets how many database commands repeated an earlier one exactly, values included (<c>flowscope.db.duplicates</c>).</summary>
+    public int DuplicateQueries { get; init; }
+
+    /// <summary>
     /// Gets the store's change number of the trace's last update: larger means more recent. The live stream
     /// uses it as its event id.
     /// </summary>
@@ -63,7 +81,20 @@ public sealed record TracePage(IReadOnlyList<TraceSummary> Traces, string? NextC
 /// <param name="Traces">The changed traces, oldest change first.</param>
 /// <param name="Version">The version to continue from.</param>
 /// <param name="HasMore">Whether more changes are waiting.</param>
-public sealed record TraceChanges(IReadOnlyList<TraceSummary> Traces, long Version, bool HasMore);
+public sealed record TraceChanges(IReadOnlyList<TraceSummary> Traces, long Version, bool HasMore)
+{
+    /// <summary>
+    /// Gets the ids of traces evicted after the given version, up to <see cref="Version"/> (a bounded number of the
+    /// most recent evictions).
+    /// </summary>
+    public IReadOnlyList<string> Evicted { get; init; } = [];
+
+    /// <summary>
+    /// Gets whether more traces were evicted after the given version than <see cref="Evicted"/> lists: a client that
+    /// keeps a copy of the list should then check the rest of it against the store.
+    /// </summary>
+    public bool EvictedOverflow { get; init; }
+}
 
 /// <summary>Which traces a query selects by status.</summary>
 public enum TraceStatusFilter
@@ -117,6 +148,18 @@ public sealed record TraceQuery
     /// span (a middleware type, a route, an action), case-insensitive.
     /// </summary>
     public string? Component { get; init; }
+
+    /// <summary>
+    /// Gets the class of HTTP status code the trace's root request must have answered: 2 for 2xx, 4 for 4xx (client
+    /// errors) and so on; <see langword="null"/> for any.
+    /// </summary>
+    public int? StatusClass { get; init; }
+
+    /// <summary>Gets the kind of root work to include (see <see cref="TraceSummary.Kind"/>); <see langword="null"/> for any.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Gets whether to include only traces that repeated one statement at least the N+1 threshold times.</summary>
+    public bool NPlusOne { get; init; }
 
     /// <summary>Gets an attribute some span must carry.</summary>
     public string? AttributeKey { get; init; }

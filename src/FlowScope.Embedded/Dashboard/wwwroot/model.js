@@ -1,6 +1,22 @@
 // Trace model helpers shared by the views, and the data source (live server or an imported file).
 import { fetchTrace, HttpError } from './api.js';
-import { parseTime } from './format.js';
+import { parseTime, formatDateTime } from './format.js';
+
+export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 5];
+
+// The kind of work a root span stands for (as the server's TraceKinds decides).
+export function kindOf(span) {
+  const a = span?.attributes || {};
+  switch (span?.component) {
+    case 'server':
+      if (span.kind !== 'server') return 'other';
+      return a['flowscope.connection'] || String(a['http.response.status_code']) === '101' ? 'connection' : 'http';
+    case 'queue': return 'message';
+    case 'worker': return 'worker';
+    case 'simulator': return 'simulator';
+    default: return 'other';
+  }
+}
 
 // Builds a forest from spans in any order. Spans whose parent is missing (or
 // that sit in a parent cycle) become roots. Children are sorted by start time.
@@ -161,6 +177,7 @@ export function summarize(traceId, spans, version = 0) {
   }
   const root = tree.roots.find((r) => r.span.component === 'server') ?? tree.roots[0];
   const a = root?.span.attributes || {};
+  const count = (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : 0);
   const status = errors > 0 || root?.span.status === 'error' ? 'error' : root?.span.status === 'ok' ? 'ok' : 'unset';
   return {
     traceId,
@@ -177,6 +194,11 @@ export function summarize(traceId, spans, version = 0) {
     method: a['http.request.method'] ?? null,
     statusCode: a['http.response.status_code'] != null ? Number(a['http.response.status_code']) : null,
     version,
+    kind: root ? kindOf(root.span) : 'other',
+    routine: false,
+    databaseCount: count(a['flowscope.db.count']),
+    nPlusOne: count(a['flowscope.db.n_plus_one']),
+    duplicateQueries: count(a['flowscope.db.duplicates']),
   };
 }
 
@@ -229,6 +251,22 @@ export const source = {
     return fetchTrace(traceId, signal);
   },
 };
+
+// What the header shows of an imported file.
+export function importedFigures(src) {
+  let spans = 0, errors = 0, clientErrors = 0, first = Infinity, last = -Infinity;
+  for (const t of src.imported.values()) {
+    spans += t.spans.length;
+    if (t.summary.status === 'error') errors++;
+    if (t.summary.statusCode >= 400 && t.summary.statusCode < 500) clientErrors++;
+    const at = parseTime(t.summary.startTime);
+    if (Number.isFinite(at)) { first = Math.min(first, at); last = Math.max(last, at); }
+  }
+  return {
+    name: src.importName, traces: src.imported.size, spans, errors, clientErrors,
+    from: Number.isFinite(first) ? formatDateTime(first) : '–', to: Number.isFinite(last) ? formatDateTime(last) : '–',
+  };
+}
 
 // Loads many traces with bounded concurrency; failures (evicted traces) are skipped.
 export async function loadTraces(ids, { signal, concurrency = 6, onProgress } = {}) {

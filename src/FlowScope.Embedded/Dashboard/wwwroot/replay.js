@@ -5,10 +5,10 @@ import { h } from './dom.js';
 import { queryTraces } from './api.js';
 import { FlowMap } from './flow-map.js';
 import { TraceView } from './trace-view.js';
-import { source, loadTraces, mapFromSpans, nodeOf, summarize } from './model.js';
+import { source, loadTraces, mapFromSpans, nodeOf, summarize, REPLAY_SPEEDS } from './model.js';
 import { formatDuration, formatOffset, formatClock, formatCount, parseTime } from './format.js';
 
-export const SPEEDS = [0.25, 0.5, 1, 2, 5];
+export const SPEEDS = REPLAY_SPEEDS;
 export const STEP_MS_AT_1X = 1000; // one span per second at 1x
 const MAX_WINDOW_TRACES = 100;
 const LOG_CONTEXT = 40;
@@ -63,7 +63,7 @@ export class ReplayView {
     this.mapHost = h('div', { class: 'replay-map' });
     this.map = new FlowMap(this.mapHost, { interactive: true });
     this.map.autoFit = true;
-    this.log = h('ol', { class: 'replay-log', 'aria-label': 'Steps' });
+    this.log = h('ol', { class: 'replay-log', 'aria-label': 'Steps', tabindex: '0' });
     this.log.addEventListener('click', (e) => {
       const li = e.target.closest('li[data-index]');
       if (li) this.go(Number(li.dataset.index));
