@@ -14,7 +14,10 @@ internal static class TraceKinds
     /// <summary>A long-lived connection (WebSocket, SSE, SignalR, gRPC streaming, long polling): not a request.</summary>
     public const string Connection = "connection";
 
-    /// <summary>A queue message handled or sent outside a request.</summary>
+    /// <summary>
+    /// A message handled: a queue message (consumed, or sent outside a request), or an incoming message that is not an
+    /// HTTP request (a server span without an HTTP method, such as a WebSocket frame an app traces).
+    /// </summary>
     public const string Message = "message";
 
     /// <summary>A unit of work of a hosted worker.</summary>
@@ -50,7 +53,7 @@ internal static class TraceKinds
         switch (span.Component)
         {
             case SpanComponents.Server when span.Kind == ActivityKind.Server:
-                return IsConnection(span) ? Connection : Http;
+                return IsConnection(span) ? Connection : span.GetAttribute("http.request.method") is null ? Message : Http;
             case SpanComponents.Queue when span.Kind == ActivityKind.Consumer:
                 return Message;
             case SpanComponents.Worker:

@@ -58,9 +58,9 @@ public sealed class EvictionFeedTests
     {
         var store = new InMemoryTraceStore(maxTraces: 100, maxSpansPerTrace: 10);
         await store.AddAsync([
-            Span(TraceId(1), SpanId(1), name: "GET /ok", attributes: [("http.response.status_code", "200")]),
-            Span(TraceId(2), SpanId(2), name: "GET /missing", attributes: [("http.response.status_code", "404")]),
-            Span(TraceId(3), SpanId(3), name: "GET /articles", attributes: [("http.response.status_code", "200"), ("flowscope.db.count", "24"), ("flowscope.db.n_plus_one", "23"), ("flowscope.db.duplicates", "2")]),
+            Span(TraceId(1), SpanId(1), name: "GET /ok", attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")]),
+            Span(TraceId(2), SpanId(2), name: "GET /missing", attributes: [("http.request.method", "GET"), ("http.response.status_code", "404")]),
+            Span(TraceId(3), SpanId(3), name: "GET /articles", attributes: [("http.request.method", "GET"), ("http.response.status_code", "200"), ("flowscope.db.count", "24"), ("flowscope.db.n_plus_one", "23"), ("flowscope.db.duplicates", "2")]),
             Span(TraceId(4), SpanId(4), name: "simulate chat", component: SpanComponents.Simulator),
         ]);
 

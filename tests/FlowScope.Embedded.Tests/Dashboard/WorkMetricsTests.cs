@@ -19,7 +19,8 @@ public sealed class WorkMetricsTests
     [Fact]
     public void Each_root_kind_is_decided_in_one_place()
     {
-        Assert.Equal("http", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1)));
+        Assert.Equal("http", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("http.request.method", "GET"))));
+        Assert.Equal("message", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1)));
         Assert.Equal("connection", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("flowscope.connection", "websocket"))));
         Assert.Equal("connection", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("http.response.status_code", "101"))));
         Assert.Equal("message", TraceKinds.Of(Unit(1, 1, null, SpanComponents.Queue, ActivityKind.Consumer, 1)));
@@ -37,10 +38,10 @@ public sealed class WorkMetricsTests
         var spans = new List<SpanRecord>();
         for (var i = 1; i <= 20; i++)
         {
-            spans.Add(Unit(i, i, null, SpanComponents.Server, ActivityKind.Server, 2, attributes: ("http.response.status_code", "200")));
+            spans.Add(Unit(i, i, null, SpanComponents.Server, ActivityKind.Server, 2, attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")]));
         }
 
-        spans.Add(Unit(100, 100, null, SpanComponents.Server, ActivityKind.Server, 33_300, attributes: ("flowscope.connection", "websocket")));
+        spans.Add(Unit(100, 100, null, SpanComponents.Server, ActivityKind.Server, 33_300, attributes: [("http.request.method", "GET"), ("flowscope.connection", "websocket")]));
         metrics.Observe(spans);
 
         var snapshot = metrics.Snapshot(Now);
@@ -81,10 +82,10 @@ public sealed class WorkMetricsTests
     {
         var metrics = new RequestMetrics();
         metrics.Observe([
-            Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("http.response.status_code", "404")),
-            Unit(2, 2, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("http.response.status_code", "429")),
-            Unit(3, 3, null, SpanComponents.Server, ActivityKind.Server, 1, ActivityStatusCode.Error, ("http.response.status_code", "500")),
-            Unit(4, 4, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: ("http.response.status_code", "200")),
+            Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "404")]),
+            Unit(2, 2, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "429")]),
+            Unit(3, 3, null, SpanComponents.Server, ActivityKind.Server, 1, ActivityStatusCode.Error, ("http.request.method", "GET"), ("http.response.status_code", "500")),
+            Unit(4, 4, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")]),
         ]);
 
         var http = metrics.Snapshot(Now).Http;
@@ -99,7 +100,7 @@ public sealed class WorkMetricsTests
         var metrics = new RequestMetrics();
         SpanRecord Request(int n, string route, int commands, int nPlusOne) => new(
             TraceId(n), SpanId(n), null, $"GET {route}", ActivityKind.Server, SpanComponents.Server, T0, TimeSpan.FromMilliseconds(5), ActivityStatusCode.Unset, null,
-            [new("http.route", route), new("http.response.status_code", "200"), new("flowscope.db.count", commands.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("flowscope.db.n_plus_one", nPlusOne.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            [new("http.request.method", "GET"), new("http.route", route), new("http.response.status_code", "200"), new("flowscope.db.count", commands.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("flowscope.db.n_plus_one", nPlusOne.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             [], [], "test", "test-instance");
         metrics.Observe([Request(1, "/articles", 24, 23), Request(2, "/articles", 2, 0), Request(3, "/tags", 1, 0)]);
 

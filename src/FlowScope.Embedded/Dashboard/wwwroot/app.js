@@ -54,6 +54,7 @@ const list = new TraceList({
   newButton: $('list-new'),
   routineEl: $('routine-count'),
   onSelect: (id) => selectTrace(id, null, { push: true }),
+  onEvicted: (ids) => { if (state.traceId && ids.includes(state.traceId)) traceView.markEvicted(state.traceId); },
 });
 
 const header = new Header({ onStats: (s) => { if (!source.isImported) list.setCapacity(Number(s?.maxTraces)); } });

@@ -123,7 +123,9 @@ export class CompareView {
           h('li', null, h('span', { text: r.name }), h('span', { class: r.delta > 0 ? 'slower' : 'faster', text: ` ${fmtDelta(r.delta)}` }))))));
     const table = h('div', { class: 'diff-table', role: 'table', 'aria-label': 'Span differences' },
       h('div', { class: 'diff-row diff-head', role: 'row' },
-        ['Span', 'Component', 'A', 'B', 'Δ', `A timeline · ${formatDuration(scaleA)}`, `B timeline · ${formatDuration(scaleB)}`].map((t) => h('span', { role: 'columnheader', text: t }))));
+        ['Span', 'Component', 'A', 'B', 'Δ'].map((t) => h('span', { role: 'columnheader', text: t })),
+        [['A', scaleA], ['B', scaleB]].map(([side, scale]) => h('span', { role: 'columnheader', class: 'timeline-head' },
+          `${side} timeline`, h('span', { class: 'scale', text: `0 – ${formatDuration(scale)}` })))));
     const maxRows = 3000;
     for (const r of rows.slice(0, maxRows)) {
       const cls = r.a && r.b ? (Math.abs(r.delta) >= Math.max(1, 0.2 * Math.max(r.a.dur, r.b.dur)) ? (r.delta > 0 ? 'slower' : 'faster') : '') : r.a ? 'only-a' : 'only-b';

@@ -12,7 +12,7 @@ const MAX_BUBBLES = 160;
 const TEXT_PX = 13; // every text of the map, at zoom 1
 export const MIN_TEXT_PX = 11;
 const MIN_ZOOM = (MIN_TEXT_PX + 0.05) / TEXT_PX;
-const NAME_CHARS = 23;
+const NAME_PX = 146; // room for a node's name: its width less the stripe, padding and health dot
 const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
 export class FlowMap {
@@ -41,7 +41,7 @@ export class FlowMap {
     this.nodeLayer = svg('g', { class: 'nodes' });
     this.viewport.append(this.edgeLayer, this.nodeLayer, this.bubbleLayer);
     this.svg.append(svg('defs', null,
-      svg('marker', { id: 'fs-arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' },
+      svg('marker', { id: 'fs-arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '9', markerHeight: '9', markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' },
         svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))), this.viewport);
     this.emptyEl = h('p', { class: 'empty map-empty', text: 'No components yet — send a request to the app.' });
     this.tip = h('div', { class: 'map-tip', role: 'tooltip', id: `map-tip-${Math.random().toString(36).slice(2, 8)}`, hidden: true });
@@ -60,8 +60,8 @@ export class FlowMap {
   }
 
   #wire(interactive) {
-    const showTip = (e) => { const g = e.target.closest?.('.node'); if (g) this.#showTip(g); };
-    const hideTip = (e) => { const g = e.target.closest?.('.node'); if (g) this.#hideTip(g); };
+    const showTip = (e) => { const g = e.target.closest?.('.node'); if (g) { this.#showTip(g); this.#labelEdgesOf(g.dataset.id, 'hover'); } };
+    const hideTip = (e) => { const g = e.target.closest?.('.node'); if (g) { this.#hideTip(g); this.#labelEdgesOf(null, 'hover'); } };
     this.svg.addEventListener('pointerover', showTip);
     this.svg.addEventListener('pointerout', hideTip);
     this.svg.addEventListener('focusin', showTip);
@@ -121,8 +121,16 @@ export class FlowMap {
     g.removeAttribute('aria-describedby');
   }
 
+  // Edge labels show for the edges of the node under the pointer, focused or selected (and always for failing edges).
+  #labelEdgesOf(id, why) {
+    for (const [, el] of this.edgeEls) {
+      el.g.classList.toggle(`label-${why}`, !!id && (el.g.dataset.source === id || el.g.dataset.target === id));
+    }
+  }
+
   #select(id) {
     this.selected = id;
+    this.#labelEdgesOf(id, 'selected');
     for (const [nid, el] of this.nodeEls) el.classList.toggle('selected', nid === id);
     this.onNodeClick?.(this.map.nodes.find((n) => n.id === id) ?? null, this.map);
   }
@@ -249,6 +257,7 @@ export class FlowMap {
       this.nodeEls.set(n.id, g);
     }
     this.#updateLabels();
+    if (this.selected) this.#labelEdgesOf(this.selected, 'selected');
   }
 
   #updateLabels() {
@@ -258,8 +267,7 @@ export class FlowMap {
       if (!n) continue;
       const [, , health, name, stats] = g.children;
       const label = String(n.name);
-      const shortName = label.length > NAME_CHARS ? label.slice(0, NAME_CHARS - 1) + '…' : label;
-      name.textContent = shortName;
+      const shortName = fitText(name, label, NAME_PX);
       const errRate = n.count ? n.errorCount / n.count : 0;
       stats.textContent = `${n.folded ? 'pipeline' : n.component} · ${formatCount(n.count)} · ${formatDuration(n.p50Ms)}`;
       health.setAttribute('class', `node-health ${errRate >= 0.25 ? 'h-error' : errRate > 0 ? 'h-warn' : n.count ? 'h-ok' : 'h-idle'}`);
@@ -332,6 +340,27 @@ export class FlowMap {
     });
     this.anim = this.bubbles.length ? requestAnimationFrame((t) => this.#tick(t)) : 0;
   }
+}
+
+// Sets a text element to `text`, shortened with "…" to fit `maxPx` (measured); returns what it shows.
+function fitText(el, text, maxPx) {
+  el.textContent = text;
+  const width = el.getComputedTextLength?.() ?? 0;
+  if (width === 0 && text) {
+    // Not rendered (a hidden view): shorten by an average glyph width.
+    const chars = Math.floor(maxPx / 7.8);
+    el.textContent = text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+    return el.textContent;
+  }
+  if (width <= maxPx) return text;
+  let lo = 1, hi = text.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    el.textContent = `${text.slice(0, mid)}…`;
+    if (el.getComputedTextLength() <= maxPx) lo = mid; else hi = mid - 1;
+  }
+  el.textContent = `${text.slice(0, lo)}…`;
+  return el.textContent;
 }
 
 function compactCount(n) {

@@ -3,9 +3,9 @@
 // action's inner MVC stages folded into it, an endpoint and its only controller
 // action drawn as one node; then a layered layout, left to right.
 
-export const NODE_W = 196;
+export const NODE_W = 176;
 export const NODE_H = 46;
-export const COL_GAP = 112;
+export const COL_GAP = 64;
 export const ROW_GAP = 12;
 export const STACK_GAP = 18;
 export const PIPELINE_ID = 'pipeline:middleware';
@@ -32,6 +32,26 @@ export function foldMap(map, { expand = false } = {}) {
   const alias = new Map([...nodes.keys()].map((id) => [id, id]));
   const incoming = (id) => edges.filter((e) => e.target === id);
   const outgoing = (id) => edges.filter((e) => e.source === id);
+
+  // Removes a node, its callers calling what it called instead (counts shared out by how often each called it).
+  const dissolve = (id) => {
+    const ins = incoming(id), outs = outgoing(id);
+    const total = ins.reduce((n, e) => n + e.count, 0) || 1;
+    for (const [orig, shown] of alias) if (shown === id) alias.set(orig, ins[0]?.source ?? id);
+    const merged = new Map(edges.filter((e) => e.source !== id && e.target !== id).map((e) => [`${e.source}\u0000${e.target}`, e]));
+    for (const i of ins) {
+      for (const o of outs) {
+        if (i.source === o.target) continue;
+        const share = { ...o, source: i.source, count: Math.max(1, Math.round((o.count * i.count) / total)), errorCount: Math.round((o.errorCount * i.count) / total) };
+        const key = `${share.source}\u0000${share.target}`;
+        const prev = merged.get(key);
+        if (prev) mergeEdge(prev, share);
+        else merged.set(key, share);
+      }
+    }
+    edges = [...merged.values()];
+    nodes.delete(id);
+  };
 
   const rewire = (from, to) => {
     for (const [orig, shown] of alias) if (shown === from) alias.set(orig, to);
@@ -74,9 +94,12 @@ export function foldMap(map, { expand = false } = {}) {
         if (n.component !== 'controller') continue;
         const callers = incoming(n.id);
         if (!callers.length || !callers.every((e) => nodes.get(e.source)?.component === 'controller')) continue;
-        const parent = nodes.get(callers.reduce((a, b) => (b.count > a.count ? b : a)).source);
-        (parent.inner ??= []).push(n.name);
-        rewire(n.id, parent.id);
+        // One stage node may serve many actions (every action's "model binding"): each caller keeps it as its own.
+        for (const e of callers) {
+          const parent = nodes.get(e.source);
+          if (parent && !(parent.inner ??= []).includes(n.name)) parent.inner.push(n.name);
+        }
+        dissolve(n.id);
         changed = true;
       }
     }

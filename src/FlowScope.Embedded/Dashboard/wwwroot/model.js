@@ -10,7 +10,8 @@ export function kindOf(span) {
   switch (span?.component) {
     case 'server':
       if (span.kind !== 'server') return 'other';
-      return a['flowscope.connection'] || String(a['http.response.status_code']) === '101' ? 'connection' : 'http';
+      if (a['flowscope.connection'] || String(a['http.response.status_code']) === '101') return 'connection';
+      return a['http.request.method'] ? 'http' : 'message';
     case 'queue': return 'message';
     case 'worker': return 'worker';
     case 'simulator': return 'simulator';

@@ -29,7 +29,8 @@ export function statusOf(s) {
 }
 
 export class TraceList {
-  constructor({ scroller, spacer, emptyEl, countEl, newButton, routineEl, onSelect }) {
+  constructor({ scroller, spacer, emptyEl, countEl, newButton, routineEl, onSelect, onEvicted }) {
+    this.onEvicted = onEvicted;
     this.scroller = scroller;
     this.spacer = spacer;
     this.emptyEl = emptyEl;
@@ -72,7 +73,6 @@ export class TraceList {
     this.items.clear();
     this.pending.clear();
     this.dirty = true;
-    this.#renderNewButton();
     this.schedule();
   }
 
@@ -93,23 +93,24 @@ export class TraceList {
   }
 
   // Inserts or replaces summaries by traceId (newer versions win unless `force`).
-  // `live`: from the live feed — new traces wait while the list is held.
+  // `live`: from the live feed — a new trace joins the list only when the list
+  // is drawn while not held (see render), so rows never move under the user.
   upsert(summaries, { force = false, live = false } = {}) {
     const changed = new Set();
-    const held = live && this.held;
     let added = false;
     for (const s of summaries) {
       if (!s || typeof s.traceId !== 'string') continue;
-      const prev = this.items.get(s.traceId) ?? (held ? this.pending.get(s.traceId) && { s: this.pending.get(s.traceId) } : null);
-      const pv = prev?.s.version, nv = s.version;
-      if (!force && typeof pv === 'number' && typeof nv === 'number' && nv < pv) continue;
       const item = this.items.get(s.traceId);
+      const pv = (item?.s ?? this.pending.get(s.traceId))?.version, nv = s.version;
+      if (!force && typeof pv === 'number' && typeof nv === 'number' && nv < pv) continue;
       if (item) {
-        // In place: the row keeps its position while the list is held.
+        // In place: the row keeps its position.
         item.s = s;
         item.t = parseTime(s.startTime);
         item.evicted = false;
-      } else if (held) {
+        this.reorder = true;
+      } else if (live) {
+        this.pending.delete(s.traceId);
         this.pending.set(s.traceId, s);
       } else {
         this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false });
@@ -118,42 +119,33 @@ export class TraceList {
       changed.add(s.traceId);
     }
     if (changed.size) {
-      if (held) {
-        this.#trimPending();
-        for (const row of this.rendered.values()) row._s = null; // refill the rows in place
-      } else {
-        this.dirty = true;
-      }
-      if (added) this.#enforceCapacity();
-      this.#renderNewButton();
+      this.#trimPending();
+      if (added) { this.dirty = true; this.#enforceCapacity(); }
+      for (const row of this.rendered.values()) row._s = null; // refill the rows in place
       this.schedule();
     }
     return changed;
   }
 
-  // Traces the store evicted: marked while the list is held (and for the open
-  // trace), removed otherwise.
+  // Traces the store evicted: marked now, removed when the list may move.
   markEvicted(ids) {
-    let changed = false;
-    const held = this.held;
+    const changed = [];
     for (const id of ids) {
       this.pending.delete(id);
       const item = this.items.get(id);
-      if (!item) continue;
-      if (held || id === this.selectedId) item.evicted = true;
-      else this.items.delete(id);
-      changed = true;
+      if (!item || item.evicted) continue;
+      item.evicted = true;
+      changed.push(id);
     }
-    if (changed) {
-      if (!held) this.dirty = true;
-      else for (const row of this.rendered.values()) row._s = null;
-      this.#renderNewButton();
+    if (changed.length) {
+      this.onEvicted?.(changed);
+      for (const row of this.rendered.values()) row._s = null;
       this.schedule();
     }
   }
 
   // Beyond the store's size the least recently changed traces are gone (the
-  // store evicts in that order): marked or removed like evictions.
+  // store evicts in that order): marked like evictions.
   #enforceCapacity() {
     const kept = [...this.items.values()].filter((it) => !it.evicted);
     const excess = kept.length - this.capacity;
@@ -172,27 +164,24 @@ export class TraceList {
 
   // Brings in the held-back traces and drops evicted rows: the list moves, on request.
   showNew() {
-    this.#release();
+    this.#absorb();
     this.scroller.scrollTop = 0;
     this.cursor = 0;
     this.schedule();
   }
 
-  #release() {
-    for (const s of this.pending.values()) this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false });
+  // Applies what waited: new traces join, rows of evicted traces go (the open one stays, marked).
+  #absorb() {
+    let moved = false;
+    for (const s of this.pending.values()) { this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false }); moved = true; }
     this.pending.clear();
-    for (const [id, it] of this.items) if (it.evicted && id !== this.selectedId) this.items.delete(id);
-    this.#enforceCapacity();
-    this.dirty = true;
-    this.#renderNewButton();
+    if (moved) this.#enforceCapacity();
+    for (const [id, it] of this.items) if (it.evicted && id !== this.selectedId) { this.items.delete(id); moved = true; }
+    if (moved) this.dirty = true;
   }
 
   #maybeRelease() {
-    if (this.held) return;
-    const hasEvicted = [...this.items.values()].some((it) => it.evicted);
-    if (!this.pending.size && !hasEvicted) return;
-    this.#release();
-    this.schedule();
+    if (!this.held) this.schedule();
   }
 
   #renderNewButton() {
@@ -206,9 +195,7 @@ export class TraceList {
     this.filters = { ...filters };
     this.serverIds = serverIds;
     // The user asked for a new view of the list: it may move.
-    for (const s of this.pending.values()) this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false });
-    this.pending.clear();
-    this.#renderNewButton();
+    this.#absorb();
     this.dirty = true;
     this.schedule();
   }
@@ -295,6 +282,12 @@ export class TraceList {
   }
 
   render() {
+    // The moment rows would move: only when nobody is on the list.
+    if (!this.held) {
+      this.#absorb();
+      if (this.reorder) { this.reorder = false; this.dirty = true; }
+    }
+    this.#renderNewButton();
     this.#refilter();
     const n = this.view.length;
     this.spacer.style.height = `${n * ROW_H}px`;

@@ -14,7 +14,7 @@ export { injectedFault, attributesTable } from './span-detail.js';
 const ROW_H = 24;
 const LEVELS = { trace: 'trace', debug: 'debug', information: 'info', warning: 'warn', error: 'error', critical: 'crit', exception: 'exception' };
 const OVERSCAN = 10;
-const INDENT_PX = 14;
+const INDENT_PX = 12;
 const INJECTED_EXCEPTION = /(^|\.)InjectedFaultException$/;
 
 export class TraceView {
@@ -80,6 +80,12 @@ export class TraceView {
     this.spanId = spanId;
     this.data = data;
     this.#render();
+  }
+
+  // The store no longer holds the open trace: its header says so (the copy shown stays).
+  markEvicted(traceId) {
+    if (traceId !== this.traceId || !this.data || this.el.querySelector('.trace-header .flag-evicted')) return;
+    this.el.querySelector('.trace-title .actions')?.before(h('span', { class: 'row-flag flag-evicted', title: 'The store no longer holds this trace: this copy was loaded before it was evicted', text: 'evicted' }));
   }
 
   refreshSoon() {
@@ -398,7 +404,6 @@ export class TraceView {
     if (s.attributes?.['flowscope.db.repeated_statement']) {
       nameCell.append(h('span', { class: 'row-flag flag-nplus', title: `N+1: ${s.attributes['flowscope.db.repeated_statement']}`, text: `N+1 ×${s.attributes['flowscope.db.repeated_count'] ?? '?'}` }));
     }
-    if (s.spanId === this.slowestId && node.children.length + node.depth > 0) nameCell.append(h('span', { class: 'row-flag flag-slowest', title: 'The span with the most self time in this trace (S)', text: 'slowest' }));
     if (collapsed) nameCell.append(h('span', { class: 'collapsed-count', text: `+${countDescendants(node)}` }));
     const path = [];
     for (let p = node.parent, n = 0; p && n < 4; p = p.parent, n++) path.unshift(String(p.span.name ?? ''));

@@ -4,7 +4,7 @@
 import { parseTime } from './format.js';
 
 // Indentation stops here; deeper spans show their depth instead, so names stay visible.
-export const MAX_INDENT_DEPTH = 12;
+export const MAX_INDENT_DEPTH = 8;
 // As many calls of one statement under one span as make a group without the capture's mark.
 const GROUP_MIN = 5;
 
