@@ -464,12 +464,28 @@ async function loadRange(from, to) {
   }
 }
 
+// History: the newest traces first (a small first load), then older pages in the
+// background until the list holds as many as the store.
+const FIRST_HISTORY = 200;
+const HISTORY_PAGE = 1000;
+let historyRun = 0;
 async function loadHistory() {
+  const run = ++historyRun;
   try {
-    const page = await queryTraces({ limit: 1000 });
-    if (!source.isImported) list.upsert(page.traces);
+    let page = await queryTraces({ limit: FIRST_HISTORY });
+    if (source.isImported || run !== historyRun) return;
+    list.upsert(page.traces);
+    while (page.nextCursor && list.size < list.capacity) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (source.isImported || run !== historyRun) return;
+      page = await queryTraces({ limit: HISTORY_PAGE, cursor: page.nextCursor });
+      // Older rows join only while nobody is on the list (sorted by duration they could land anywhere).
+      while (list.held && run === historyRun) await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (source.isImported || run !== historyRun) return;
+      list.upsert(page.traces);
+    }
   } catch {
-    // the live stream's hydrate still fills the list
+    // the live stream's hydrate still fills the list; a stale cursor just ends the paging
   }
 }
 

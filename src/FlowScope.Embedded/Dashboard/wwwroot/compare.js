@@ -129,21 +129,21 @@ export class CompareView {
     const maxRows = 3000;
     for (const r of rows.slice(0, maxRows)) {
       const cls = r.a && r.b ? (Math.abs(r.delta) >= Math.max(1, 0.2 * Math.max(r.a.dur, r.b.dur)) ? (r.delta > 0 ? 'slower' : 'faster') : '') : r.a ? 'only-a' : 'only-b';
-      const name = h('span', { class: 'diff-name', title: r.key });
+      const name = h('span', { class: 'diff-name', role: 'cell', title: r.key });
       name.style.paddingLeft = `${r.depth * 12 + 4}px`;
       name.append(h('span', { text: r.name }));
       if (!r.b) name.append(h('span', { class: 'pill pill-a small', text: 'only A' }));
       if (!r.a) name.append(h('span', { class: 'pill pill-b small', text: 'only B' }));
       table.append(h('div', { class: `diff-row ${cls}`, role: 'row' },
         name,
-        h('span', null, componentTag(r.component)),
-        h('span', { class: 'num', text: r.a ? formatDuration(r.a.dur) : '—' }),
-        h('span', { class: 'num', text: r.b ? formatDuration(r.b.dur) : '—' }),
-        h('span', { class: 'num delta', text: r.a && r.b ? fmtDelta(r.delta) : '' }),
+        h('span', { role: 'cell' }, componentTag(r.component)),
+        h('span', { class: 'num', role: 'cell', text: r.a ? formatDuration(r.a.dur) : '—' }),
+        h('span', { class: 'num', role: 'cell', text: r.b ? formatDuration(r.b.dur) : '—' }),
+        h('span', { class: 'num delta', role: 'cell', text: r.a && r.b ? fmtDelta(r.delta) : '' }),
         bar(r.a, ta.t0, scaleA, 'a'), bar(r.b, tb.t0, scaleB, 'b')));
     }
-    if (rows.length > maxRows) table.append(h('p', { class: 'muted small', text: `${rows.length - maxRows} more spans not shown.` }));
-    this.body.replaceChildren(summary, table);
+    const more = rows.length > maxRows ? h('p', { class: 'muted small', text: `${rows.length - maxRows} more spans not shown.` }) : null;
+    this.body.replaceChildren(summary, table, ...(more ? [more] : []));
   }
 }
 
@@ -172,7 +172,7 @@ function card(label, t, total, onOpen) {
 }
 
 function bar(side, t0, total, cls) {
-  const track = h('span', { class: 'diff-track' });
+  const track = h('span', { class: 'diff-track', role: 'cell' });
   if (side) {
     const b = h('span', { class: `diff-bar diff-bar-${cls}` });
     b.style.left = `${Math.max(0, ((side.start - t0) / total) * 100)}%`;

@@ -271,8 +271,8 @@ export class FlowMap {
       const errRate = n.count ? n.errorCount / n.count : 0;
       stats.textContent = `${n.folded ? 'pipeline' : n.component} · ${formatCount(n.count)} · ${formatDuration(n.p50Ms)}`;
       health.setAttribute('class', `node-health ${errRate >= 0.25 ? 'h-error' : errRate > 0 ? 'h-warn' : n.count ? 'h-ok' : 'h-idle'}`);
-      // The accessible name starts with the visible text.
-      g.setAttribute('aria-label', `${shortName} ${stats.textContent}${shortName !== label ? ` (${label})` : ''}, ${formatCount(n.errorCount)} errors${n.folded ? ', double-click or X to expand' : ''}`);
+      // The accessible name is the visible text; the full name and the errors are in the tooltip (described by).
+      g.dataset.fullName = label;
     }
     for (const e of this.map.edges) {
       const el = this.edgeEls.get(`${e.source}\u0000${e.target}`);

@@ -30,9 +30,9 @@ export class ReplayView {
   }
 
   #build() {
-    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', 'aria-label': 'Previous step', onclick: () => this.step(-1) }, '‹ Prev');
+    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', onclick: () => this.step(-1) }, '‹ Prev');
     this.playBtn = h('button', { class: 'btn btn-primary', type: 'button', id: 'replay-play', title: 'Play / pause (Space)', 'aria-pressed': 'false', onclick: () => this.toggle() }, '▶ Play');
-    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', 'aria-label': 'Next step', onclick: () => this.step(1) }, 'Next ›');
+    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', onclick: () => this.step(1) }, 'Next ›');
     this.speedGroup = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Playback speed' },
       SPEEDS.map((s) => h('button', {
         class: 'seg', type: 'button', role: 'radio', 'aria-checked': String(s === this.speed), dataset: { speed: String(s) },

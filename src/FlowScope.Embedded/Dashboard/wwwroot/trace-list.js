@@ -379,7 +379,6 @@ export class TraceList {
     row.classList.toggle('is-error', s.status === 'error');
     row.classList.toggle('is-client-error', st.cls === 'client-error' && s.status !== 'error');
     row.classList.toggle('is-evicted', !!evicted);
-    row.setAttribute('aria-label', `${label}, ${st.text}, ${formatDuration(s.durationMs)}${evicted ? ', evicted' : ''}`);
   }
 
   #onKey(e) {
