@@ -174,9 +174,8 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
 
         await fixture.App.GetAsync("signup/9?fail=true");
 
-        var dir = Environment.GetEnvironmentVariable("FLOWSCOPE_SCREENSHOT_DIR") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        // The docs' screenshots come from the sample (SampleDashboardTests); these, of the test app, stay with the build.
+        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots", "test-app");
         Directory.CreateDirectory(dir);
         await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
         var page = d.Page;

@@ -131,6 +131,13 @@ public sealed class FirstLoadTests(BrowserFixture fixture)
             Assert.Equal(200, await app.GetAsync($"orders/{i}"));
         }
 
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (JsonDocument.Parse(await app.Client.GetStringAsync("_flowscope/api/traces?limit=20")).RootElement.GetProperty("traces").GetArrayLength() < 20)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the 20 traces were not stored");
+            await Task.Delay(50);
+        }
+
         using var handler = new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.None };
         using var client = new HttpClient(handler) { BaseAddress = app.Dashboard };
 

@@ -64,7 +64,6 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         await d.WaitLiveAsync();
 
         await StartChatSimulatorAsync(page, 40);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "controls.png") });
 
         // The messenger reloads: its WebSocket ends (a connection, not a request) and a new one opens.
         await chat.ReloadAsync();
@@ -85,16 +84,19 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         // An error trace opens at its first error.
         await page.SelectOptionAsync("#f-kind", "simulator");
         await page.CheckAsync("#f-errors");
-        await d.TraceRows.First.ClickAsync();
+        await OpenRowAsync(d, "simulate chat");
         await Expect(page.Locator(".wf-scroll .wrow.selected.is-error")).ToBeVisibleAsync();
         await page.Mouse.MoveAsync(Width - 5, Height - 5);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "trace-waterfall.png") });
 
-        // The main view: the list of requests and a request's waterfall.
+        // The main view: every kind of work in the list, and a chat message's waterfall (socket, queue, delivery).
+        await page.Keyboard.PressAsync("Escape");
         await page.ClickAsync("#f-clear");
-        await page.SelectOptionAsync("#f-kind", "http");
-        await d.TraceRows.Filter(new() { HasText = "api/rooms" }).First.ClickAsync();
-        await Expect(d.SpanRows.First).ToBeVisibleAsync();
+        await chat.Locator("#message-input").FillAsync("is the dashboard telling the truth?");
+        await chat.Locator("#message-input").PressAsync("Enter");
+        await Expect(d.TraceRows.Filter(new() { HasText = "receive message" }).First).ToBeVisibleAsync();
+        await OpenRowAsync(d, "receive message");
+        await Expect(d.SpanRows.Filter(new() { HasText = "deliver message" }).First).ToBeVisibleAsync();
         await page.Mouse.MoveAsync(Width - 5, Height - 5);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "dashboard.png") });
 
@@ -119,6 +121,7 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         var nodes = await page.Locator("#map-host .node").CountAsync();
         await pipeline.ClickAsync();
         await Expect(page.Locator("#map-card .chain-list li").First).ToBeVisibleAsync();
+        await page.Mouse.MoveAsync(Width - 400, Height - 60);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "flow-map.png") });
 
         // Expanded on demand: every middleware, in call order.
@@ -132,7 +135,7 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         // Replay and compare of a request.
         await page.Keyboard.PressAsync("1");
         await page.SelectOptionAsync("#f-kind", "http");
-        await d.TraceRows.Filter(new() { HasText = "api/rooms" }).First.ClickAsync();
+        await OpenRowAsync(d, "api/rooms");
         await Expect(d.SpanRows.First).ToBeVisibleAsync();
         await page.Keyboard.PressAsync("r");
         await Expect(page.Locator("#replay-counter")).ToHaveTextAsync(new Regex(@"^1 / "));
@@ -150,6 +153,36 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         await page.Mouse.MoveAsync(Width - 5, Height - 5);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "compare.png") });
 
+        // A delay injected into the messages queue's handler from the Controls view: the spans it touched say so.
+        await page.Keyboard.PressAsync("5");
+        await Expect(page.Locator("#sim-table tr[data-simulator='chat'] .c-runs")).Not.ToHaveTextAsync("0");
+        await page.SelectOptionAsync("#fi-target", "queue:messages");
+        await page.FillAsync("#fi-delay", "25");
+        await page.FillAsync("#fi-delay-max", "60");
+        await page.SelectOptionAsync("#fi-unit", "hits");
+        await page.FillAsync("#fi-limit", "500");
+        await page.ClickAsync("#fi-submit");
+        var injection = page.Locator("#fi-table tbody tr").Filter(new() { HasText = "messages" });
+        await Expect(injection.Locator("td.num").First).ToHaveTextAsync(new Regex("^[1-9]"));
+        await page.Mouse.MoveAsync(Width - 5, Height - 5);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "controls.png") });
+
+        await page.Keyboard.PressAsync("1");
+        await page.ClickAsync("#f-clear");
+        await page.FillAsync("#f-attr", "flowscope.fault.id");
+        await OpenRowAsync(d, "simulate chat");
+        var injected = d.SpanRows.Filter(new() { Has = page.Locator(".fault-badge") }).First;
+        await Expect(injected).ToBeVisibleAsync();
+        await injected.ClickAsync();
+        await Expect(page.Locator(".span-detail .fault-callout")).ToBeVisibleAsync();
+        await page.Mouse.MoveAsync(Width - 5, Height - 5);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "trace-injected.png") });
+        await page.Keyboard.PressAsync("5");
+        await page.ClickAsync("#fi-stop-all");
+        await Expect(page.Locator("#fi-empty")).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("1");
+        await page.ClickAsync("#f-clear");
+
         // Light theme.
         await page.Keyboard.PressAsync("1");
         await page.ClickAsync("#theme");
@@ -160,6 +193,21 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
 
         await chat.Context.CloseAsync();
         d.AssertNoErrorsButRefusedRequests();
+    }
+
+    /// <summary>
+    /// Opens the first row showing <paramref name="text"/> as a person does: the pointer comes onto the list first
+    /// (which then holds still), then clicks the row it sees.
+    /// </summary>
+    internal static async Task OpenRowAsync(DashboardPage d, string text)
+    {
+        var page = d.Page;
+        var head = (await page.Locator(".list-pane .list-head").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(head.X + 10, head.Y + (head.Height / 2));
+        var row = d.TraceRows.Filter(new() { HasText = text }).First;
+        var id = await row.GetAttributeAsync("data-id");
+        await row.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"trace={id}"));
     }
 
     /// <summary>The smallest rendered size, in CSS pixels, of any text on the flow map.</summary>

@@ -331,6 +331,16 @@ const attrParam = (a) => (a.value == null ? a.key : `${a.key}=${a.value}`);
 let serverFilterSeq = 0;
 let serverFilterTimer = 0;
 
+// New traces may match the search: it is asked again a second after they arrive — but only while nobody is on
+// the list, whose rows it would move.
+function scheduleSearchRefresh() {
+  clearTimeout(serverFilterTimer);
+  serverFilterTimer = setTimeout(() => {
+    if (list.held) scheduleSearchRefresh();
+    else applyFilters();
+  }, 1000);
+}
+
 // Client-side filters apply at once; full-text and attribute filters need the
 // spans, so they are asked from the server (or evaluated over the imported file).
 async function applyFilters() {
@@ -399,10 +409,7 @@ function applyIncoming(summaries, force = false) {
   const changed = list.upsert(summaries, { force, live: true });
   if (state.traceId && changed.has(state.traceId)) traceView.refreshSoon();
   views.map.now()?.onTraces(summaries);
-  if (state.filters.q || parseAttr(state.filters.attr)) {
-    clearTimeout(serverFilterTimer);
-    serverFilterTimer = setTimeout(applyFilters, 1000);
-  }
+  if (state.filters.q || parseAttr(state.filters.attr)) scheduleSearchRefresh();
 }
 
 function onEvicted(ids, overflow) {

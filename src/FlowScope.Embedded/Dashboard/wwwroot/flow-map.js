@@ -12,7 +12,7 @@ const MAX_BUBBLES = 160;
 const TEXT_PX = 13; // every text of the map, at zoom 1
 export const MIN_TEXT_PX = 11;
 const MIN_ZOOM = (MIN_TEXT_PX + 0.05) / TEXT_PX;
-const NAME_PX = 146; // room for a node's name: its width less the stripe, padding and health dot
+const NAME_PX = NODE_W - 34; // room for a node's name: its width less the stripe, padding and health dot
 const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
 export class FlowMap {
@@ -39,7 +39,9 @@ export class FlowMap {
     this.edgeLayer = svg('g', { class: 'edges' });
     this.bubbleLayer = svg('g', { class: 'bubbles' });
     this.nodeLayer = svg('g', { class: 'nodes' });
-    this.viewport.append(this.edgeLayer, this.nodeLayer, this.bubbleLayer);
+    // Edge labels above the nodes: shown for the edges of the node under the pointer, focused or selected.
+    this.labelLayer = svg('g', { class: 'edge-labels' });
+    this.viewport.append(this.edgeLayer, this.nodeLayer, this.labelLayer, this.bubbleLayer);
     this.svg.append(svg('defs', null,
       svg('marker', { id: 'fs-arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '9', markerHeight: '9', markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' },
         svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))), this.viewport);
@@ -124,7 +126,9 @@ export class FlowMap {
   // Edge labels show for the edges of the node under the pointer, focused or selected (and always for failing edges).
   #labelEdgesOf(id, why) {
     for (const [, el] of this.edgeEls) {
-      el.g.classList.toggle(`label-${why}`, !!id && (el.g.dataset.source === id || el.g.dataset.target === id));
+      const on = !!id && (el.g.dataset.source === id || el.g.dataset.target === id);
+      el.g.classList.toggle(`label-${why}`, on);
+      el.label.classList.toggle(`shown-${why}`, on);
     }
   }
 
@@ -226,6 +230,7 @@ export class FlowMap {
   #draw() {
     this.edgeLayer.replaceChildren();
     this.nodeLayer.replaceChildren();
+    this.labelLayer.replaceChildren();
     this.edgeEls.clear();
     this.nodeEls.clear();
     for (const e of this.map.edges) {
@@ -233,9 +238,10 @@ export class FlowMap {
       if (!a || !b) continue;
       const path = svg('path', { d: this.#edgePath(a, b), class: 'edge-path', 'marker-end': 'url(#fs-arrow)' });
       const label = svg('text', { class: 'edge-label', 'text-anchor': 'middle' });
-      const g = svg('g', { class: 'edge', dataset: { source: e.source, target: e.target } }, path, label);
+      const g = svg('g', { class: 'edge', dataset: { source: e.source, target: e.target } }, path);
       g.classList.toggle('in-chain', a.x === b.x);
       this.edgeLayer.append(g);
+      this.labelLayer.append(label);
       this.edgeEls.set(`${e.source}\u0000${e.target}`, { g, path, label });
     }
     for (const n of this.map.nodes) {
@@ -278,6 +284,7 @@ export class FlowMap {
       const el = this.edgeEls.get(`${e.source}\u0000${e.target}`);
       if (!el) continue;
       el.g.classList.toggle('has-errors', e.errorCount > 0);
+      el.label.classList.toggle('has-errors', e.errorCount > 0);
       el.path.style.strokeWidth = `${Math.min(5, 1.2 + Math.log10(1 + e.count))}`;
       if (el.g.classList.contains('in-chain')) { el.label.textContent = ''; continue; }
       const len = el.path.getTotalLength?.() || 0;
@@ -298,7 +305,10 @@ export class FlowMap {
       g.classList.toggle('hl', !!shown?.has(id));
       g.classList.toggle('dim', !!shown && !shown.has(id));
     }
-    for (const [k, el] of this.edgeEls) el.g.classList.toggle('hl', k === key);
+    for (const [k, el] of this.edgeEls) {
+      el.g.classList.toggle('hl', k === key);
+      el.label.classList.toggle('shown-hl', k === key);
+    }
   }
 
   // Sends a bubble along the edge source → target (original ids; if drawn).

@@ -3,9 +3,9 @@
 // action's inner MVC stages folded into it, an endpoint and its only controller
 // action drawn as one node; then a layered layout, left to right.
 
-export const NODE_W = 176;
+export const NODE_W = 192;
 export const NODE_H = 46;
-export const COL_GAP = 64;
+export const COL_GAP = 52;
 export const ROW_GAP = 12;
 export const STACK_GAP = 18;
 export const PIPELINE_ID = 'pipeline:middleware';

@@ -59,7 +59,8 @@ export class TraceList {
       this.onSelect?.(row.dataset.id);
     });
     scroller.addEventListener('keydown', (e) => this.#onKey(e));
-    scroller.addEventListener('pointerleave', () => this.#maybeRelease());
+    this.head = scroller.parentElement?.querySelector('.list-head') ?? null;
+    for (const el of [scroller, this.head]) el?.addEventListener('pointerleave', () => this.#maybeRelease());
     scroller.addEventListener('focusout', () => setTimeout(() => this.#maybeRelease(), 0));
     newButton?.addEventListener('click', () => this.showNew());
     new ResizeObserver(() => this.schedule()).observe(scroller);
@@ -88,7 +89,8 @@ export class TraceList {
   get held() {
     if (this.selectedId) return true;
     if (this.scroller.scrollTop > 0) return true;
-    if (this.scroller.matches(':hover')) return true;
+    // The pointer on the rows or on the column heads just above them (on its way to a row).
+    if (this.scroller.matches(':hover') || this.head?.matches(':hover')) return true;
     return this.scroller.contains(document.activeElement) && document.activeElement !== document.body;
   }
 

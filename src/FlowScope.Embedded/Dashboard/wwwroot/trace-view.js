@@ -370,16 +370,17 @@ export class TraceView {
       const injected = isExc && !s.imported && INJECTED_EXCEPTION.test(String(a['exception.type'] ?? ''));
       const nameCell = h('span', { class: 'wc-name' });
       this.#indentCell(nameCell, node.depth + 1, 24);
-      nameCell.append(
+      nameCell.append(...[
         h('span', { class: 'ev-level', text: level }),
         injected ? h('span', { class: 'fault-badge', text: '⚡ injected' }) : null,
-        h('span', { class: 'ev-text', text }));
+        h('span', { class: 'ev-text', text })].filter(Boolean));
       nameCell.title = a['log.category'] ? `${a['log.category']}\n${text}` : text;
       const bar = h('span', { class: 'wc-bar' });
       const mark = h('span', { class: 'event-mark' });
       mark.style.left = `${clamp(((parseTime(ev.timestamp) - this.t0) / this.total) * 100, 0, 100)}%`;
       bar.append(mark);
-      el.append(nameCell, h('span', { class: 'wc-comp' }), h('span', { class: 'wc-num', text: formatOffset(parseTime(ev.timestamp) - this.t0) }), h('span', { class: 'wc-num' }), bar);
+      // The name spans the component column too: five cells like a span row.
+      el.append(nameCell, h('span', { class: 'wc-num', text: formatOffset(parseTime(ev.timestamp) - this.t0) }), h('span', { class: 'wc-num' }), bar);
       return el;
     }
     const hasKids = node.children.length > 0;
@@ -433,10 +434,10 @@ export class TraceView {
     const nameCell = h('span', { class: 'wc-name' });
     this.#indentCell(nameCell, row.depth, 4);
     const text = `× ${g.members.length} ${shorten(g.statement, 90)} · ${formatDuration(g.totalMs)}`;
-    nameCell.append(
+    nameCell.append(...[
       h('button', { class: 'toggle', type: 'button', tabindex: '-1', 'aria-label': open ? 'Collapse' : 'Expand', text: open ? '▾' : '▸' }),
       g.nPlusOne ? h('span', { class: 'row-flag flag-nplus', text: 'N+1' }) : null,
-      h('span', { class: 'span-name group-text', text }));
+      h('span', { class: 'span-name group-text', text })].filter(Boolean));
     nameCell.title = `${g.members.length} calls of one statement under ${g.parent.span.name}:\n${g.statement}\n${formatDuration(g.totalMs)} in all`;
     const track = h('span', { class: 'wc-bar' });
     const left = clamp(((g.start - this.t0) / this.total) * 100, 0, 100);
@@ -577,12 +578,13 @@ export class TraceView {
     if (!this.tree) return;
     const node = spanId ? this.tree.nodes.get(spanId) : null;
     this.spanId = node ? spanId : null;
+    // The panel first: opening it takes height from the waterfall, which the scrolling below must know.
+    this.#renderDetail(node);
     if (node) {
       const idx = this.#reveal(spanId);
       if (idx >= 0) { this.cursor = idx; if (scroll) this.#scrollToIndex(idx, center); }
     }
     this.#renderVisible();
-    this.#renderDetail(node);
     this.flame?.select(this.spanId);
     if (notify) this.onSpanSelect?.(this.spanId);
   }
