@@ -36,6 +36,11 @@ public sealed class HeaderKindsTests(BrowserFixture fixture)
         await using var d = await DashboardPage.OpenAsync(fixture, app.Dashboard, 1600, 1000);
         var page = d.Page;
 
+        // The header names what it counts.
+        await Expect(page.Locator("#stat-captured-box dt")).ToHaveTextAsync("spans captured");
+        await Expect(page.Locator("#stat-kept-box dt")).ToHaveTextAsync("traces kept");
+        await Expect(page.Locator("#stat-kept")).ToHaveTextAsync(new Regex(@"^\d+/5,000$"));
+
         // Requests are the default view; their p99 knows nothing of the 1.5 s connection.
         var requests = page.Locator("#kinds button[data-kind='http']");
         await Expect(requests).ToHaveAttributeAsync("aria-checked", "true");

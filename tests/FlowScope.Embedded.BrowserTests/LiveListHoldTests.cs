@@ -124,6 +124,18 @@ public sealed class LiveListHoldTests(BrowserFixture fixture)
         await page.Keyboard.PressAsync("Enter");
         await Expect(page).ToHaveURLAsync(new Regex($"trace={below}"));
 
+        // Scrolled away from the top, with the pointer and the focus elsewhere, the list holds too.
+        await page.Keyboard.PressAsync("Escape");
+        await page.Locator("#list-new").ClickAsync();
+        await page.Locator("#list-scroll").EvaluateAsync("el => { el.scrollTop = 26 * 5; }");
+        await page.Mouse.MoveAsync(5, 5);
+        await page.Locator("#f-name").FocusAsync();
+        await page.Locator("#f-name").BlurAsync();
+        var fifth = await page.Locator("#list-scroll .trow[data-index='5']").GetAttributeAsync("data-id");
+        await Expect(page.Locator("#list-new")).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("() => Number(/\\d+/.exec(document.getElementById('list-new').textContent)[0]) >= 20");
+        await Expect(page.Locator("#list-scroll .trow[data-index='5']")).ToHaveAttributeAsync("data-id", fifth!);
+
         // "N new" brings them in, newest first.
         var newest = await d.TraceRows.First.GetAttributeAsync("data-id");
         await page.Locator("#list-new").ClickAsync();

@@ -119,6 +119,13 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         var smallest = await SmallestMapTextAsync(page);
         Assert.True(smallest >= 11, $"the smallest text of the flow map at Fit is {smallest:0.0} px");
         var nodes = await page.Locator("#map-host .node").CountAsync();
+
+        // Full names on focus (and hover): a node whose name is cut shows it whole in its tooltip.
+        var cut = page.Locator("#map-host .node", new() { Has = page.Locator(".node-name", new() { HasTextRegex = new Regex("…$") }) }).First;
+        await cut.FocusAsync();
+        await Expect(page.Locator("#map-host .map-tip")).ToBeVisibleAsync();
+        await Expect(page.Locator("#map-host .map-tip strong")).ToHaveTextAsync((await cut.GetAttributeAsync("data-full-name"))!);
+        await Expect(cut).ToHaveAttributeAsync("aria-describedby", new Regex("^map-tip-"));
         await pipeline.ClickAsync();
         await Expect(page.Locator("#map-card .chain-list li").First).ToBeVisibleAsync();
         await page.Mouse.MoveAsync(Width - 400, Height - 60);
