@@ -160,9 +160,9 @@ internal static class LiveStream
         {
             await stream.DisposeAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The connection is gone.
+            // The connection is gone: ending the gzip stream has nowhere to write. Nothing to report.
         }
     }
 

@@ -9,7 +9,7 @@ namespace FlowScope.Embedded.Metrics;
 /// </summary>
 internal sealed class FailedWork
 {
-    private const int GenerationSize = 8_192;
+    private const int GenerationSize = 4_096;
     private HashSet<ulong> _current = new();
     private HashSet<ulong> _previous = new();
 

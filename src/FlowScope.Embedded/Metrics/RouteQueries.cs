@@ -74,7 +74,7 @@ internal sealed class RouteQueries
 
     private sealed class Stats
     {
-        public readonly DurationReservoir Durations = new(256);
+        public readonly DurationReservoir Durations = new(64);
         public long Requests;
         public long Commands;
         public int MaxCommands;
