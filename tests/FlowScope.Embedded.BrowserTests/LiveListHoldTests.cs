@@ -108,6 +108,25 @@ public sealed class LiveListHoldTests(BrowserFixture fixture)
             await page.Locator("#f-name").BlurAsync();
         }
 
+        // A search asked from the server is asked again as traces arrive — but not while the pointer is on the list,
+        // whose rows its answer would move.
+        await page.FillAsync("#f-q", "hello");
+        await Expect(page.Locator("#list-scroll")).ToHaveAttributeAsync("data-search", "answered");
+        await page.Locator("#f-q").BlurAsync();
+        await page.WaitForFunctionAsync("() => document.getElementById('list-scroll').dataset.search === 'asking'");
+        await Expect(page.Locator("#list-scroll")).ToHaveAttributeAsync("data-search", "answered");
+        var (sx, sy) = (scroller!.X + 300, scroller.Y + (ListRowHeight * 4) + (ListRowHeight / 2));
+        await page.Mouse.MoveAsync(sx, sy);
+        var searched = await IdUnderAsync(page, sx, sy);
+        await Expect(page.Locator("#list-new")).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("() => Number(/\\d+/.exec(document.getElementById('list-new').textContent)[0]) >= 150");
+        Assert.Equal(searched, await IdUnderAsync(page, sx, sy));
+        await page.Mouse.ClickAsync(sx, sy);
+        await Expect(page).ToHaveURLAsync(new Regex($"trace={searched}"));
+        await page.Keyboard.PressAsync("Escape");
+        await page.ClickAsync("#f-clear");
+        await page.Mouse.MoveAsync(5, 5);
+
         // The keyboard: the cursor's row and the one below it stay put while traces arrive; Enter opens the one aimed at.
         await page.Locator("#list-scroll").FocusAsync();
         await page.Keyboard.PressAsync("Home");

@@ -103,10 +103,7 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         // The list alone, every kind of work.
         await page.Keyboard.PressAsync("Escape");
         await page.ClickAsync("#f-clear");
-        if (await page.Locator("#list-new").IsVisibleAsync())
-        {
-            await page.Locator("#list-new").ClickAsync();
-        }
+        await Expect(page.Locator("#list-new")).ToBeHiddenAsync(); // nobody on the list: the waiting traces joined it
 
         await page.Mouse.MoveAsync(Width - 5, Height - 5);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "trace-list.png") });
@@ -177,6 +174,7 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         await page.Keyboard.PressAsync("1");
         await page.ClickAsync("#f-clear");
         await page.FillAsync("#f-attr", "flowscope.fault.id");
+        await Expect(page.Locator("#list-scroll")).ToHaveAttributeAsync("data-search", "answered");
         await OpenRowAsync(d, "simulate chat");
         var injected = d.SpanRows.Filter(new() { Has = page.Locator(".fault-badge") }).First;
         await Expect(injected).ToBeVisibleAsync();
@@ -212,9 +210,14 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         var head = (await page.Locator(".list-pane .list-head").BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(head.X + 10, head.Y + (head.Height / 2));
         var row = d.TraceRows.Filter(new() { HasText = text }).First;
-        var id = await row.GetAttributeAsync("data-id");
-        await row.ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex($"trace={id}"));
+        await row.ScrollIntoViewIfNeededAsync();
+        var box = (await row.BoundingBoxAsync())!;
+        var (x, y) = (box.X + (box.Width / 2), box.Y + (box.Height / 2));
+        await page.Mouse.MoveAsync(x, y);
+        var aimed = await page.EvaluateAsync<string?>("p => document.elementFromPoint(p.x, p.y)?.closest('.trow')?.dataset.id ?? null", new { x = (double)x, y = (double)y });
+        Assert.NotNull(aimed);
+        await page.Mouse.ClickAsync(x, y);
+        await Expect(page).ToHaveURLAsync(new Regex($"trace={aimed}"));
     }
 
     /// <summary>The smallest rendered size, in CSS pixels, of any text on the flow map.</summary>

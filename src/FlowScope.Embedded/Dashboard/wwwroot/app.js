@@ -334,17 +334,19 @@ let serverFilterTimer = 0;
 // New traces may match the search: it is asked again a second after they arrive — but only while nobody is on
 // the list, whose rows it would move.
 function scheduleSearchRefresh() {
-  clearTimeout(serverFilterTimer);
+  if (serverFilterTimer) return; // at most one a second, however fast traces arrive
   serverFilterTimer = setTimeout(() => {
+    serverFilterTimer = 0;
     if (list.held) scheduleSearchRefresh();
-    else applyFilters();
+    else applyFilters({ asked: false });
   }, 1000);
 }
 
 // Client-side filters apply at once; full-text and attribute filters need the
 // spans, so they are asked from the server (or evaluated over the imported file).
-async function applyFilters() {
+async function applyFilters({ asked = true } = {}) {
   const f = state.filters;
+  const seq = ++serverFilterSeq; // an answer to an earlier search is stale from now on
   const attr = parseAttr(f.attr);
   const note = $('filter-note');
   if (f.range === 'custom' && (f.from || f.to) && !source.isImported) loadRange(f.from, f.to);
@@ -366,7 +368,7 @@ async function applyFilters() {
     list.setFilters(f, ids);
     return;
   }
-  const seq = ++serverFilterSeq;
+  $('list-scroll').dataset.search = 'asking';
   try {
     const params = { limit: 1000 };
     if (f.q) params.q = f.q;
@@ -384,10 +386,11 @@ async function applyFilters() {
     }
     note.hidden = !approximate;
     note.textContent = approximate ? 'attribute matched as text (server has no attr filter)' : '';
-    list.upsert(page.traces);
-    list.setFilters(f, new Set(page.traces.map((t) => t.traceId)));
+    list.applyResults(f, new Set(page.traces.map((t) => t.traceId)), page.traces, { asked });
+    $('list-scroll').dataset.search = 'answered';
   } catch (err) {
     if (seq !== serverFilterSeq) return;
+    $('list-scroll').dataset.search = 'failed';
     note.hidden = false;
     note.textContent = `search failed: ${err?.message || err}`;
   }

@@ -85,11 +85,14 @@ export class TraceList {
     }
   }
 
-  // Whether the user is on the list: then it must not move.
+  // Whether the user is on the list — a trace of it open, scrolled down, or aiming at it: then it must not move.
   get held() {
-    if (this.selectedId) return true;
-    if (this.scroller.scrollTop > 0) return true;
-    // The pointer on the rows or on the column heads just above them (on its way to a row).
+    return !!this.selectedId || this.scroller.scrollTop > 0 || this.aiming;
+  }
+
+  // Whether the pointer is on the rows (or the column heads just above them, on its way to a row) or the list has
+  // the keyboard focus: a row is about to be clicked or opened.
+  get aiming() {
     if (this.scroller.matches(':hover') || this.head?.matches(':hover')) return true;
     return this.scroller.contains(document.activeElement) && document.activeElement !== document.body;
   }
@@ -175,6 +178,14 @@ export class TraceList {
   // Applies what waited: new traces join, rows of evicted traces go (the open one stays, marked).
   #absorb() {
     let moved = false;
+    if (this.deferred) {
+      const { filters, serverIds, summaries } = this.deferred;
+      this.deferred = null;
+      for (const s of summaries) if (!this.items.has(s.traceId)) this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false });
+      this.filters = { ...filters };
+      this.serverIds = serverIds;
+      moved = true;
+    }
     for (const s of this.pending.values()) { this.items.set(s.traceId, { s, t: parseTime(s.startTime), evicted: false }); moved = true; }
     this.pending.clear();
     if (moved) this.#enforceCapacity();
@@ -189,11 +200,26 @@ export class TraceList {
   #renderNewButton() {
     if (!this.newButton) return;
     const n = this.pending.size;
-    this.newButton.hidden = n === 0;
-    this.newButton.textContent = `↑ ${formatCount(n)} new trace${n === 1 ? '' : 's'}`;
+    this.newButton.hidden = n === 0 && !this.deferred;
+    this.newButton.textContent = n === 0 ? '↑ new search results' : `↑ ${formatCount(n)} new trace${n === 1 ? '' : 's'}`;
+  }
+
+  // A server search answered (full text, attribute): applied now, or — when it comes back while someone aims at the
+  // list (or, for a refresh the user did not ask for, while the list is held) — when the list may move or on
+  // "↑ new search results", so rows never change under the pointer.
+  applyResults(filters, serverIds, summaries, { asked = true } = {}) {
+    if (asked ? this.aiming : this.held) {
+      this.deferred = { filters, serverIds, summaries };
+      this.#renderNewButton();
+      return;
+    }
+    this.deferred = null;
+    this.upsert(summaries);
+    this.setFilters(filters, serverIds);
   }
 
   setFilters(filters, serverIds) {
+    this.deferred = null; // an answer to the previous search
     this.filters = { ...filters };
     this.serverIds = serverIds;
     // The user asked for a new view of the list: it may move.
