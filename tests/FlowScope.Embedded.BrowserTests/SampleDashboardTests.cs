@@ -115,6 +115,7 @@ public sealed class SampleDashboardTests(BrowserFixture fixture)
         await page.Locator("#map-host .map-controls button", new() { HasText = "Fit" }).ClickAsync();
         var smallest = await SmallestMapTextAsync(page);
         Assert.True(smallest >= 11, $"the smallest text of the flow map at Fit is {smallest:0.0} px");
+        Console.WriteLine($"Flow map at Fit: smallest text {smallest:0.0} px, {await page.Locator("#map-host .node").CountAsync()} nodes");
         var nodes = await page.Locator("#map-host .node").CountAsync();
 
         // Full names on focus (and hover): a node whose name is cut shows it whole in its tooltip.
