@@ -88,7 +88,7 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     await loop;
 
     var db = (await connection.GetAsync()).GetDatabase();
-    var bytes = (long)await db.ExecuteAsync("MEMORY", "USAGE", options.StreamKey, "SAMPLES", "0");
+    var bytes = (long)await db.ExecuteAsync("MEMORY", "USAGE", options.CreateLayout()[0].StreamKey, "SAMPLES", "0");
     var stats = writer.GetStats();
     if (stats.Dropped != 0)
     {
@@ -97,7 +97,7 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
-    await db.KeyDeleteAsync(options.StreamKey);
+    await db.KeyDeleteAsync(options.CreateLayout()[0].StreamKey);
 }
 
 static void MeasureCodec(SpanRecord[] pool, bool compress)

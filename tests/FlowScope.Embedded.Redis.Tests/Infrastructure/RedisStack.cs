@@ -1,5 +1,6 @@
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Redis.Internal;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -35,7 +36,9 @@ internal sealed class RedisStack : IAsyncDisposable
 
     public RedisStreamReader Reader => Runtime.Reader!;
 
-    public RedisIndexProcessor Index => Runtime.Index!;
+    public RedisIndexGroup Index => Runtime.Index!;
+
+    public RedisKeyLayout Layout => Runtime.Layout!;
 
     public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true)
     {
