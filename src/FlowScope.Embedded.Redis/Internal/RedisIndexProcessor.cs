@@ -109,8 +109,11 @@ internal sealed class RedisIndexProcessor
                 {
                     // The stream or group is gone (deleted, or Redis restarted without persistence): create it again.
                     _groupReady = false;
-                    _ownPendingDone = false;
                 }
+
+                // Entries this consumer took but did not finish stay pending with it: take them back first next round
+                // rather than waiting for XAUTOCLAIM's idle time.
+                _ownPendingDone = false;
 
                 Interlocked.Increment(ref _failures);
                 if (!_failureLogged)

@@ -125,11 +125,25 @@ internal sealed class RedisStreamReader
             reads[s] = database.StreamRangeAsync(_layout[s].StreamKey, minId: "(" + _cursors[s], maxId: "+", count: PageSize);
         }
 
-        await Task.WhenAll(reads).ConfigureAwait(false);
-        StreamId? horizon = null;
-        foreach (var read in reads)
+        // A shard that cannot be read (its node down) does not hold the others back; it is read again next round.
+        var pages = new StreamEntry[reads.Length][];
+        Exception? failure = null;
+        for (var s = 0; s < reads.Length; s++)
         {
-            var page = read.Result;
+            try
+            {
+                pages[s] = await reads[s].ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                failure ??= ex;
+                pages[s] = [];
+            }
+        }
+
+        StreamId? horizon = null;
+        foreach (var page in pages)
+        {
             if (page.Length == PageSize && StreamId.Parse(page[^1].Id.ToString()) is var last && (horizon is null || last < horizon))
             {
                 horizon = last;
@@ -137,9 +151,9 @@ internal sealed class RedisStreamReader
         }
 
         var merged = new List<(StreamId Id, int Shard, StreamEntry Entry)>();
-        for (var s = 0; s < reads.Length; s++)
+        for (var s = 0; s < pages.Length; s++)
         {
-            foreach (var entry in reads[s].Result)
+            foreach (var entry in pages[s])
             {
                 var id = StreamId.Parse(entry.Id.ToString());
                 if (horizon is { } h && id > h)
@@ -153,6 +167,12 @@ internal sealed class RedisStreamReader
 
         merged.Sort(static (a, b) => a.Id != b.Id ? a.Id.CompareTo(b.Id) : a.Shard.CompareTo(b.Shard));
         await IndexAsync(merged).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            // Counted and logged by the loop, which then waits for the next wake-up or poll.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
         if (horizon is null)
         {
             Volatile.Write(ref _caughtUp, 1);
