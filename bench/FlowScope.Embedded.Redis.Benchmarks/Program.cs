@@ -2,8 +2,12 @@
 // the quantity is sustained end-to-end throughput against a real server, not a micro-operation).
 //
 //   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks [-- --spans 1000000]
+//     Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
 //
-// Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
+//   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks -- --cluster HOST:PORT,... --shards N [--seconds 20]
+//     Against a running Redis (a cluster, as bench/redis-cluster.sh starts one): feeds the writer as fast as it
+//     persists for the given time, with N shards, and prints one line
+//     "shards=N spans_per_s=… entries=… bytes_per_span=… prefix=…" (the keys are left for the caller to inspect).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -15,6 +19,14 @@ using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+
+if (Array.IndexOf(args, "--cluster") is var at and >= 0)
+{
+    var shards = Array.IndexOf(args, "--shards") is var s and >= 0 ? int.Parse(args[s + 1], CultureInfo.InvariantCulture) : 1;
+    var seconds = Array.IndexOf(args, "--seconds") is var d and >= 0 ? int.Parse(args[d + 1], CultureInfo.InvariantCulture) : 20;
+    await SustainedAsync(args[at + 1], shards, TimeSpan.FromSeconds(seconds));
+    return;
+}
 
 var spanCount = args.Length >= 2 && args[0] == "--spans" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
 var port = FreePort();
@@ -98,6 +110,70 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
     await db.KeyDeleteAsync(options.CreateLayout()[0].StreamKey);
+}
+
+static async Task SustainedAsync(string connectionString, int shards, TimeSpan duration)
+{
+    var options = new RedisStreamsOptions
+    {
+        ConnectionString = connectionString,
+        KeyPrefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        Shards = shards,
+        MaxStreamEntries = 10_000_000, // keep everything: MEMORY USAGE then covers every span written
+        WriterQueueCapacity = 1 << 20,
+        RetryBufferCapacity = 1 << 20,
+        OperationTimeout = TimeSpan.FromSeconds(10),
+    };
+    var pool = CreateSpans(60_000);
+    await using var connection = new RedisConnection(Options.Create(options), NullLogger<RedisConnection>.Instance);
+    var layout = options.CreateLayout();
+    var writer = new RedisStreamWriter(options, layout, connection, "bench-1", "benchrun", TimeProvider.System, NullLogger.Instance);
+    using var stop = new CancellationTokenSource();
+    var loop = writer.RunAsync(stop.Token);
+    await connection.GetAsync();
+
+    // Like the pump: batches of up to 1 024 spans; hold back while 64k spans wait, so nothing is dropped and the
+    // writers, not the feeder, set the pace. The pool's 12 000 traces have random ids: they spread over the shards.
+    var batch = new List<SpanRecord>(1_024);
+    var produced = 0L;
+    var started = Stopwatch.GetTimestamp();
+    while (Stopwatch.GetElapsedTime(started) < duration)
+    {
+        if (writer.GetStats().Waiting > 65_536)
+        {
+            await Task.Delay(1);
+            continue;
+        }
+
+        batch.Clear();
+        for (var i = 0; i < 1_024; i++, produced++)
+        {
+            batch.Add(pool[(int)(produced % pool.Length)]);
+        }
+
+        writer.TryEnqueue(batch);
+    }
+
+    var persisted = writer.GetStats().Persisted;
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    writer.Complete();
+    await loop;
+
+    var db = (await connection.GetAsync()).GetDatabase();
+    long bytes = 0;
+    foreach (var shard in layout.Shards)
+    {
+        bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", shard.StreamKey, "SAMPLES", "0");
+    }
+
+    var stats = writer.GetStats();
+    if (stats.Dropped != 0)
+    {
+        throw new InvalidOperationException($"{stats.Dropped} spans dropped during the benchmark.");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"shards={shards} spans_per_s={persisted / elapsed.TotalSeconds:F0} entries={stats.EntriesWritten} bytes_per_span={(double)bytes / stats.Persisted:F1} prefix={options.KeyPrefix}"));
 }
 
 static void MeasureCodec(SpanRecord[] pool, bool compress)
