@@ -37,8 +37,10 @@ public class ShardLayoutTests
             }
         }
 
-        // With three masters splitting the slots evenly (redis-cli's ranges), three shards take one master each.
-        Assert.Equal(["0of3-", "1of3-", "2of3-"], new RedisKeyLayout("p", 3).Shards.Select(s => s.Tag![..5]));
+        // With three masters splitting the slots evenly (redis-cli's ranges), three shards take one master each. The
+        // tags and slots are the ones docs/redis.md names.
+        Assert.Equal(["0of3-41", "1of3-1", "2of3-13"], new RedisKeyLayout("p", 3).Shards.Select(s => s.Tag));
+        Assert.Equal([2894, 8831, 13338], new RedisKeyLayout("p", 3).Shards.Select(s => s.Slot));
         Assert.Equal([0, 1, 2], new RedisKeyLayout("p", 3).Shards.Select(s => s.Slot switch { <= 5460 => 0, <= 10922 => 1, _ => 2 }));
     }
 
