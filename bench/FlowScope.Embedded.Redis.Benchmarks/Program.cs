@@ -4,6 +4,10 @@
 //   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks [-- --spans 1000000]
 //     Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
 //
+//   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks -- --index-memory [--traces 20000]
+//     Memory of the shared index: writes request-shaped traces (5 spans each), lets one consumer index them, and
+//     prints the index's MEMORY USAGE per trace and per span (starts its own redis-server like the default mode).
+//
 //   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks -- --cluster HOST:PORT,... --shards N [--seconds 20]
 //     Against a running Redis (a cluster, as bench/redis-cluster.sh starts one): feeds the writer as fast as it
 //     persists for the given time, with N shards, and prints one line
@@ -35,6 +39,13 @@ try
 {
     var connectionString = $"127.0.0.1:{port}";
     await WaitForRedisAsync(connectionString);
+    if (Array.IndexOf(args, "--index-memory") >= 0)
+    {
+        var traces = Array.IndexOf(args, "--traces") is var t and >= 0 ? int.Parse(args[t + 1], CultureInfo.InvariantCulture) : 20_000;
+        await IndexMemoryAsync(connectionString, traces);
+        return;
+    }
+
     var pool = CreateSpans(20_000);
 
     Console.WriteLine($"redis-server {RedisVersion()} on loopback, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -110,6 +121,56 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
     await db.KeyDeleteAsync(options.CreateLayout()[0].StreamKey);
+}
+
+static async Task IndexMemoryAsync(string connectionString, int traceCount)
+{
+    var options = new RedisStreamsOptions
+    {
+        ConnectionString = connectionString,
+        KeyPrefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        MaxStreamEntries = 10_000_000,
+        WriterQueueCapacity = 1 << 22,
+        RetryBufferCapacity = 1 << 22,
+        PollInterval = TimeSpan.FromMilliseconds(100),
+    };
+    var spans = CreateSpans(traceCount * 5);
+    await using var connection = new RedisConnection(Options.Create(options), NullLogger<RedisConnection>.Instance);
+    var layout = options.CreateLayout();
+    var writer = new RedisStreamWriter(options, layout, connection, "bench-1", "benchrun", TimeProvider.System, NullLogger.Instance);
+    var index = new RedisIndexProcessor(options, layout[0], connection, new RedisWakeUp(connection, layout.WakeUpChannel, TimeProvider.System), "bench-1", TimeProvider.System, NullLogger.Instance);
+    using var stop = new CancellationTokenSource();
+    var writing = writer.RunAsync(stop.Token);
+    var indexing = Task.Run(() => index.RunAsync(stop.Token));
+    for (var offset = 0; offset < spans.Length; offset += 1_024)
+    {
+        writer.TryEnqueue(spans.AsSpan(offset, Math.Min(1_024, spans.Length - offset)).ToArray());
+    }
+
+    writer.Complete();
+    await writing;
+    var entries = writer.GetStats().EntriesWritten;
+    while (index.GetStats().Processed < entries)
+    {
+        await Task.Delay(50);
+    }
+
+    await stop.CancelAsync();
+    await indexing;
+    var multiplexer = await connection.GetAsync();
+    var db = multiplexer.GetDatabase();
+    var server = multiplexer.GetServers()[0];
+    long bytes = 0;
+    var keys = 0;
+    await foreach (var key in server.KeysAsync(pattern: layout[0].IndexKeyPrefix + "*", pageSize: 1_000))
+    {
+        bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+        keys++;
+    }
+
+    var stream = (long)await db.ExecuteAsync("MEMORY", "USAGE", layout[0].StreamKey, "SAMPLES", "0");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"traces={traceCount} spans={spans.Length} entries={entries} index_keys={keys} index_bytes_per_trace={(double)bytes / traceCount:F0} index_bytes_per_span={(double)bytes / spans.Length:F1} stream_bytes_per_span={(double)stream / spans.Length:F1}"));
 }
 
 static async Task SustainedAsync(string connectionString, int shards, TimeSpan duration)
