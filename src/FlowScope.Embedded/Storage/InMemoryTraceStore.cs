@@ -28,6 +28,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     private readonly ComponentTable _components = new();
     private readonly RecentEvictions _evictions = new();
     private readonly byte[] _survivors;
+    private readonly long _fixedBytes;
     private readonly List<(int Block, int Offset, int Length)> _survivorBlocks = [];
 
     private long _version;
@@ -58,6 +59,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         _maxTraces = maxTraces;
         _ring = new SegmentRing(segmentSize, (int)(capacityBytes / segmentSize));
         _survivors = new byte[segmentSize / 2];
+        _fixedBytes = _survivors.Length + RecentEvictions.Bytes;
     }
 
     /// <summary>Segments of about a 32nd of the cap, between 512 KB and 4 MB: emptying one frees a small share of history.</summary>
@@ -66,6 +68,9 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
     /// <summary>The memory cap in bytes.</summary>
     public long CapacityBytes => _capacityBytes;
+
+    // Everything the store holds: segments, index, and the fixed scratch for copying survivors and remembering evictions.
+    private long MemoryBytes => _ring.Bytes + _table.Bytes + _fixedBytes;
 
     public ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
     {
@@ -181,7 +186,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         while ((newTrace && _table.SlotsFull) || _table.BlocksFull)
         {
             var after = _table.BytesAfterGrowth(newTrace && _table.SlotsFull, _table.BlocksFull);
-            if (after + _ring.Bytes <= _capacityBytes || !GiveUpSegment())
+            if (after + _ring.Bytes + _fixedBytes <= _capacityBytes || !GiveUpSegment())
             {
                 break; // grows on add (or nothing is left to give up)
             }
@@ -189,7 +194,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
         while (!_ring.FitsInHead(length))
         {
-            if (_ring.HasRoomForSegment(int.MaxValue) && (_ring.HasSpare || _ring.Bytes + _ring.SegmentSize + _table.Bytes <= _capacityBytes))
+            if (_ring.HasRoomForSegment(int.MaxValue) && (_ring.HasSpare || MemoryBytes + _ring.SegmentSize <= _capacityBytes))
             {
                 _ring.AddSegment();
             }
@@ -533,7 +538,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 EvictedSpans = _evictedSpans,
                 RejectedSpans = _rejectedSpans,
                 Version = _version,
-                MemoryBytes = _ring.Bytes + _table.Bytes,
+                MemoryBytes = MemoryBytes,
                 CapacityBytes = _capacityBytes,
             };
         }

@@ -7,9 +7,14 @@ namespace FlowScope.Embedded.Storage.Memory;
 /// client which of its rows are gone. Older evictions are forgotten: a client that asks further back is told it
 /// missed some. Not thread-safe.
 /// </summary>
-internal sealed class RecentEvictions(int capacity = 4_096)
+internal sealed class RecentEvictions
 {
-    private readonly (long Version, TraceId128 Id)[] _ring = new (long, TraceId128)[capacity];
+    private const int Capacity = 4_096;
+
+    /// <summary>The memory the ring takes.</summary>
+    public static readonly long Bytes = Capacity * (long)System.Runtime.CompilerServices.Unsafe.SizeOf<(long, TraceId128)>();
+
+    private readonly (long Version, TraceId128 Id)[] _ring = new (long, TraceId128)[Capacity];
     private int _next;
     private int _count;
 
