@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Threading.Channels;
 using FlowScope.Embedded.Capture;
@@ -24,11 +25,11 @@ internal sealed class RedisStreamWriter
     private readonly ILogger _logger;
     private readonly Random _random;
     private readonly string _instance;
-    private readonly Channel<QueuedSpans> _queue = Channel.CreateUnbounded<QueuedSpans>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<QueuedBatch> _queue = Channel.CreateUnbounded<QueuedBatch>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<PackedBatch> _pending = [];
     private readonly List<(PackedBatch Batch, Task<RedisValue> Write)> _inFlight = new(MaxInFlight);
-    private readonly List<SpanRecord> _packing = [];
-    private readonly SpanBatchCodec _codec = new();
+    private readonly ArrayBufferWriter<byte> _serialized = new(64 * 1024);
+    private readonly List<int> _chunk = [];
     private readonly RedisKey _streamKey;
     private readonly RedisChannel _wakeUpChannel;
 
@@ -47,7 +48,6 @@ internal sealed class RedisStreamWriter
     private long _nextAttemptTicks;
     private int _consecutiveFailures;
     private int _pendingSpans;
-    private long _packingTimestamp;
     private int _queueFullLogged;
     private bool _overflowLogged;
     private DateTimeOffset _nextTrim;
@@ -71,10 +71,14 @@ internal sealed class RedisStreamWriter
     /// <summary>Gets the UTC ticks of the next retry attempt, or 0 when no retry is scheduled.</summary>
     internal long NextAttemptTicks => Interlocked.Read(ref _nextAttemptTicks);
 
-    /// <summary>Hands spans to the writer without waiting. Returns <see langword="false"/> when they were dropped (queue full or writer stopped).</summary>
-    public bool TryEnqueue(IReadOnlyList<SpanRecord> spans)
+    /// <summary>
+    /// Hands spans to the writer without waiting: the batch is written out (serialized, in entries of at most
+    /// <see cref="RedisStreamsOptions.MaxSpansPerEntry"/> spans) before this returns, since the pump reuses it.
+    /// Returns <see langword="false"/> when they were dropped (queue full or writer stopped).
+    /// </summary>
+    public bool TryEnqueue(SpanBatch batch)
     {
-        var count = spans.Count;
+        var count = batch.SpanCount;
         if (count == 0)
         {
             return true;
@@ -89,17 +93,37 @@ internal sealed class RedisStreamWriter
         }
 
         Interlocked.Add(ref _waiting, count);
-        // The pump reuses its list after AddAsync returns: keep a copy.
-        if (!_queue.Writer.TryWrite(new QueuedSpans(spans.ToArray(), _time.GetTimestamp())))
+        var timestamp = _time.GetTimestamp();
+        lock (_serialized)
         {
-            Interlocked.Add(ref _queued, -count);
-            Interlocked.Add(ref _waiting, -count);
-            DropQueueFull(count);
-            return false;
+            _chunk.Clear();
+            var spans = 0;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _chunk.Add(i);
+                spans += 1 + StageCount(batch, i);
+                if (spans >= _options.MaxSpansPerEntry || i == batch.Count - 1)
+                {
+                    _serialized.ResetWrittenCount();
+                    batch.WriteTo(_serialized, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chunk));
+                    if (!_queue.Writer.TryWrite(new QueuedBatch(_serialized.WrittenSpan.ToArray(), spans, timestamp)))
+                    {
+                        Interlocked.Add(ref _queued, -spans);
+                        Interlocked.Add(ref _waiting, -spans);
+                        DropQueueFull(spans);
+                    }
+
+                    _chunk.Clear();
+                    spans = 0;
+                }
+            }
         }
 
         return true;
     }
+
+    private static int StageCount(SpanBatch batch, int index) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(batch.GetPayload(index)[4..]);
 
     private void DropQueueFull(int count)
     {
@@ -205,40 +229,22 @@ internal sealed class RedisStreamWriter
         // New spans during a backoff only join the retry buffer (the caller's loop packs them); the attempt time stays.
     }
 
-    /// <summary>Moves queued spans into packed entries in the retry buffer.</summary>
+    /// <summary>Moves queued batches into packed entries in the retry buffer.</summary>
     private void TakeQueued()
     {
         while (_queue.Reader.TryRead(out var queued))
         {
-            Interlocked.Add(ref _queued, -queued.Spans.Length);
-            if (_packing.Count == 0)
-            {
-                _packingTimestamp = queued.Timestamp;
-            }
-
-            foreach (var span in queued.Spans)
-            {
-                _packing.Add(span);
-                if (_packing.Count == _options.MaxSpansPerEntry)
-                {
-                    Seal();
-                }
-            }
-        }
-
-        if (_packing.Count > 0)
-        {
-            Seal();
+            Interlocked.Add(ref _queued, -queued.SpanCount);
+            Seal(queued);
         }
     }
 
-    private void Seal()
+    private void Seal(QueuedBatch queued)
     {
-        var count = _packing.Count;
+        var count = queued.SpanCount;
         var batchId = string.Create(CultureInfo.InvariantCulture, $"{RunId}-{++_sequence}");
-        var payload = _codec.Encode(_packing, 0, count, _options.Compress);
-        var batch = new PackedBatch(batchId, count, payload, _options.Compress, _packingTimestamp);
-        _packing.Clear();
+        var payload = _options.Compress ? StreamEntryFormat.Compress(queued.Serialized) : queued.Serialized;
+        var batch = new PackedBatch(batchId, count, payload, _options.Compress, queued.Timestamp);
 
         // The retry buffer holds at most RetryBufferCapacity spans: the oldest entries make room for the newest.
         while (_pendingSpans + count > _options.RetryBufferCapacity)
@@ -396,8 +402,7 @@ internal sealed class RedisStreamWriter
 
     private void DropEverythingLeft()
     {
-        TakeQueuedWithoutPacking();
-        long left = 0;
+        long left = TakeQueuedWithoutPacking();
         foreach (var batch in _pending)
         {
             left += batch.SpanCount;
@@ -408,8 +413,6 @@ internal sealed class RedisStreamWriter
         }
 
         _pending.Clear();
-        left += _packing.Count;
-        _packing.Clear();
         _pendingSpans = 0;
         if (left > 0)
         {
@@ -421,15 +424,19 @@ internal sealed class RedisStreamWriter
         UpdateOldest();
     }
 
-    private void TakeQueuedWithoutPacking()
+    /// <summary>Empties the queue; returns the spans it held.</summary>
+    private long TakeQueuedWithoutPacking()
     {
         _queue.Writer.TryComplete();
+        long taken = 0;
         while (_queue.Reader.TryRead(out var queued))
         {
-            Interlocked.Add(ref _queued, -queued.Spans.Length);
-            _packing.AddRange(queued.Spans);
+            Interlocked.Add(ref _queued, -queued.SpanCount);
+            taken += queued.SpanCount;
         }
+
+        return taken;
     }
 
-    private readonly record struct QueuedSpans(SpanRecord[] Spans, long Timestamp);
+    private readonly record struct QueuedBatch(byte[] Serialized, int SpanCount, long Timestamp);
 }

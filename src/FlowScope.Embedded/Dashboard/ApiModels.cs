@@ -29,11 +29,15 @@ internal sealed record TraceSummaryDto(
     string? Route,
     string? Method,
     int? StatusCode,
-    long Version)
+    long Version,
+    int DatabaseCount,
+    int NPlusOne,
+    int DuplicateQueries)
 {
     public static TraceSummaryDto From(TraceSummary s) => new(
         s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
-        s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version);
+        s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version,
+        s.DatabaseCount, s.NPlusOne, s.DuplicateQueries);
 }
 
 internal sealed record SpanDto(
@@ -51,7 +55,8 @@ internal sealed record SpanDto(
     IReadOnlyList<SpanEventDto> Events,
     IReadOnlyList<SpanLinkDto> Links,
     string Source,
-    string Instance)
+    string Instance,
+    double? SelfTimeMs)
 {
     public static SpanDto From(SpanRecord s)
     {
@@ -71,7 +76,7 @@ internal sealed record SpanDto(
         return new SpanDto(
             s.TraceId, s.SpanId, s.ParentSpanId, s.Name, KindName(s.Kind), s.Component, s.StartTime,
             s.Duration.TotalMilliseconds, StatusName(s.Status), s.StatusMessage, ToMap(s.Attributes), events, links,
-            s.Source, s.Instance);
+            s.Source, s.Instance, s.SelfTime?.TotalMilliseconds);
     }
 
     private static Dictionary<string, string> ToMap(IReadOnlyList<KeyValuePair<string, string>> attributes)
@@ -117,6 +122,8 @@ internal sealed record StatsResponse(
     long StoredSpans,
     long Buffered,
     int BufferCapacity,
+    long MemoryBytes,
+    long MemoryCapacityBytes,
     int LiveSubscribers,
     double UptimeSeconds,
     DateTimeOffset StartedAt,

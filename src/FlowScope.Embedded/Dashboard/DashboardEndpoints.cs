@@ -183,22 +183,24 @@ internal static class DashboardEndpoints
     {
         var services = context.RequestServices;
         var buffer = services.GetRequiredService<SpanBuffer>();
-        var store = services.GetRequiredService<ITraceStore>().GetStats();
+        var totals = services.GetRequiredService<PumpCounters>().Read(buffer, services.GetRequiredService<ITraceStore>());
+        var store = totals.Store;
         var runtime = services.GetRequiredService<FlowScopeRuntime>();
         var time = services.GetRequiredService<TimeProvider>();
         var options = services.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
-        var buffered = buffer.Count;
         var stats = new StatsResponse(
-            Captured: buffer.Accepted + buffered,
-            Dropped: buffer.Dropped,
+            Captured: totals.Captured,
+            Dropped: totals.Dropped,
             Rejected: store.RejectedSpans,
-            Failed: services.GetRequiredService<PumpCounters>().Failed,
+            Failed: totals.Failed,
             EvictedTraces: store.EvictedTraces,
             EvictedSpans: store.EvictedSpans,
             StoredTraces: store.StoredTraces,
             StoredSpans: store.StoredSpans,
-            Buffered: buffered,
+            Buffered: totals.Buffered,
             BufferCapacity: buffer.Capacity,
+            MemoryBytes: store.MemoryBytes,
+            MemoryCapacityBytes: store.CapacityBytes,
             LiveSubscribers: services.GetRequiredService<LiveSubscriptions>().Count,
             UptimeSeconds: Math.Round((time.GetUtcNow() - runtime.StartedAt).TotalSeconds, 1),
             StartedAt: runtime.StartedAt,

@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FlowScope.Embedded.Internal;
@@ -26,7 +27,8 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
         }
 
         Range(nameof(options.BufferCapacity), options.BufferCapacity, 16, 4_000_000);
-        Range(nameof(options.MaxTraces), options.MaxTraces, 1, 10_000_000);
+        Range(nameof(options.MaxStoreMegabytes), options.MaxStoreMegabytes, InMemoryTraceStore.MinCapacityBytes / (1024 * 1024), 1024 * 1024);
+        Range(nameof(options.MaxTraces), options.MaxTraces, 0, 100_000_000);
         Range(nameof(options.MaxSpansPerTrace), options.MaxSpansPerTrace, 1, 1_000_000);
         Range(nameof(options.MaxAttributesPerSpan), options.MaxAttributesPerSpan, 0, 10_000);
         Range(nameof(options.MaxAttributeValueLength), options.MaxAttributeValueLength, 16, 1_000_000);

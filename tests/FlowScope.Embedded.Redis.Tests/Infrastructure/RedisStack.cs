@@ -37,7 +37,7 @@ internal sealed class RedisStack : IAsyncDisposable
 
     public RedisIndexProcessor Index => Runtime.Index!;
 
-    public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true)
+    public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true, Action<FlowScopeOptions>? configureCore = null)
     {
         var options = new RedisStreamsOptions
         {
@@ -54,6 +54,7 @@ internal sealed class RedisStack : IAsyncDisposable
         Assert.True(validation.Succeeded, validation.FailureMessage);
 
         var core = new FlowScopeOptions { InstanceName = instance };
+        configureCore?.Invoke(core);
         var signal = new LiveSignal();
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         var connection = new RedisConnection(wrapped, NullLogger<RedisConnection>.Instance);
@@ -101,7 +102,7 @@ internal sealed class RedisStack : IAsyncDisposable
             var decoded = StreamEntryFormat.Decode(entry);
             if (batches.Add(decoded.BatchId))
             {
-                spans += decoded.Spans.Count;
+                spans += decoded.Batch.SpanCount;
             }
         }
 
