@@ -304,6 +304,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
         lock (_lock)
         {
             var componentBit = query.Component is { Length: > 0 } component ? _components.Find(component) : 0;
+
+            // Segments that cannot hold the name or text are skipped without reading their payloads.
+            var nameSegments = name is { CanScanBytes: true } ? _ring.SegmentsContaining(name) : null;
+            var textSegments = matcher.TextNeedle is { CanScanBytes: true } text && !StageDefinitionsContain(text) ? _ring.SegmentsContaining(text) : null;
             for (var slot = _table.Newest; slot >= 0; slot = _table[slot].Older)
             {
                 ref var entry = ref _table[slot];
@@ -313,7 +317,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
                     continue;
                 }
 
-                if (!top.WouldTake(key, entry.Id) || !Matches(slot, ref entry, query, matcher, name, componentBit))
+                if (!top.WouldTake(key, entry.Id)
+                    || (nameSegments is not null && !InSegments(_table.Block(entry.RootBlock).Position, nameSegments))
+                    || (textSegments is not null && !AnyBlockIn(slot, textSegments))
+                    || !Matches(slot, ref entry, query, matcher, name, componentBit))
                 {
                     continue;
                 }
@@ -380,6 +387,26 @@ internal sealed class InMemoryTraceStore : ITraceStore
         }
 
         return !matcher.HasText || AnyPayload(slot, matcher.ContainsText);
+    }
+
+    private static bool StageDefinitionsContain(Needle text) => Capture.StageDefinition.Any(d =>
+        d.Name.Contains(text.Text, StringComparison.OrdinalIgnoreCase)
+        || (d.TypeName?.Contains(text.Text, StringComparison.OrdinalIgnoreCase) ?? false)
+        || (d.Attributes?.Any(a => a.Value.Contains(text.Text, StringComparison.OrdinalIgnoreCase)) ?? false));
+
+    private bool InSegments(long position, bool[] segments) => segments[SegmentRing.SerialOf(position) - _ring.OldestSerial];
+
+    private bool AnyBlockIn(int slot, bool[] segments)
+    {
+        for (var block = _table[slot].FirstBlock; block >= 0; block = _table.Block(block).Next)
+        {
+            if (InSegments(_table.Block(block).Position, segments))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool RootNameMatches(in TraceSlot entry, Needle name)
