@@ -28,7 +28,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     private readonly TraceTable _table = new();
     private readonly ComponentTable _components = new();
     private readonly RecentEvictions _evictions = new();
-    private readonly RouteTable _routes = new();
+    private readonly RouteTable _routes;
     private readonly RetentionOptions _retention;
     private readonly long[] _retainedBytes = new long[4];
     private readonly long[] _retainedBudget = new long[4];
@@ -68,6 +68,9 @@ internal sealed class InMemoryTraceStore : ITraceStore
         _survivors = new byte[segmentSize];
         _fixedBytes = _survivors.Length + RecentEvictions.Bytes;
         _retention = retention ?? new RetentionOptions();
+
+        // Routes take at most about 3 % of the cap (2 048 routes at the default 32 MB).
+        _routes = new RouteTable((int)Math.Min(RouteTable.MaxRoutes, capacityBytes / 32 / RouteTable.BytesPerRoute));
         _retainedBudget[(int)TraceRetention.Error] = (long)(capacityBytes * _retention.ErrorShare);
         _retainedBudget[(int)TraceRetention.Slow] = (long)(capacityBytes * _retention.SlowShare);
         _retainedBudget[(int)TraceRetention.Sampled] = (long)(capacityBytes * _retention.SampleShare);

@@ -6,13 +6,19 @@ namespace FlowScope.Embedded.Storage.Memory;
 /// The routes the store has seen (a route is a root span's name: "GET /orders/{id}", a queue's "process orders", a
 /// worker's unit of work), each with what retention needs: how many traces were seen and kept, its recent durations
 /// for a running p99, and its newest trace. Looked up by the name's encoded bytes, so the pump allocates nothing per
-/// trace. Bounded: past <see cref="MaxRoutes"/> every new name shares one "(other)" route. Not thread-safe.
+/// trace. Bounded by the store's memory: past its route limit every new name shares one "(other)" route. Not thread-safe.
 /// </summary>
 internal sealed class RouteTable
 {
+    /// <summary>The most routes any store tracks.</summary>
     internal const int MaxRoutes = 2_048;
-    private const int Durations = 128;
 
+    /// <summary>Bytes one route takes with its durations, name and look-up entries (a generous estimate).</summary>
+    internal const int BytesPerRoute = (Durations * sizeof(float)) + 320;
+
+    private const int Durations = 64;
+
+    private readonly int _maxRoutes;
     private readonly Dictionary<int, int> _byHash = new();
 
     // Names whose hash another route already has (rare): looked up by their text.
@@ -20,12 +26,18 @@ internal sealed class RouteTable
     private readonly List<Route> _routes = [];
     private int _other = -1;
 
+    /// <summary>A table that tracks at most <paramref name="maxRoutes"/> routes (and "(other)").</summary>
+    public RouteTable(int maxRoutes)
+    {
+        _maxRoutes = Math.Clamp(maxRoutes, 1, MaxRoutes);
+    }
+
     public int Count => _routes.Count;
 
     public Route this[int id] => _routes[id];
 
     /// <summary>The bytes the table takes, about.</summary>
-    public long Bytes => _routes.Count * (long)(Durations * sizeof(float) + 128);
+    public long Bytes => _routes.Count * (long)BytesPerRoute;
 
     /// <summary>The route of a root span's name.</summary>
     public int IdOf(in Text name)
@@ -53,7 +65,7 @@ internal sealed class RouteTable
             return other;
         }
 
-        if (_routes.Count >= MaxRoutes)
+        if (_routes.Count >= _maxRoutes)
         {
             if (_other < 0)
             {
