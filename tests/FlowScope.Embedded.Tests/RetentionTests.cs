@@ -118,4 +118,31 @@ public sealed class RetentionTests
         Assert.True(result.Failed);
         Assert.Contains("FlowScope:Retention", result.FailureMessage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_route_s_running_p99_finds_rare_outliers_and_not_the_slowest_of_a_tight_spread()
+    {
+        var durations = new Storage.Memory.DurationHistogram();
+        var random = new Random(3);
+        var outliers = 0;
+        var flagged = 0;
+        var ordinaryFlagged = 0;
+        for (var i = 0; i < 50_000; i++)
+        {
+            var slow = i % 200 == 1;
+            var ticks = slow ? TimeSpan.FromMilliseconds(50).Ticks : TimeSpan.FromMilliseconds(1 + (random.NextDouble() * 9)).Ticks;
+            if (i > 1_000)
+            {
+                outliers += slow ? 1 : 0;
+                var isOutlier = durations.IsOutlier(ticks);
+                flagged += slow && isOutlier ? 1 : 0;
+                ordinaryFlagged += !slow && isOutlier ? 1 : 0;
+            }
+
+            durations.Add(ticks);
+        }
+
+        Assert.Equal(outliers, flagged);
+        Assert.Equal(0, ordinaryFlagged);
+    }
 }

@@ -14,9 +14,7 @@ internal sealed class RouteTable
     internal const int MaxRoutes = 2_048;
 
     /// <summary>Bytes one route takes with its durations, name and look-up entries (a generous estimate).</summary>
-    internal const int BytesPerRoute = (Durations * sizeof(float)) + 320;
-
-    private const int Durations = 64;
+    internal const int BytesPerRoute = (DurationHistogram.Buckets * sizeof(int)) + 320;
 
     private readonly int _maxRoutes;
     private readonly Dictionary<int, int> _byHash = new();
@@ -93,10 +91,7 @@ internal sealed class RouteTable
     /// <summary>One route's figures.</summary>
     internal sealed class Route(string name)
     {
-        private readonly float[] _durations = new float[Durations];
-        private int _next;
-        private int _count;
-
+        private readonly DurationHistogram _durations = new();
         private readonly byte[] _utf8 = System.Text.Encoding.UTF8.GetBytes(name);
 
         public string Name { get; } = name;
@@ -113,30 +108,12 @@ internal sealed class RouteTable
         /// <summary>The store version of the route's newest trace.</summary>
         public long NewestVersion;
 
-        public void AddDuration(long ticks)
-        {
-            _durations[_next] = ticks;
-            _next = (_next + 1) % _durations.Length;
-            _count = Math.Min(_count + 1, _durations.Length);
-        }
+        public void AddDuration(long ticks) => _durations.Add(ticks);
 
         /// <summary>
         /// Whether a duration stands out for this route: at or above the p99 of its recent durations and more than
         /// twice their median (so the slowest of a tight distribution is not an outlier). Needs 100 traces seen.
         /// </summary>
-        public bool IsOutlier(long ticks)
-        {
-            if (Seen < 100 || _count == 0)
-            {
-                return false;
-            }
-
-            Span<float> sorted = stackalloc float[_count];
-            _durations.AsSpan(0, _count).CopyTo(sorted);
-            sorted.Sort();
-            var p99 = sorted[Math.Min(_count - 1, (int)Math.Ceiling(0.99 * _count) - 1)];
-            var median = sorted[(_count - 1) / 2];
-            return ticks >= p99 && ticks > 2 * median;
-        }
+        public bool IsOutlier(long ticks) => Seen >= 100 && _durations.IsOutlier(ticks);
     }
 }
