@@ -1,3 +1,5 @@
+using FlowScope.Embedded.Storage;
+
 namespace FlowScope.Embedded;
 
 /// <summary>
@@ -134,6 +136,12 @@ public sealed class FlowScopeOptions
     /// </summary>
     /// <value>The default value is <see cref="DefaultMaxStoreMegabytes"/>.</value>
     public int MaxStoreMegabytes { get; set; } = DefaultMaxStoreMegabytes;
+
+    /// <summary>
+    /// Gets what the in-memory store keeps beyond the newest traces when it is full: errors, slow outliers and a sample
+    /// of every route, each within a share of <see cref="MaxStoreMegabytes"/> (<c>FlowScope:Retention</c>).
+    /// </summary>
+    public RetentionOptions Retention { get; } = new();
 
     /// <summary>
     /// Gets or sets a limit on the number of traces the in-memory store keeps, besides its memory cap

@@ -69,18 +69,27 @@ public sealed class MemoryCapTests
     [Fact]
     public async Task The_store_holds_no_object_per_trace()
     {
-        // Fill a store, then measure what the heap holds beyond the store's own figure: nothing per trace.
         var before = Heap();
         var store = new InMemoryTraceStore(InMemoryTraceStore.MinCapacityBytes, maxSpansPerTrace: 1_000);
-        for (var batch = 0; batch < 40; batch++)
+        async Task FillAsync(int from)
         {
-            await store.AddAsync([.. Enumerable.Range(batch * 1_000, 1_000).Select(t => Span(TraceId(t), SpanId(t + 1), startMs: t, attributes: [("url.path", "/things/" + t)]))]);
+            for (var batch = 0; batch < 60; batch++)
+            {
+                var first = from + (batch * 1_000);
+                await store.AddAsync([.. Enumerable.Range(first, 1_000).Select(t => Span(TraceId(t), SpanId(t + 1), startMs: t, attributes: [("url.path", "/things/" + t)]))]);
+            }
         }
 
+        // Full, and evicting: what the heap holds is the store's own figure (its arrays), not an object per trace.
+        await FillAsync(0);
         var stats = store.GetStats();
-        var retained = Heap() - before;
-        Assert.True(stats.StoredTraces > 20_000);
-        Assert.InRange(retained, 0, stats.MemoryBytes + (512 * 1024));
+        var full = Heap();
+        Assert.True(stats.EvictedTraces > 0 && stats.StoredTraces > 20_000, $"{stats.StoredTraces} traces held, {stats.EvictedTraces} evicted");
+        Assert.InRange(full - before, 0, stats.MemoryBytes + (1024 * 1024));
+
+        // Sixty thousand more traces through the full store: the heap does not grow.
+        await FillAsync(1_000_000);
+        Assert.InRange(Heap() - full, long.MinValue, 512 * 1024);
         GC.KeepAlive(store);
     }
 

@@ -100,4 +100,6 @@ internal sealed class RedisTraceStore : ITraceStore
         _local.GetChangesAsync(afterVersion, maxCount, cancellationToken);
 
     public TraceStoreStats GetStats() => _local.GetStats();
+
+    public IReadOnlyList<TraceRouteStats> GetRouteStats() => _local.GetRouteStats();
 }

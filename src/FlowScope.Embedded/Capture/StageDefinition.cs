@@ -61,6 +61,21 @@ internal sealed class StageDefinition
             ? definition
             : throw new InvalidDataException($"No stage definition numbered {id} exists in this process.");
 
+    /// <summary>Whether any definition made so far satisfies <paramref name="predicate"/>.</summary>
+    public static bool Any(Func<StageDefinition, bool> predicate)
+    {
+        var all = Volatile.Read(ref s_all);
+        foreach (var definition in all)
+        {
+            if (definition is not null && predicate(definition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// This kind of stage under a name of its own (an endpoint's route, an action method, a result type): made once
     /// per name and kept, so a stage records one number for both. An endpoint's named stage carries its route as

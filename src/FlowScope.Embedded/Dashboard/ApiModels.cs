@@ -32,12 +32,21 @@ internal sealed record TraceSummaryDto(
     long Version,
     int DatabaseCount,
     int NPlusOne,
-    int DuplicateQueries)
+    int DuplicateQueries,
+    string KeptBecause)
 {
     public static TraceSummaryDto From(TraceSummary s) => new(
         s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
         s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version,
-        s.DatabaseCount, s.NPlusOne, s.DuplicateQueries);
+        s.DatabaseCount, s.NPlusOne, s.DuplicateQueries, RetentionName(s.KeptBecause));
+
+    internal static string RetentionName(TraceRetention reason) => reason switch
+    {
+        TraceRetention.Error => "error",
+        TraceRetention.Slow => "slow",
+        TraceRetention.Sampled => "sampled",
+        _ => "recent",
+    };
 }
 
 internal sealed record SpanDto(
@@ -146,6 +155,11 @@ internal sealed record MetricsResponse(
     IReadOnlyList<QueueMetricsSnapshot> Queues,
     IReadOnlyList<WorkerSnapshot> Workers);
 
+internal sealed record RoutesResponse(IReadOnlyList<RouteDto> Routes, int Tracked);
+
+/// <summary>What the store saw and keeps of one route (see <see cref="TraceRouteStats"/>).</summary>
+internal sealed record RouteDto(string Route, long Seen, int Kept, int KeptForError, int KeptAsSlow, int KeptAsSample);
+
 internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
@@ -156,6 +170,7 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(MapResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
+[JsonSerializable(typeof(RoutesResponse))]
 [JsonSerializable(typeof(Operator.OperatorResponse))]
 [JsonSerializable(typeof(Operator.FaultListResponse))]
 [JsonSerializable(typeof(Operator.FaultDto))]

@@ -37,6 +37,7 @@ internal static class DashboardEndpoints
         group.MapGet("/api/stats", Guard(GetStatsAsync)).WithDisplayName("FlowScope API: stats");
         group.MapGet("/api/map", Guard(GetMapAsync)).WithDisplayName("FlowScope API: component map");
         group.MapGet("/api/metrics", Guard(GetMetricsAsync)).WithDisplayName("FlowScope API: metrics");
+        group.MapGet("/api/routes", Guard(GetRoutesAsync)).WithDisplayName("FlowScope API: routes seen and kept");
         group.MapGet("/api/stream", Guard(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
         Operator.OperatorEndpoints.Map(group, Guard);
         group.MapGet("/api/{**rest}", Guard(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
@@ -208,6 +209,22 @@ internal static class DashboardEndpoints
             Extensions: Contributions(services));
         return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
     }
+
+    private static Task GetRoutesAsync(HttpContext context)
+    {
+        var routes = context.RequestServices.GetRequiredService<ITraceStore>().GetRouteStats();
+        var dtos = new RouteDto[Math.Min(routes.Count, MaxRoutesListed)];
+        for (var i = 0; i < dtos.Length; i++)
+        {
+            var r = routes[i];
+            dtos[i] = new RouteDto(r.Route, r.Seen, r.Kept, r.KeptForError, r.KeptAsSlow, r.KeptAsSample);
+        }
+
+        return WriteJsonAsync(context, new RoutesResponse(dtos, routes.Count), DashboardJsonContext.Default.RoutesResponse);
+    }
+
+    /// <summary>The busiest routes listed by <c>api/routes</c> (the store tracks at most 2 048).</summary>
+    private const int MaxRoutesListed = 500;
 
     private static Task GetMapAsync(HttpContext context)
     {

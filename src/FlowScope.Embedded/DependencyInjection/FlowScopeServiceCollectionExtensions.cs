@@ -72,7 +72,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.TryAddSingleton<ITraceStore>(sp =>
         {
             var options = Options(sp);
-            return new InMemoryTraceStore(options.MaxStoreMegabytes * 1024L * 1024, options.MaxSpansPerTrace, options.MaxTraces);
+            return new InMemoryTraceStore(options.MaxStoreMegabytes * 1024L * 1024, options.MaxSpansPerTrace, options.MaxTraces, options.Retention);
         });
         services.AddSingleton<LiveSignal>();
         services.AddSingleton<PumpCounters>();

@@ -28,4 +28,7 @@ public interface ITraceStore
 
     /// <summary>Gets the store's counters.</summary>
     TraceStoreStats GetStats();
+
+    /// <summary>Gets what the store saw and keeps of each route, busiest first; empty for a store that does not track routes.</summary>
+    IReadOnlyList<TraceRouteStats> GetRouteStats() => [];
 }

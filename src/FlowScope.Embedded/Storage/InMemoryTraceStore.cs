@@ -1,6 +1,7 @@
 using System.Globalization;
 using FlowScope.Embedded.Storage.Encoding;
 using FlowScope.Embedded.Storage.Memory;
+using static FlowScope.Embedded.Storage.Memory.RouteTable;
 
 namespace FlowScope.Embedded.Storage;
 
@@ -27,6 +28,11 @@ internal sealed class InMemoryTraceStore : ITraceStore
     private readonly TraceTable _table = new();
     private readonly ComponentTable _components = new();
     private readonly RecentEvictions _evictions = new();
+    private readonly RouteTable _routes;
+    private readonly RetentionOptions _retention;
+    private readonly long[] _retainedBytes = new long[4];
+    private readonly long[] _retainedBudget = new long[4];
+    private readonly Dictionary<int, bool> _decided = new();
     private readonly byte[] _survivors;
     private readonly long _fixedBytes;
     private readonly List<(int Block, int Offset, int Length)> _survivorBlocks = [];
@@ -41,14 +47,15 @@ internal sealed class InMemoryTraceStore : ITraceStore
     /// <param name="capacityBytes">The memory cap; at least <see cref="MinCapacityBytes"/>.</param>
     /// <param name="maxSpansPerTrace">Spans one trace keeps; further ones are rejected and counted.</param>
     /// <param name="maxTraces">A secondary limit on the number of traces (0: none); the least recently changed goes first.</param>
-    public InMemoryTraceStore(long capacityBytes, int maxSpansPerTrace, int maxTraces = 0)
-        : this(capacityBytes, maxSpansPerTrace, maxTraces, SegmentSizeFor(capacityBytes))
+    /// <param name="retention">What to keep beyond the newest traces; the defaults when <see langword="null"/>.</param>
+    public InMemoryTraceStore(long capacityBytes, int maxSpansPerTrace, int maxTraces = 0, RetentionOptions? retention = null)
+        : this(capacityBytes, maxSpansPerTrace, maxTraces, SegmentSizeFor(capacityBytes), retention)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, MinCapacityBytes);
     }
 
     /// <summary>A store with a given segment size (tests use small ones to reach the cap with few spans).</summary>
-    internal InMemoryTraceStore(long capacityBytes, int maxSpansPerTrace, int maxTraces, int segmentSize)
+    internal InMemoryTraceStore(long capacityBytes, int maxSpansPerTrace, int maxTraces, int segmentSize, RetentionOptions? retention = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSpansPerTrace, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(maxTraces);
@@ -58,8 +65,15 @@ internal sealed class InMemoryTraceStore : ITraceStore
         _maxSpansPerTrace = maxSpansPerTrace;
         _maxTraces = maxTraces;
         _ring = new SegmentRing(segmentSize, (int)(capacityBytes / segmentSize));
-        _survivors = new byte[segmentSize / 2];
+        _survivors = new byte[segmentSize];
         _fixedBytes = _survivors.Length + RecentEvictions.Bytes;
+        _retention = retention ?? new RetentionOptions();
+
+        // Routes take at most about 3 % of the cap (2 048 routes at the default 32 MB).
+        _routes = new RouteTable((int)Math.Min(RouteTable.MaxRoutes, capacityBytes / 32 / RouteTable.BytesPerRoute));
+        _retainedBudget[(int)TraceRetention.Error] = (long)(capacityBytes * _retention.ErrorShare);
+        _retainedBudget[(int)TraceRetention.Slow] = (long)(capacityBytes * _retention.SlowShare);
+        _retainedBudget[(int)TraceRetention.Sampled] = (long)(capacityBytes * _retention.SampleShare);
     }
 
     /// <summary>Segments of about a 32nd of the cap, between 512 KB and 4 MB: emptying one frees a small share of history.</summary>
@@ -70,7 +84,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     public long CapacityBytes => _capacityBytes;
 
     // Everything the store holds: segments, index, and the fixed scratch for copying survivors and remembering evictions.
-    private long MemoryBytes => _ring.Bytes + _table.Bytes + _fixedBytes;
+    private long MemoryBytes => _ring.Bytes + _table.Bytes + _routes.Bytes + _fixedBytes;
 
     public ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
     {
@@ -127,12 +141,14 @@ internal sealed class InMemoryTraceStore : ITraceStore
         var block = _table.AddBlock(slot, -1);
         _table.Block(block).Position = _ring.Append(data, block);
         _storedSpans += spans;
-        Summarize(ref _table[slot], payload, block);
+        Summarize(ref _table[slot], payload, block, SegmentRing.BlockHeaderSize + data.Length);
     }
 
     /// <summary>Folds a newly stored payload into its trace's slot.</summary>
-    private void Summarize(ref TraceSlot slot, SpanPayload payload, int block)
+    private void Summarize(ref TraceSlot slot, SpanPayload payload, int block, int bytes)
     {
+        slot.Bytes += bytes;
+        _retainedBytes[(int)slot.Retention] += bytes;
         slot.SpanCount += payload.SpanCount;
         slot.ErrorCount += payload.ErrorCount;
         slot.StartTicks = Math.Min(slot.StartTicks, payload.StartTicks);
@@ -161,6 +177,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
         {
             slot.RootBlock = block;
             slot.Flags = (byte)((slot.Flags & ~TraceSlot.RootIsReal) | (isRoot ? TraceSlot.RootIsReal : 0));
+            SetRoute(ref slot, payload);
             slot.StatusCode = payload.TryGetAttribute(WellKnownStrings.NumberOf("http.response.status_code"), out var code)
                 && ushort.TryParse(code.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var status) ? status : (ushort)0;
         }
@@ -170,6 +187,42 @@ internal sealed class InMemoryTraceStore : ITraceStore
             slot.DatabaseCount += IntAttribute(payload, "flowscope.db.count");
             slot.NPlusOne = Math.Max(slot.NPlusOne, IntAttribute(payload, "flowscope.db.n_plus_one"));
             slot.DuplicateQueries += IntAttribute(payload, "flowscope.db.duplicates");
+        }
+    }
+
+    /// <summary>Counts the trace under its root's route (every trace the store is given counts as seen).</summary>
+    private void SetRoute(ref TraceSlot slot, SpanPayload root)
+    {
+        var id = _routes.IdOf(root.Name);
+        var route = _routes[id];
+        route.NewestVersion = slot.Version;
+        if (slot.Route == id)
+        {
+            return;
+        }
+
+        if (slot.Route >= 0)
+        {
+            LeaveRoute(ref slot);
+        }
+
+        slot.Route = id;
+        route.Seen++;
+        route.Held++;
+        route.AddDuration(root.DurationTicks);
+        if (slot.Retention == TraceRetention.Sampled)
+        {
+            route.Sampled++;
+        }
+    }
+
+    private void LeaveRoute(ref TraceSlot slot)
+    {
+        var route = _routes[slot.Route];
+        route.Held--;
+        if (slot.Retention == TraceRetention.Sampled)
+        {
+            route.Sampled--;
         }
     }
 
@@ -231,13 +284,16 @@ internal sealed class InMemoryTraceStore : ITraceStore
     }
 
     /// <summary>
-    /// Empties the oldest segment. A trace changed in the newer half of the ring (still receiving spans) is copied
-    /// forward, up to half a segment; every other trace with a block there is evicted whole.
+    /// Empties the oldest segment. A trace with a block there is kept (its blocks copied forward) when it changed in
+    /// the newest quarter of the ring, or when retention keeps it (<see cref="Keeps"/>); every other such trace is
+    /// evicted whole. Survivors take at most three quarters of the segment, so each recycling frees room.
     /// </summary>
     private void RecycleOldest(bool release)
     {
-        var keepFrom = _ring.OldestSerial + (_ring.LiveCount / 2);
+        var recentFrom = _ring.OldestSerial + Math.Max(1, _ring.LiveCount * 3 / 4);
+        var maxSurvivors = _survivors.Length * 3 / 4;
         _survivorBlocks.Clear();
+        _decided.Clear();
         var survivorBytes = 0;
         var blocks = _ring.OldestBlocks();
         while (blocks.MoveNext())
@@ -251,8 +307,13 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
             var slot = _table.Block(owner).Slot;
             var payload = blocks.Payload;
-            var last = _table.Block(_table[slot].LastBlock).Position;
-            if (!release && _ring.LiveCount > 1 && SegmentRing.SerialOf(last) >= keepFrom && survivorBytes + payload.Length <= _survivors.Length)
+            if (!_decided.TryGetValue(slot, out var keep))
+            {
+                keep = !release && _ring.LiveCount > 1 && Keeps(slot, recentFrom);
+                _decided.Add(slot, keep);
+            }
+
+            if (keep && survivorBytes + payload.Length <= maxSurvivors)
             {
                 payload.CopyTo(_survivors.AsSpan(survivorBytes));
                 _survivorBlocks.Add((owner, survivorBytes, payload.Length));
@@ -282,9 +343,82 @@ internal sealed class InMemoryTraceStore : ITraceStore
         }
     }
 
+    /// <summary>
+    /// Whether a trace whose oldest block is being recycled stays. Recent traces stay. A quiet trace is decided once:
+    /// an error or a slow outlier is kept while its kind of trace fits its share of the cap (the oldest ones leave first,
+    /// as they come round again); an ordinary one is kept as one of its route's samples while the route has fewer than
+    /// it keeps; a sample leaves when its route has had newer traffic since, making room for a newer one.
+    /// </summary>
+    private bool Keeps(int slot, long recentFrom)
+    {
+        ref var entry = ref _table[slot];
+        if (SegmentRing.SerialOf(_table.Block(entry.LastBlock).Position) >= recentFrom)
+        {
+            return true;
+        }
+
+        var route = entry.Route >= 0 ? _routes[entry.Route] : null;
+        switch (entry.Retention)
+        {
+            case TraceRetention.Recent:
+                var reason = Classify(entry, route);
+                if (reason == TraceRetention.Recent)
+                {
+                    return false;
+                }
+
+                Retain(ref entry, reason, route);
+                return true;
+            case TraceRetention.Sampled:
+                return route is not null && route.NewestVersion <= entry.Version && WithinBudget(TraceRetention.Sampled);
+            default:
+                return WithinBudget(entry.Retention);
+        }
+    }
+
+    private TraceRetention Classify(in TraceSlot entry, RouteTable.Route? route)
+    {
+        if (entry.ErrorCount > 0 && _retainedBudget[(int)TraceRetention.Error] > 0)
+        {
+            return TraceRetention.Error;
+        }
+
+        if (_retainedBudget[(int)TraceRetention.Slow] > 0
+            && (entry.DurationTicks >= _retention.SlowThreshold.Ticks || (route is not null && route.IsOutlier(entry.DurationTicks))))
+        {
+            return TraceRetention.Slow;
+        }
+
+        if (route is not null && route.Sampled < _retention.SamplesPerRoute && WithinBudget(TraceRetention.Sampled, entry.Bytes))
+        {
+            return TraceRetention.Sampled;
+        }
+
+        return TraceRetention.Recent;
+    }
+
+    private void Retain(ref TraceSlot entry, TraceRetention reason, RouteTable.Route? route)
+    {
+        _retainedBytes[(int)entry.Retention] -= entry.Bytes;
+        _retainedBytes[(int)reason] += entry.Bytes;
+        entry.Retention = reason;
+        if (reason == TraceRetention.Sampled && route is not null)
+        {
+            route.Sampled++;
+        }
+    }
+
+    private bool WithinBudget(TraceRetention reason, int more = 0) => _retainedBytes[(int)reason] + more <= _retainedBudget[(int)reason];
+
     private void Evict(int slot)
     {
         ref var entry = ref _table[slot];
+        _retainedBytes[(int)entry.Retention] -= entry.Bytes;
+        if (entry.Route >= 0)
+        {
+            LeaveRoute(ref entry);
+        }
+
         _evictedTraces++;
         _evictedSpans += entry.SpanCount;
         _storedSpans -= entry.SpanCount;
@@ -304,6 +438,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
         lock (_lock)
         {
             var componentBit = query.Component is { Length: > 0 } component ? _components.Find(component) : 0;
+
+            // Segments that cannot hold the name or text are skipped without reading their payloads.
+            var nameSegments = name is { CanScanBytes: true } ? _ring.SegmentsContaining(name) : null;
+            var textSegments = matcher.TextNeedle is { CanScanBytes: true } text && !StageDefinitionsContain(text) ? _ring.SegmentsContaining(text) : null;
             for (var slot = _table.Newest; slot >= 0; slot = _table[slot].Older)
             {
                 ref var entry = ref _table[slot];
@@ -313,7 +451,10 @@ internal sealed class InMemoryTraceStore : ITraceStore
                     continue;
                 }
 
-                if (!top.WouldTake(key, entry.Id) || !Matches(slot, ref entry, query, matcher, name, componentBit))
+                if (!top.WouldTake(key, entry.Id)
+                    || (nameSegments is not null && !InSegments(_table.Block(entry.RootBlock).Position, nameSegments))
+                    || (textSegments is not null && !AnyBlockIn(slot, textSegments))
+                    || !Matches(slot, ref entry, query, matcher, name, componentBit))
                 {
                     continue;
                 }
@@ -363,6 +504,11 @@ internal sealed class InMemoryTraceStore : ITraceStore
             return false;
         }
 
+        if (query.KeptBecause is { } kept && entry.Retention != kept)
+        {
+            return false;
+        }
+
         if (name is not null && !RootNameMatches(entry, name))
         {
             return false;
@@ -380,6 +526,26 @@ internal sealed class InMemoryTraceStore : ITraceStore
         }
 
         return !matcher.HasText || AnyPayload(slot, matcher.ContainsText);
+    }
+
+    private static bool StageDefinitionsContain(Needle text) => Capture.StageDefinition.Any(d =>
+        d.Name.Contains(text.Text, StringComparison.OrdinalIgnoreCase)
+        || (d.TypeName?.Contains(text.Text, StringComparison.OrdinalIgnoreCase) ?? false)
+        || (d.Attributes?.Any(a => a.Value.Contains(text.Text, StringComparison.OrdinalIgnoreCase)) ?? false));
+
+    private bool InSegments(long position, bool[] segments) => segments[SegmentRing.SerialOf(position) - _ring.OldestSerial];
+
+    private bool AnyBlockIn(int slot, bool[] segments)
+    {
+        for (var block = _table[slot].FirstBlock; block >= 0; block = _table.Block(block).Next)
+        {
+            if (InSegments(_table.Block(block).Position, segments))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool RootNameMatches(in TraceSlot entry, Needle name)
@@ -451,6 +617,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             DatabaseCount = entry.DatabaseCount,
             NPlusOne = entry.NPlusOne,
             DuplicateQueries = entry.DuplicateQueries,
+            KeptBecause = entry.Retention,
         };
     }
 
@@ -523,6 +690,33 @@ internal sealed class InMemoryTraceStore : ITraceStore
             }
 
             return ValueTask.FromResult(new TraceChanges(result, version, node >= 0) { Evicted = evicted, EvictedOverflow = overflow });
+        }
+    }
+
+    public IReadOnlyList<TraceRouteStats> GetRouteStats()
+    {
+        lock (_lock)
+        {
+            var kept = new (int Error, int Slow)[_routes.Count];
+            for (var slot = _table.Newest; slot >= 0; slot = _table[slot].Older)
+            {
+                ref var entry = ref _table[slot];
+                if (entry.Route >= 0 && entry.Retention is TraceRetention.Error or TraceRetention.Slow)
+                {
+                    ref var counts = ref kept[entry.Route];
+                    counts = entry.Retention == TraceRetention.Error ? (counts.Error + 1, counts.Slow) : (counts.Error, counts.Slow + 1);
+                }
+            }
+
+            var result = new List<TraceRouteStats>(_routes.Count);
+            for (var id = 0; id < _routes.Count; id++)
+            {
+                var route = _routes[id];
+                result.Add(new TraceRouteStats(route.Name, route.Seen, route.Held, kept[id].Error, kept[id].Slow, route.Sampled));
+            }
+
+            result.Sort(static (a, b) => b.Seen.CompareTo(a.Seen));
+            return result;
         }
     }
 

@@ -54,12 +54,40 @@ public sealed record TraceSummary
     /// <summary>Gets how many database commands repeated an earlier one exactly (same statement and parameter values).</summary>
     public int DuplicateQueries { get; init; }
 
+    /// <summary>Gets why the store keeps the trace: it is recent, or it was kept for an error, as slow, or as a sample of its route.</summary>
+    public TraceRetention KeptBecause { get; init; }
+
     /// <summary>
     /// Gets the store's change number of the trace's last update: larger means more recent. The live stream
     /// uses it as its event id.
     /// </summary>
     public long Version { get; init; }
 }
+
+/// <summary>Why a store keeps a trace (see <see cref="RetentionOptions"/>).</summary>
+public enum TraceRetention
+{
+    /// <summary>The trace is among the newest (or still receiving spans).</summary>
+    Recent,
+
+    /// <summary>Kept because a span failed.</summary>
+    Error,
+
+    /// <summary>Kept because it was slower than its route's recent p99 or than the slow threshold.</summary>
+    Slow,
+
+    /// <summary>Kept as one of the few ordinary traces of its route.</summary>
+    Sampled,
+}
+
+/// <summary>What a store saw and keeps of one route (a root span's name).</summary>
+/// <param name="Route">The route: the name of the traces' root span.</param>
+/// <param name="Seen">Traces of the route the store was given since it started.</param>
+/// <param name="Kept">Traces of the route held now.</param>
+/// <param name="KeptForError">Of those, kept for an error.</param>
+/// <param name="KeptAsSlow">Of those, kept as slow outliers.</param>
+/// <param name="KeptAsSample">Of those, kept as the route's sample.</param>
+public sealed record TraceRouteStats(string Route, long Seen, int Kept, int KeptForError, int KeptAsSlow, int KeptAsSample);
 
 /// <summary>One trace with all its stored spans.</summary>
 /// <param name="Summary">The trace summary.</param>
@@ -151,6 +179,9 @@ public sealed record TraceQuery
 
     /// <summary>Gets the latest trace start to include.</summary>
     public DateTimeOffset? To { get; init; }
+
+    /// <summary>Gets the reason of keeping a trace must be; <see langword="null"/> for any.</summary>
+    public TraceRetention? KeptBecause { get; init; }
 
     /// <summary>Gets whether only traces with an N+1 mark (a normalised statement repeated at least the threshold) match.</summary>
     public bool NPlusOne { get; init; }

@@ -72,6 +72,20 @@ internal static class WellKnownStrings
     public static int NumberOf(ReadOnlySpan<char> text) =>
         s_numbers.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text, out var number) ? number : -1;
 
+    /// <summary>Whether any well-known text contains <paramref name="value"/>, ignoring case.</summary>
+    public static bool AnyContains(string value)
+    {
+        foreach (var text in s_texts)
+        {
+            if (text.Contains(value, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The text numbered <paramref name="number"/>.</summary>
     /// <exception cref="InvalidDataException">No text has that number.</exception>
     public static string Get(int number) =>

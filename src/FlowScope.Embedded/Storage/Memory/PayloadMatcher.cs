@@ -30,6 +30,9 @@ internal sealed class PayloadMatcher
 
     public bool HasText => _text is not null;
 
+    /// <summary>The free text looked for, prepared.</summary>
+    public Needle? TextNeedle => _text;
+
     public bool HasAttribute => _attributeKey is not null;
 
     public bool HasComponentName => _component is not null;

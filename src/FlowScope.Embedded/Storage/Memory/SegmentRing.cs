@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Storage.Memory;
 
@@ -104,6 +105,22 @@ internal sealed class SegmentRing
             var segment = _live[(_liveStart + i) % _live.Length]!;
             yield return (segment.Serial, segment.Buffer, segment.Used);
         }
+    }
+
+    /// <summary>
+    /// Which live segments (by <c>serial - OldestSerial</c>) hold the needle's bytes anywhere, ignoring ASCII case: a
+    /// payload in any other segment cannot contain it. One vectorised pass over the used bytes.
+    /// </summary>
+    public bool[] SegmentsContaining(Needle needle)
+    {
+        var found = new bool[_liveCount];
+        for (var i = 0; i < _liveCount; i++)
+        {
+            var segment = _live[(_liveStart + i) % _live.Length]!;
+            found[i] = needle.FoundIn(segment.Buffer.AsSpan(0, segment.Used));
+        }
+
+        return found;
     }
 
     /// <summary>Removes the oldest segment (its blocks must have been dealt with); keeps its array for reuse unless <paramref name="release"/>.</summary>

@@ -37,8 +37,17 @@ internal struct TraceSlot
     public int NPlusOne;
     public int DuplicateQueries;
 
+    /// <summary>The trace's route (its root's name) in the store's route table; -1 until a root is known.</summary>
+    public int Route;
+
+    /// <summary>The bytes of the trace's blocks.</summary>
+    public int Bytes;
+
     public ushort StatusCode;
     public byte Flags;
+
+    /// <summary>Why the trace is kept once it has gone quiet (<see cref="TraceRetention"/>; recent until decided).</summary>
+    public TraceRetention Retention;
 
     public const byte InUse = 1;
     public const byte RootIsReal = 2;

@@ -109,6 +109,7 @@ internal sealed class TraceTable
             FirstBlock = -1,
             LastBlock = -1,
             RootBlock = -1,
+            Route = -1,
             Flags = TraceSlot.InUse,
         };
         if (Newest >= 0)
