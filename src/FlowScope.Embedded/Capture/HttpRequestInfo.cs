@@ -161,7 +161,40 @@ internal sealed class HttpRequestInfo
         }
     }
 
-    public static void MarkIgnored(Activity activity) => activity.SetCustomProperty(PropertyName, Ignored);
+    /// <summary>
+    /// Keeps a request out of FlowScope's data from now on (FlowScope's own dashboard traffic): nothing attaches to
+    /// it any more, and what was attached before stops counting as in flight.
+    /// </summary>
+    public static void MarkNotRecorded(HttpContext context)
+    {
+        context.Features.Set(s_none);
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            MarkIgnored(activity);
+        }
+    }
+
+    public static void MarkIgnored(Activity activity)
+    {
+        if (activity.GetCustomProperty(PropertyName) is HttpRequestInfo info)
+        {
+            info.Discard();
+        }
+
+        activity.SetCustomProperty(PropertyName, Ignored);
+    }
+
+    /// <summary>Ends the request's in-flight count without recording it. Request thread, before <see cref="Complete"/>.</summary>
+    private void Discard()
+    {
+        if (_context is null)
+        {
+            return;
+        }
+
+        _context = null;
+        _metrics?.RequestEnded();
+    }
 
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
 

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Capture;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace FlowScope.Embedded.Dashboard;
+
+/// <summary>
+/// Recognises FlowScope's own dashboard requests and marks them as FlowScope's, so none of the app's request
+/// machinery treats them as the app's: they are not recorded by FlowScope, not exported by the app's OpenTelemetry
+/// pipeline (the request activity is no longer recorded), not counted in its HTTP metrics, not written by its HTTP
+/// logging (<see cref="DashboardHttpLoggingInterceptor"/>) and never carry its CORS headers
+/// (<see cref="CorsFreeResponseFeature"/>).
+/// <para>
+/// A request is the dashboard's when its full path (<c>PathBase</c> + <c>Path</c>) holds the dashboard path as whole
+/// segments anywhere: <c>/_flowscope/…</c>, but also <c>/tools/_flowscope/…</c> before <c>UsePathBase("/tools")</c>
+/// has run, or <c>/ops/_flowscope/…</c> for a dashboard mapped inside <c>app.Map("/ops", …)</c>. Patterns given to
+/// <c>MapFlowScope</c> count too.
+/// </para>
+/// </summary>
+internal sealed class DashboardRequests
+{
+    private readonly Lock _lock = new();
+    private string[] _paths;
+
+    public DashboardRequests(IOptions<FlowScopeOptions> options)
+    {
+        _paths = [options.Value.DashboardPath.TrimEnd('/')];
+    }
+
+    /// <summary>Notes a path <c>MapFlowScope</c> serves the dashboard under (its literal part after any route parameter).</summary>
+    public void AddPattern(string pattern)
+    {
+        var literal = pattern.Trim();
+        var parameter = literal.LastIndexOf('}');
+        if (parameter >= 0)
+        {
+            literal = literal[(parameter + 1)..];
+        }
+
+        literal = "/" + literal.Trim('/');
+        if (literal.Length < 2 || literal.Contains('{', StringComparison.Ordinal))
+        {
+            return; // "/" or a pattern of parameters only: recognised when its endpoints run (DashboardGuard)
+        }
+
+        lock (_lock)
+        {
+            if (!_paths.Contains(literal, StringComparer.OrdinalIgnoreCase))
+            {
+                Volatile.Write(ref _paths, [.. _paths, literal]);
+            }
+        }
+    }
+
+    /// <summary>Whether the request's full path holds a dashboard path as whole segments. No allocation.</summary>
+    public bool IsDashboardPath(HttpRequest request)
+    {
+        var pathBase = request.PathBase.Value.AsSpan();
+        var path = request.Path.Value.AsSpan();
+        foreach (var dashboard in Volatile.Read(ref _paths))
+        {
+            if (ContainsSegments(path, dashboard) || ContainsSegments(pathBase, dashboard))
+            {
+                return true;
+            }
+
+            if (pathBase.Length > 0 && path.Length > 0 && dashboard.AsSpan(1).Contains('/')
+                && ContainsSegments(string.Concat(pathBase, path), dashboard))
+            {
+                return true; // a multi-segment dashboard path split between PathBase and Path
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="path"/> holds <paramref name="segments"/> (which starts with '/') followed by '/' or its end.</summary>
+    internal static bool ContainsSegments(ReadOnlySpan<char> path, ReadOnlySpan<char> segments)
+    {
+        while (path.Length >= segments.Length)
+        {
+            var at = path.IndexOf(segments, StringComparison.OrdinalIgnoreCase);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            var end = at + segments.Length;
+            if (end == path.Length || path[end] == '/')
+            {
+                return true;
+            }
+
+            path = path[(at + 1)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the request was marked as the dashboard's.</summary>
+    public static bool IsOwn(HttpContext context) => context.Features.Get<DashboardRequestFeature>() is not null;
+
+    /// <summary>
+    /// Marks the request as the dashboard's (once; later calls do nothing). The caller suppresses capture for its own
+    /// asynchronous flow (<see cref="CaptureSuppression"/>), inside an async method so the suppression cannot leak
+    /// into the server's loop.
+    /// </summary>
+    public static void MarkOwn(HttpContext context)
+    {
+        var features = context.Features;
+        if (features.Get<DashboardRequestFeature>() is not null)
+        {
+            return;
+        }
+
+        features.Set(DashboardRequestFeature.Instance);
+        HttpRequestInfo.MarkNotRecorded(context);
+        if (features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            // Export processors (OpenTelemetry's among them) skip activities that are not recorded; listeners that
+            // look at IsAllDataRequested stop adding to it. Children sampled from it are dropped by parent-based samplers.
+            activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            activity.IsAllDataRequested = false;
+        }
+
+        if (features.Get<IHttpMetricsTagsFeature>() is { } metrics)
+        {
+            metrics.MetricsDisabled = true;
+        }
+
+        CorsFreeResponseFeature.Install(context);
+    }
+
+    /// <summary>The mark <see cref="MarkOwn"/> leaves on a dashboard request.</summary>
+    private sealed class DashboardRequestFeature
+    {
+        public static readonly DashboardRequestFeature Instance = new();
+    }
+}
