@@ -177,4 +177,33 @@ public sealed class AppTelemetryTests
         Assert.Contains(httpLogs, e => e.Text.Contains(AccessToken, StringComparison.Ordinal)); // the app logs its bodies
         Assert.DoesNotContain(httpLogs, e => e.Text.Contains("_flowscope", StringComparison.Ordinal) || e.Text.Contains("traceId", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Bodies_HTTP_logging_records_for_the_app_s_own_requests_reach_FlowScope_redacted()
+    {
+        // Framework logs on at Information for FlowScope, as docs/configuration.md explains.
+        await using var app = await StartAsync(new() { ["Logging:FlowScope:LogLevel:Microsoft.AspNetCore"] = "Information" });
+        using (var login = await app.Client.PostAsJsonAsync("/users/login", new { email = "ada@example.com", password = "hunter2-body-pw" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        }
+
+        var store = app.App.Services.GetRequiredService<ITraceStore>();
+        TraceDetail? trace = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var summary = (await store.QueryAsync(new TraceQuery { Name = "/users/login" })).Traces.FirstOrDefault();
+            trace = summary is null ? null : await store.GetTraceAsync(summary.TraceId);
+            return trace?.Spans.SelectMany(s => s.Events).Any(e => e.Name.StartsWith("ResponseBody", StringComparison.Ordinal)) == true;
+        }, because: "the response body entry is recorded");
+
+        var detail = await app.Client.GetStringAsync($"/_flowscope/api/traces/{trace!.Summary.TraceId}");
+        Assert.DoesNotContain(AccessToken, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-body-pw", detail, StringComparison.Ordinal);
+
+        // JSON bodies keep their shape: secret-looking fields redacted, the rest visible.
+        Assert.Contains("ada@example.com", detail, StringComparison.Ordinal);
+        Assert.Contains("accessToken", detail, StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", detail, StringComparison.Ordinal);
+    }
 }

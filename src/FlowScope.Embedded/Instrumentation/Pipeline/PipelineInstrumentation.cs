@@ -31,12 +31,12 @@ internal sealed class PipelineInstrumentation
     private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
     private readonly EndpointStages _endpoints = new();
 
-    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null)
+    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null, Redactor? redactor = null)
     {
         var value = options.Value;
         _faults = faults is { Enabled: true } ? faults : null;
         Enabled = value.Enabled && value.CaptureMiddleware;
-        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics);
+        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics, redactor);
         _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Pipeline");
     }
 
