@@ -54,7 +54,8 @@ public static class FlowScopeApplicationBuilderExtensions
 
         var dashboard = DashboardBranch.Build(app, options.DashboardAuthorizationPolicy);
         var path = new PathString(options.DashboardPath);
-        app.Use(next => new DashboardBranchMiddleware(next, dashboard, path).InvokeAsync);
+        var requests = app.ApplicationServices.GetRequiredService<DashboardRequests>();
+        app.Use(next => new DashboardBranchMiddleware(next, dashboard, path, requests).InvokeAsync);
 
         var settings = pipeline.Settings;
         app.Use(next => new RequestCaptureMiddleware(next, settings).InvokeAsync);

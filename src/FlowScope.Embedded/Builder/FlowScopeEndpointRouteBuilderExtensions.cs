@@ -36,7 +36,7 @@ public static class FlowScopeEndpointRouteBuilderExtensions
             return NoEndpoints.Instance;
         }
 
-        services.GetRequiredService<DashboardRequests>().AddPattern(pattern);
+        services.GetRequiredService<DashboardRequests>().AddPattern(pattern, inGroup: endpoints is RouteGroupBuilder);
         return DashboardEndpoints.Map(endpoints, pattern);
     }
 

@@ -7,13 +7,16 @@ namespace FlowScope.Embedded.Dashboard;
 /// <summary>
 /// Added by <c>UseFlowScope</c> at its position: requests under the dashboard path go to the dashboard's own
 /// pipeline (<see cref="DashboardBranch"/>), with the path moved into <c>PathBase</c> as <c>Map</c> does; all others
-/// pass on untouched. An endpoint the app's routing chose earlier (a catch-all fallback, say) is set aside while
+/// pass on untouched (all of them when the app maps the dashboard at that path itself with <c>MapFlowScope</c>, to
+/// apply its own conventions). An endpoint the app's routing chose earlier (a catch-all fallback, say) is set aside while
 /// the dashboard runs, so its routing matches the dashboard's own endpoints.
 /// </summary>
-internal sealed class DashboardBranchMiddleware(RequestDelegate next, RequestDelegate dashboard, PathString path)
+internal sealed class DashboardBranchMiddleware(RequestDelegate next, RequestDelegate dashboard, PathString path, DashboardRequests requests)
 {
     public Task InvokeAsync(HttpContext context) =>
-        context.Request.Path.StartsWithSegments(path, out var remaining) ? InvokeDashboardAsync(context, remaining) : next(context);
+        context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp
+            ? InvokeDashboardAsync(context, remaining)
+            : next(context);
 
     private async Task InvokeDashboardAsync(HttpContext context, PathString remaining)
     {

@@ -22,15 +22,28 @@ namespace FlowScope.Embedded.Dashboard;
 internal sealed class DashboardRequests
 {
     private readonly Lock _lock = new();
+    private readonly string _dashboardPath;
     private string[] _paths;
+    private volatile bool _mappedByApp;
 
     public DashboardRequests(IOptions<FlowScopeOptions> options)
     {
-        _paths = [options.Value.DashboardPath.TrimEnd('/')];
+        _dashboardPath = options.Value.DashboardPath.TrimEnd('/');
+        _paths = [_dashboardPath];
     }
 
-    /// <summary>Notes a path <c>MapFlowScope</c> serves the dashboard under (its literal part after any route parameter).</summary>
-    public void AddPattern(string pattern)
+    /// <summary>
+    /// Whether the app maps the dashboard itself at <see cref="FlowScopeOptions.DashboardPath"/>
+    /// (<c>MapFlowScope().RequireAuthorization(...)</c>): then <c>UseFlowScope()</c> leaves that path to the app's
+    /// endpoints and their conventions.
+    /// </summary>
+    public bool MappedByApp => _mappedByApp;
+
+    /// <summary>
+    /// Notes a path <c>MapFlowScope</c> serves the dashboard under (its literal part after any route parameter);
+    /// <paramref name="inGroup"/> when mapped in a route group, whose prefix comes before it.
+    /// </summary>
+    public void AddPattern(string pattern, bool inGroup)
     {
         var literal = pattern.Trim();
         var parameter = literal.LastIndexOf('}');
@@ -43,6 +56,11 @@ internal sealed class DashboardRequests
         if (literal.Length < 2 || literal.Contains('{', StringComparison.Ordinal))
         {
             return; // "/" or a pattern of parameters only: recognised when its endpoints run (DashboardGuard)
+        }
+
+        if (!inGroup && parameter < 0 && string.Equals(literal, _dashboardPath, StringComparison.OrdinalIgnoreCase))
+        {
+            _mappedByApp = true;
         }
 
         lock (_lock)
