@@ -30,11 +30,16 @@ internal static class DashboardGuard
         CaptureSuppression.SuppressCurrentFlow();
 
         var access = context.RequestServices.GetRequiredService<DashboardAccess>();
-        switch (access.Decide(context))
+        var decision = access.Decide(context);
+        if (decision == DashboardAccess.Decision.NotFound)
         {
-            case DashboardAccess.Decision.NotFound:
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
+            context.Response.StatusCode = StatusCodes.Status404NotFound; // as if nothing were there
+            return;
+        }
+
+        SetSecurityHeaders(context.Response);
+        switch (decision)
+        {
             case DashboardAccess.Decision.Unauthorized:
                 await DashboardEndpoints.WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Access token required", "Open the FlowScope access link the app logged at start.", null).ConfigureAwait(false);
                 return;
@@ -62,13 +67,18 @@ internal static class DashboardGuard
             return;
         }
 
-        var headers = context.Response.Headers;
+        await handler(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The headers every dashboard response carries, refusals included.</summary>
+    internal static void SetSecurityHeaders(HttpResponse response)
+    {
+        var headers = response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        await handler(context).ConfigureAwait(false);
     }
 
     /// <summary>

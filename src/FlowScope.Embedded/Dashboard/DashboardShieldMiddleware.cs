@@ -24,6 +24,7 @@ internal sealed class DashboardShieldMiddleware(RequestDelegate next, DashboardR
         CaptureSuppression.SuppressCurrentFlow();
         if (IsPreflight(context.Request))
         {
+            DashboardGuard.SetSecurityHeaders(context.Response);
             await DashboardEndpoints.WriteProblemAsync(
                 context,
                 StatusCodes.Status403Forbidden,
