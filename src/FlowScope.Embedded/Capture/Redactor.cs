@@ -195,8 +195,7 @@ internal sealed class Redactor
 
             var part = query[start..i];
             var equals = part.IndexOf('=');
-            if (equals > 0 && IsSecret(Uri.UnescapeDataString(part[..equals].ToString().Replace('+', ' ')))
-                && !part[(equals + 1)..].SequenceEqual(Redacted))
+            if (equals > 0 && IsSecretParameter(part[..equals]) && !part[(equals + 1)..].SequenceEqual(Redacted))
             {
                 builder ??= new StringBuilder(query.Length + 16).Append(query[..start]);
                 builder.Append(part[..(equals + 1)]).Append(Redacted);
@@ -215,6 +214,17 @@ internal sealed class Redactor
         }
 
         return builder?.ToString();
+    }
+
+    /// <summary>Whether a query parameter's (escaped) name looks secret; a name seen before costs no allocation.</summary>
+    private bool IsSecretParameter(ReadOnlySpan<char> name)
+    {
+        if (name.IndexOfAny('%', '+') < 0 && _verdicts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        return IsSecret(Uri.UnescapeDataString(name.ToString().Replace('+', ' ')));
     }
 
     /// <summary>Names of log properties holding URLs, paths or query strings.</summary>

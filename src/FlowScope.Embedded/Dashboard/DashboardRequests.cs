@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using FlowScope.Embedded.Capture;
 using Microsoft.AspNetCore.Http;
@@ -24,12 +25,16 @@ internal sealed class DashboardRequests
     private readonly Lock _lock = new();
     private readonly string _dashboardPath;
     private string[] _paths;
+
+    // The paths as one vectorised case-insensitive search: one pass over an app request's path finds them all.
+    private SearchValues<string> _search;
     private volatile bool _mappedByApp;
 
     public DashboardRequests(IOptions<FlowScopeOptions> options)
     {
         _dashboardPath = options.Value.DashboardPath.TrimEnd('/');
         _paths = [_dashboardPath];
+        _search = SearchValues.Create(_paths, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -67,7 +72,9 @@ internal sealed class DashboardRequests
         {
             if (!_paths.Contains(literal, StringComparer.OrdinalIgnoreCase))
             {
-                Volatile.Write(ref _paths, [.. _paths, literal]);
+                string[] paths = [.. _paths, literal];
+                Volatile.Write(ref _search, SearchValues.Create(paths, StringComparison.OrdinalIgnoreCase));
+                Volatile.Write(ref _paths, paths);
             }
         }
     }
@@ -75,43 +82,55 @@ internal sealed class DashboardRequests
     /// <summary>Whether the request's full path holds a dashboard path as whole segments. No allocation.</summary>
     public bool IsDashboardPath(HttpRequest request)
     {
+        var search = Volatile.Read(ref _search);
         var pathBase = request.PathBase.Value.AsSpan();
         var path = request.Path.Value.AsSpan();
+        if (ContainsSegments(path, search) || ContainsSegments(pathBase, search))
+        {
+            return true;
+        }
+
+        // A multi-segment dashboard path split between PathBase and Path (rare: only then is anything allocated).
+        return pathBase.Length > 0 && path.Length > 0 && HasMultiSegmentPath() && ContainsSegments(string.Concat(pathBase, path), search);
+    }
+
+    private bool HasMultiSegmentPath()
+    {
         foreach (var dashboard in Volatile.Read(ref _paths))
         {
-            if (ContainsSegments(path, dashboard) || ContainsSegments(pathBase, dashboard))
+            if (dashboard.AsSpan(1).Contains('/'))
             {
                 return true;
-            }
-
-            if (pathBase.Length > 0 && path.Length > 0 && dashboard.AsSpan(1).Contains('/')
-                && ContainsSegments(string.Concat(pathBase, path), dashboard))
-            {
-                return true; // a multi-segment dashboard path split between PathBase and Path
             }
         }
 
         return false;
     }
 
-    /// <summary>Whether <paramref name="path"/> holds <paramref name="segments"/> (which starts with '/') followed by '/' or its end.</summary>
-    internal static bool ContainsSegments(ReadOnlySpan<char> path, ReadOnlySpan<char> segments)
+    /// <summary>Whether <paramref name="path"/> holds one of the searched paths (each starts with '/') followed by '/' or its end.</summary>
+    private bool ContainsSegments(ReadOnlySpan<char> path, SearchValues<string> search)
     {
-        while (path.Length >= segments.Length)
+        var offset = 0;
+        while (offset < path.Length)
         {
-            var at = path.IndexOf(segments, StringComparison.OrdinalIgnoreCase);
+            var at = path[offset..].IndexOfAny(search);
             if (at < 0)
             {
                 return false;
             }
 
-            var end = at + segments.Length;
-            if (end == path.Length || path[end] == '/')
+            at += offset;
+            foreach (var dashboard in Volatile.Read(ref _paths))
             {
-                return true;
+                var end = at + dashboard.Length;
+                if (end <= path.Length && path.Slice(at, dashboard.Length).Equals(dashboard, StringComparison.OrdinalIgnoreCase)
+                    && (end == path.Length || path[end] == '/'))
+                {
+                    return true;
+                }
             }
 
-            path = path[(at + 1)..];
+            offset = at + 1;
         }
 
         return false;
