@@ -70,7 +70,7 @@ public sealed class FlowScopeOptions
 
     /// <summary>
     /// Gets the host names, besides loopback ones, the dashboard answers to. A request admitted because it comes from
-    /// loopback must name a loopback host (<c>localhost</c>, <c>*.localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>) or
+    /// loopback (with <see cref="AllowRemoteDashboard"/> off) must name a loopback host (<c>localhost</c>, <c>*.localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>) or
     /// one of these in its <c>Host</c> header; others get 421, which keeps DNS-rebinding pages out. When the list is
     /// not empty it applies to every dashboard request, also those admitted by a policy, the access token or
     /// <see cref="AllowRemoteDashboard"/>. Entries are host names or IP addresses without port or scheme

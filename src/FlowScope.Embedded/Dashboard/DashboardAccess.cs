@@ -11,8 +11,8 @@ namespace FlowScope.Embedded.Dashboard;
 
 /// <summary>
 /// Who may see the dashboard. In order: endpoints that require authorization are left to ASP.NET Core's
-/// authorization (401/403 by its rules); loopback callers are allowed; <see cref="FlowScopeOptions.AllowRemoteDashboard"/>
-/// allows everyone; with <see cref="FlowScopeOptions.EnableAccessToken"/> a caller holding the start-up token (link
+/// authorization (401/403 by its rules); <see cref="FlowScopeOptions.AllowRemoteDashboard"/> allows everyone;
+/// loopback callers are allowed; with <see cref="FlowScopeOptions.EnableAccessToken"/> a caller holding the start-up token (link
 /// or cookie) is allowed. Everyone else gets 404 — or 401 when a token could open it. A request admitted because it
 /// comes from loopback must also name a loopback host or a listed one (<see cref="HostCheck"/>), and with hosts listed
 /// every admitted request must: otherwise 421.
@@ -61,16 +61,16 @@ internal sealed class DashboardAccess
             return Admit(context, hostCheckRequired: false); // the app's policy already ran
         }
 
+        if (_options.AllowRemoteDashboard)
+        {
+            return Admit(context, hostCheckRequired: false); // opened to every caller, by whatever name they use
+        }
+
         if (IsLocal(context))
         {
             // Being on this machine is the caller's only credential here, and a DNS-rebinding page is on this machine
             // too: its requests name its own domain, never a loopback name.
             return Admit(context, hostCheckRequired: true);
-        }
-
-        if (_options.AllowRemoteDashboard)
-        {
-            return Admit(context, hostCheckRequired: false);
         }
 
         if (_token is not null)

@@ -86,6 +86,14 @@ public sealed class HostCheckTests
         }
     }
 
+    [Fact]
+    public async Task With_AllowRemoteDashboard_and_no_list_every_name_is_answered_as_the_app_opened_it_to_everyone()
+    {
+        await using var app = await LoopbackApp.StartAsync(new() { ["FlowScope:AllowRemoteDashboard"] = "true" });
+        Assert.Equal(HttpStatusCode.OK, (await StatusAsync(app, "/_flowscope/api/stats", "devbox")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await StatusAsync(app, "/_flowscope/api/stats", "localhost")).Status);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
