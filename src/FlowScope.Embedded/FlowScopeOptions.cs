@@ -67,6 +67,17 @@ public sealed class FlowScopeOptions
     public bool AllowRemoteDashboard { get; set; }
 
     /// <summary>
+    /// Gets the host names, besides loopback ones, the dashboard answers to. A request admitted because it comes from
+    /// loopback (with <see cref="AllowRemoteDashboard"/> off) must name a loopback host (<c>localhost</c>, <c>*.localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>) or
+    /// one of these in its <c>Host</c> header; others get 421, which keeps DNS-rebinding pages out. When the list is
+    /// not empty it applies to every dashboard request, also those admitted by a policy, the access token or
+    /// <see cref="AllowRemoteDashboard"/>. Entries are host names or IP addresses without port or scheme
+    /// (<c>devbox</c>, <c>10.0.0.5</c>), <c>*.example.com</c> for its subdomains, or <c>*</c> for any host.
+    /// </summary>
+    /// <value>The default value is an empty list: loopback names only, for loopback callers.</value>
+    public IList<string> DashboardAllowedHosts { get; } = new List<string>();
+
+    /// <summary>
     /// Gets or sets the authorization policy the dashboard and its API require. When set, <c>UseFlowScope</c> maps
     /// them with <c>RequireAuthorization(policy)</c>: anonymous callers get 401, signed-in callers the policy denies
     /// get 403, from any address. Requires <c>AddAuthorization</c> and an authentication scheme.

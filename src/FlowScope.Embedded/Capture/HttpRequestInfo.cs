@@ -51,17 +51,19 @@ internal sealed class HttpRequestInfo
     private List<SpanEvent>? _rootEvents;
     private readonly int _maxEvents;
     private readonly RequestMetrics? _metrics;
+    private readonly Redactor? _redactor;
 
     private HttpRequestInfo()
     {
         Method = Path = Scheme = string.Empty;
     }
 
-    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics, DateTime requestStartUtc)
+    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics, Redactor? redactor, DateTime requestStartUtc)
     {
         _context = context;
         _maxEvents = maxEvents;
         _metrics = metrics;
+        _redactor = redactor;
         metrics?.RequestStarted();
         Method = context.Request.Method;
         Path = context.Request.PathBase.HasValue ? context.Request.PathBase.Add(context.Request.Path).Value ?? "/" : context.Request.Path.Value ?? "/";
@@ -76,7 +78,7 @@ internal sealed class HttpRequestInfo
 
     public string Method { get; }
 
-    public string Path { get; }
+    public string Path { get; private set; }
 
     public string Scheme { get; }
 
@@ -124,7 +126,7 @@ internal sealed class HttpRequestInfo
             return null;
         }
 
-        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics, activity.StartTimeUtc);
+        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics, settings.Redactor, activity.StartTimeUtc);
         activity.SetCustomProperty(PropertyName, info);
         features.Set(info);
         return info;
@@ -161,7 +163,40 @@ internal sealed class HttpRequestInfo
         }
     }
 
-    public static void MarkIgnored(Activity activity) => activity.SetCustomProperty(PropertyName, Ignored);
+    /// <summary>
+    /// Keeps a request out of FlowScope's data from now on (FlowScope's own dashboard traffic): nothing attaches to
+    /// it any more, and what was attached before stops counting as in flight.
+    /// </summary>
+    public static void MarkNotRecorded(HttpContext context)
+    {
+        context.Features.Set(s_none);
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            MarkIgnored(activity);
+        }
+    }
+
+    public static void MarkIgnored(Activity activity)
+    {
+        if (activity.GetCustomProperty(PropertyName) is HttpRequestInfo info)
+        {
+            info.Discard();
+        }
+
+        activity.SetCustomProperty(PropertyName, Ignored);
+    }
+
+    /// <summary>Ends the request's in-flight count without recording it. Request thread, before <see cref="Complete"/>.</summary>
+    private void Discard()
+    {
+        if (_context is null)
+        {
+            return;
+        }
+
+        _context = null;
+        _metrics?.RequestEnded();
+    }
 
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
 
@@ -443,6 +478,41 @@ internal sealed class HttpRequestInfo
 
         StatusCode = context.Response.StatusCode;
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        if (_redactor is not null && context.Features.Get<IRouteValuesFeature>() is { } routing)
+        {
+            RedactRouteValues(context, _redactor.SecretRouteValues(routing.RouteValues));
+        }
+    }
+
+    /// <summary>
+    /// A secret bound from the path (<c>/reset/{token}</c>) is known only once routing has run, after the request's
+    /// path was taken and "Request starting" logged: it is cut out of the path and the recorded log entries here,
+    /// before anything leaves the request.
+    /// </summary>
+    private void RedactRouteValues(HttpContext context, List<KeyValuePair<string, string>>? secrets)
+    {
+        if (secrets is null)
+        {
+            return;
+        }
+
+        Path = Redactor.Scrub(Path, secrets);
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            SideEvents.Scrub(activity, secrets); // entries written before this info was attached ("Request starting")
+        }
+
+        lock (EventsLock)
+        {
+            Redactor.Scrub(_rootEvents, secrets);
+            if (Volatile.Read(ref _details) is { } details)
+            {
+                for (var i = 0; i < details.Length; i++)
+                {
+                    Redactor.Scrub(details[i].Events, secrets);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -475,4 +545,4 @@ internal sealed class HttpRequestInfo
 }
 
 /// <summary>What request capture needs from the options, read once.</summary>
-internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);
+internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null, Redactor? Redactor = null);

@@ -12,6 +12,7 @@ using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
 using FlowScope.Embedded.Metrics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.AspNetCore.Mvc;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -92,6 +93,8 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardAccess>();
+        services.AddSingleton<DashboardRequests>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpLoggingInterceptor, DashboardHttpLoggingInterceptor>());
         services.AddSingleton<OperatorAccess>();
         services.AddAntiforgery();
         services.AddSingleton<FaultInjector>();

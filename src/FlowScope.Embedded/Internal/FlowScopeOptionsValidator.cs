@@ -61,6 +61,7 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
             failures.Add("FlowScope:OperatorAuthorizationPolicy must name a policy registered with AddAuthorization, or be left unset.");
         }
 
+        failures.AddRange(Dashboard.HostCheck.Validate(options.DashboardAllowedHosts));
         Positive(nameof(options.LiveUpdateInterval), options.LiveUpdateInterval, TimeSpan.FromSeconds(10));
         Positive(nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMinutes(10));
 
