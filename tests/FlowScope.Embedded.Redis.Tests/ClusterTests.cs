@@ -74,7 +74,7 @@ public class ClusterTests(RedisCluster cluster) : IClassFixture<RedisCluster>
         {
             foreach (var entry in await db.StreamRangeAsync(shard.StreamKey))
             {
-                Assert.All(StreamEntryFormat.Decode(entry).Spans, s => Assert.Equal(shard.Index, layout.For(s.TraceId).Index));
+                Assert.All(StreamEntryFormat.Decode(entry).Batch.Decode(), s => Assert.Equal(shard.Index, layout.For(s.TraceId).Index));
             }
         }
 
@@ -125,7 +125,7 @@ public class ClusterTests(RedisCluster cluster) : IClassFixture<RedisCluster>
         foreach (var shard in a.Layout.Shards)
         {
             var entries = await db.StreamRangeAsync(shard.StreamKey);
-            var spans = entries.SelectMany(e => StreamEntryFormat.Decode(e).Spans).Where(s => s.TraceId == crossing[0].TraceId).ToArray();
+            var spans = entries.SelectMany(e => StreamEntryFormat.Decode(e).Batch.Decode()).Where(s => s.TraceId == crossing[0].TraceId).ToArray();
             if (spans.Length > 0)
             {
                 holding.Add(shard.Index);
@@ -167,7 +167,7 @@ public class ClusterTests(RedisCluster cluster) : IClassFixture<RedisCluster>
         {
             foreach (var entry in await db.StreamRangeAsync(shard.StreamKey))
             {
-                foreach (var span in StreamEntryFormat.Decode(entry).Spans)
+                foreach (var span in StreamEntryFormat.Decode(entry).Batch.Decode())
                 {
                     entryOf[span.TraceId] = StreamId.Parse(entry.Id.ToString());
                 }

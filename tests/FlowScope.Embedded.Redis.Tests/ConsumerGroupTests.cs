@@ -143,12 +143,11 @@ public class ConsumerGroupTests(RedisServer server) : IClassFixture<RedisServer>
     /// <summary>Writes one entry per trace, as another instance would; returns trace id → entry id.</summary>
     private static async Task<List<(string TraceId, string EntryId)>> WriteEntriesAsync(IDatabase db, string key, int count)
     {
-        var codec = new SpanBatchCodec();
         var written = new List<(string, string)>();
         for (var i = 0; i < count; i++)
         {
             var spans = TestSpans.Trace("web-crashed", 3);
-            var batch = new PackedBatch($"crashedrun-{i}", spans.Length, codec.Encode(spans, 0, spans.Length, true), true, 0);
+            var batch = new PackedBatch($"crashedrun-{i}", spans.Length, TestSpans.EntryPayload(spans, compress: true), true, 0);
             var id = await db.StreamAddAsync(key, StreamEntryFormat.Create(batch, "web-crashed"));
             written.Add((spans[0].TraceId, id.ToString()));
         }

@@ -141,7 +141,7 @@ public class WriterThreadTests(RedisServer server) : IClassFixture<RedisServer>
         });
         var spans = TestSpans.Trace("web-other", 4);
         var shard = stack.Layout.For(spans[0].TraceId).Index;
-        var payload = new SpanBatchCodec().Encode(spans, 0, spans.Length, compress: false);
+        var payload = TestSpans.EntryPayload(spans, compress: false);
 
         Assert.True(stack.Writer.TryEnqueue(shard, new EncodedSpans(payload, spans.Length, Compressed: false)));
         await stack.FlushedAsync();
@@ -153,6 +153,6 @@ public class WriterThreadTests(RedisServer server) : IClassFixture<RedisServer>
         Assert.Equal("4", entry[StreamEntryFormat.CountField].ToString());
         Assert.StartsWith(stack.Writer.RunId + "-", entry[StreamEntryFormat.BatchIdField].ToString(), StringComparison.Ordinal);
         Assert.Equal(4, stack.Writer.GetStats().Persisted);
-        Assert.Throws<ArgumentOutOfRangeException>(() => stack.Writer.TryEnqueue(3, new EncodedSpans(payload, 4, false)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => { stack.Writer.TryEnqueue(3, new EncodedSpans(payload, 4, false)); });
     }
 }

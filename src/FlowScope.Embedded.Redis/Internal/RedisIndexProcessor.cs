@@ -256,7 +256,7 @@ internal sealed class RedisIndexProcessor
     {
         var components = new Dictionary<string, (long Spans, long Errors, long DurationMicros)>(StringComparer.Ordinal);
         var traces = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var span in entry.Spans)
+        foreach (var span in entry.Batch.Decode())
         {
             components.TryGetValue(span.Component, out var c);
             components[span.Component] = (c.Spans + 1, c.Errors + (span.Status == ActivityStatusCode.Error ? 1 : 0), c.DurationMicros + (long)span.Duration.TotalMicroseconds);

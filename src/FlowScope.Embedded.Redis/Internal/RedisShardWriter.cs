@@ -37,12 +37,9 @@ internal sealed class RedisShardWriter
     private readonly long _maxStreamEntries;
     private readonly WriterAccount _account = new();
     private readonly WakeSignal _wake = new();
-    private readonly SpanBatchCodec _codec = new();
-    private readonly List<SpanRecord> _packing = [];
     private readonly RetryBuffer _pending;
     private readonly Queue<(PackedBatch Batch, Task<RedisValue> Write)> _inFlight = new(MaxInFlight);
     private readonly ShardIntake _intake;
-    private long _packingTimestamp;
     private long _nextAttemptTicks;
     private int _consecutiveFailures;
     private long _lastPublish;
@@ -153,46 +150,15 @@ internal sealed class RedisShardWriter
         var (taken, completed) = _intake.Take();
         foreach (var queued in taken)
         {
-            if (queued.Encoded is { } encoded)
-            {
-                SealPacking();
-                _pending.Add(new PackedBatch(NewBatchId(), encoded.SpanCount, encoded.Payload, encoded.Compressed, queued.Timestamp));
-                continue;
-            }
-
-            if (_packing.Count == 0)
-            {
-                _packingTimestamp = queued.Timestamp;
-            }
-
-            foreach (var span in queued.Spans!)
-            {
-                _packing.Add(span);
-                if (_packing.Count == _options.MaxSpansPerEntry)
-                {
-                    SealPacking();
-                }
-            }
+            var encoded = queued.Encoded;
+            var payload = _options.Compress && !encoded.Compressed ? StreamEntryFormat.Compress(encoded.Payload) : encoded.Payload;
+            _pending.Add(new PackedBatch(NewBatchId(), encoded.SpanCount, payload, _options.Compress || encoded.Compressed, queued.Timestamp));
         }
 
-        SealPacking();
         return completed;
     }
 
     private string NewBatchId() => string.Create(CultureInfo.InvariantCulture, $"{_runId}-{_nextSequence()}");
-
-    private void SealPacking()
-    {
-        if (_packing.Count == 0)
-        {
-            return;
-        }
-
-        var payload = _codec.Encode(_packing, 0, _packing.Count, _options.Compress);
-        var batch = new PackedBatch(NewBatchId(), _packing.Count, payload, _options.Compress, _packingTimestamp);
-        _packing.Clear();
-        _pending.Add(batch);
-    }
 
     /// <summary>
     /// Writes the retry buffer with a sliding window of writes in flight, packing new spans while replies travel.
@@ -387,8 +353,7 @@ internal sealed class RedisShardWriter
         lock (_account.Sync)
         {
             var (left, retrying) = _pending.Clear();
-            left += _packing.Count + _intake.CloseLocked();
-            _packing.Clear();
+            left += _intake.CloseLocked();
             _inFlight.Clear();
             if (left > 0)
             {

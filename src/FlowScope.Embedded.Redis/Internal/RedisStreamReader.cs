@@ -267,28 +267,28 @@ internal sealed class RedisStreamReader
 
     private async Task IndexAsync(List<(StreamId Id, int Shard, StreamEntry Entry)> entries)
     {
-        var batch = new List<SpanRecord>();
+        var added = 0;
         foreach (var (_, shard, entry) in entries)
         {
             _cursors[shard] = entry.Id.ToString();
             Interlocked.Increment(ref _entriesRead);
-            if (TryTake(entry, out var spans))
+            if (TryTake(entry, out var batch))
             {
-                batch.AddRange(spans);
+                await _local.AddAsync(batch).ConfigureAwait(false);
+                added += batch.SpanCount;
             }
         }
 
-        if (batch.Count > 0)
+        if (added > 0)
         {
-            await _local.AddAsync(batch).ConfigureAwait(false);
-            Interlocked.Add(ref _spansAdded, batch.Count);
+            Interlocked.Add(ref _spansAdded, added);
             _signal?.Notify();
         }
     }
 
-    private bool TryTake(StreamEntry entry, out IReadOnlyList<SpanRecord> spans)
+    private bool TryTake(StreamEntry entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SpanBatch? batch)
     {
-        spans = [];
+        batch = null;
         var batchId = entry[StreamEntryFormat.BatchIdField].ToString();
         if (batchId.StartsWith(_ownRunPrefix, StringComparison.Ordinal))
         {
@@ -319,7 +319,7 @@ internal sealed class RedisStreamReader
             return false;
         }
 
-        spans = decoded.Spans;
+        batch = decoded.Batch;
         return true;
     }
 }

@@ -7,14 +7,16 @@ using StackExchange.Redis;
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// Persists spans to the shards' streams. <see cref="TryEnqueue(IReadOnlyList{SpanRecord})"/> is all the pump ever
-/// calls: it sorts a batch by the shard of each span's trace, copies each part into that shard's bounded queue and
-/// returns. Each shard has its own writer (<see cref="RedisShardWriter"/>) on a thread of its own, so a shard whose
+/// Persists spans to the shards' streams. <see cref="TryEnqueue(SpanBatch)"/> is all the pump ever calls: it sorts a
+/// batch's payloads by the shard of their trace, serializes each part into that shard's bounded queue and returns. Each shard has its own writer (<see cref="RedisShardWriter"/>) on a thread of its own, so a shard whose
 /// Redis node is slow or down never holds the others back. Every span is counted as persisted, waiting or dropped.
 /// </summary>
 internal sealed class RedisStreamWriter
 {
     private readonly RedisShardWriter[] _shards;
+    private readonly Part[] _parts;
+    private readonly ArrayBufferWriter<byte> _serialized = new(64 * 1024);
+    private readonly int _maxSpansPerEntry;
     private readonly TimeProvider _time;
     private long _sequence;
 
@@ -29,9 +31,12 @@ internal sealed class RedisStreamWriter
         RunId = runId;
         _time = time;
         var wakeUp = RedisChannel.Literal(layout.WakeUpChannel);
+        _maxSpansPerEntry = options.MaxSpansPerEntry;
         _shards = new RedisShardWriter[layout.Count];
+        _parts = new Part[layout.Count];
         for (var i = 0; i < _shards.Length; i++)
         {
+            _parts[i] = new Part(i);
             _shards[i] = new RedisShardWriter(options, connection, layout[i], wakeUp, layout.Count, instance, runId, NextSequence, time, logger, random ?? Random.Shared);
         }
     }
@@ -47,95 +52,80 @@ internal sealed class RedisStreamWriter
     internal long NextAttemptTicks => _shards.Select(s => s.NextAttemptTicks).Where(t => t != 0).DefaultIfEmpty(0).Min();
 
     /// <summary>
-    /// Hands spans to the writers without waiting: each span goes to the shard of its trace. Returns
-    /// <see langword="false"/> when some were dropped (a queue full or the writer stopped).
+    /// Hands spans to the writers without waiting: each payload goes to the shard of its trace, serialized before this
+    /// returns (the pump reuses the batch), in entries of at most <see cref="RedisStreamsOptions.MaxSpansPerEntry"/>
+    /// spans. Returns <see langword="false"/> when some were dropped (a queue full or the writer stopped).
     /// </summary>
-    public bool TryEnqueue(IReadOnlyList<SpanRecord> spans)
+    public bool TryEnqueue(SpanBatch batch)
     {
-        var count = spans.Count;
-        if (count == 0)
+        if (batch.Count == 0)
         {
             return true;
         }
 
-        // The pump reuses its list after AddAsync returns: every shard gets a copy of its part.
         var timestamp = _time.GetTimestamp();
-        if (_shards.Length == 1)
+        var all = true;
+        lock (_serialized)
         {
-            var copy = new SpanRecord[count];
-            for (var i = 0; i < count; i++)
+            for (var s = 0; s < _parts.Length; s++)
             {
-                copy[i] = spans[i];
+                _parts[s].Indexes.Clear();
+                _parts[s].Spans = 0;
             }
 
-            return _shards[0].TryEnqueue(new QueuedBatch(copy, null, timestamp));
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var part = _parts[_shards.Length == 1 ? 0 : RedisKeyLayout.ShardOf(batch.GetTraceId(i), _shards.Length)];
+                part.Indexes.Add(i);
+                part.Spans += 1 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(batch.GetPayload(i)[4..]);
+                if (part.Spans >= _maxSpansPerEntry)
+                {
+                    all &= Flush(batch, part, timestamp);
+                }
+            }
+
+            foreach (var part in _parts)
+            {
+                all &= Flush(batch, part, timestamp);
+            }
         }
 
-        return EnqueueSharded(spans, timestamp);
+        return all;
+    }
+
+    /// <summary>Serializes a part's payloads as one entry for its shard.</summary>
+    private bool Flush(SpanBatch batch, Part part, long timestamp)
+    {
+        if (part.Indexes.Count == 0)
+        {
+            return true;
+        }
+
+        _serialized.ResetWrittenCount();
+        batch.WriteTo(_serialized, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(part.Indexes));
+        var queued = _shards[part.Shard].TryEnqueue(new QueuedBatch(new EncodedSpans(_serialized.WrittenSpan.ToArray(), part.Spans, Compressed: false), timestamp));
+        part.Indexes.Clear();
+        part.Spans = 0;
+        return queued;
     }
 
     /// <summary>
     /// Hands an already encoded batch to shard <paramref name="shard"/> without waiting; the caller chose the shard
-    /// from its traces' ids (<see cref="RedisKeyLayout.ShardOf"/>). Returns <see langword="false"/> when it was dropped.
+    /// from its traces' ids (<see cref="RedisKeyLayout.ShardOf(string, int)"/>). Returns <see langword="false"/> when it was dropped.
     /// </summary>
     internal bool TryEnqueue(int shard, EncodedSpans batch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(shard);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, _shards.Length);
-        return _shards[shard].TryEnqueue(new QueuedBatch(null, batch, _time.GetTimestamp()));
+        return _shards[shard].TryEnqueue(new QueuedBatch(batch, _time.GetTimestamp()));
     }
 
-    private bool EnqueueSharded(IReadOnlyList<SpanRecord> spans, long timestamp)
+    // The payloads of one pump batch by shard, and the buffer each entry is serialized into (the pump's thread only).
+    private sealed class Part(int shard)
     {
-        var count = spans.Count;
-        var shardOf = ArrayPool<byte>.Shared.Rent(count);
-        try
-        {
-            Span<int> sizes = stackalloc int[_shards.Length];
-            string? lastTrace = null;
-            var lastShard = 0;
-            for (var i = 0; i < count; i++)
-            {
-                // A trace's spans usually come together: its shard is computed once.
-                var traceId = spans[i].TraceId;
-                if (!ReferenceEquals(traceId, lastTrace) && !string.Equals(traceId, lastTrace, StringComparison.Ordinal))
-                {
-                    lastTrace = traceId;
-                    lastShard = RedisKeyLayout.ShardOf(traceId, _shards.Length);
-                }
-
-                shardOf[i] = (byte)lastShard;
-                sizes[lastShard]++;
-            }
-
-            var parts = new SpanRecord[_shards.Length][];
-            for (var s = 0; s < parts.Length; s++)
-            {
-                parts[s] = sizes[s] == 0 ? [] : new SpanRecord[sizes[s]];
-                sizes[s] = 0;
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                var s = shardOf[i];
-                parts[s][sizes[s]++] = spans[i];
-            }
-
-            var all = true;
-            for (var s = 0; s < parts.Length; s++)
-            {
-                if (parts[s].Length > 0)
-                {
-                    all &= _shards[s].TryEnqueue(new QueuedBatch(parts[s], null, timestamp));
-                }
-            }
-
-            return all;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(shardOf);
-        }
+        public readonly int Shard = shard;
+        public readonly List<int> Indexes = [];
+        public int Spans;
     }
 
     private long NextSequence() => Interlocked.Increment(ref _sequence);

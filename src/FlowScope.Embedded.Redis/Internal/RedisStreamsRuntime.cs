@@ -37,7 +37,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         var core = flowScopeOptions.Value;
         _flowScopeEnabled = core.Enabled;
         _instance = core.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}";
-        var local = new InMemoryTraceStore(core.MaxTraces, core.MaxSpansPerTrace);
+        var local = new InMemoryTraceStore(core.MaxStoreMegabytes * 1024L * 1024, core.MaxSpansPerTrace, core.MaxTraces, core.Retention);
         if (!_options.IsEnabled)
         {
             Store = local;

@@ -33,11 +33,11 @@ internal sealed class RedisTraceStore : ITraceStore
         _logger = logger;
     }
 
-    public async ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default)
+    public async ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(spans);
-        await _local.AddAsync(spans, cancellationToken).ConfigureAwait(false);
-        _writer.TryEnqueue(spans);
+        ArgumentNullException.ThrowIfNull(batch);
+        await _local.AddAsync(batch, cancellationToken).ConfigureAwait(false);
+        _writer.TryEnqueue(batch);
     }
 
     public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default) =>
@@ -67,6 +67,10 @@ internal sealed class RedisTraceStore : ITraceStore
         }
     }
 
+    // A store of its own rebuilds one trace from its entries (and whatever else they hold): small segments, room for a few entries.
+    private const int LookupSegmentSize = 1024 * 1024;
+    private const long LookupCapacity = 8L * LookupSegmentSize;
+
     /// <summary>Rebuilds a trace from the entries its shard's index lists for it.</summary>
     private async Task<TraceDetail?> LookUpSharedAsync(string traceId)
     {
@@ -78,7 +82,7 @@ internal sealed class RedisTraceStore : ITraceStore
             return null;
         }
 
-        var trace = new InMemoryTraceStore(1, _maxSpansPerTrace);
+        var trace = new InMemoryTraceStore(LookupCapacity, _maxSpansPerTrace, 0, LookupSegmentSize);
         var seen = new BatchIdFilter(entryIds.Length);
         foreach (var id in entryIds)
         {
@@ -88,7 +92,7 @@ internal sealed class RedisTraceStore : ITraceStore
                 var decoded = StreamEntryFormat.Decode(entry);
                 if (seen.TryAdd(decoded.BatchId))
                 {
-                    await trace.AddAsync(decoded.Spans.Where(s => string.Equals(s.TraceId, traceId, StringComparison.Ordinal)).ToArray()).ConfigureAwait(false);
+                    await trace.AddAsync(decoded.Batch).ConfigureAwait(false);
                 }
             }
         }
@@ -100,4 +104,6 @@ internal sealed class RedisTraceStore : ITraceStore
         _local.GetChangesAsync(afterVersion, maxCount, cancellationToken);
 
     public TraceStoreStats GetStats() => _local.GetStats();
+
+    public IReadOnlyList<TraceRouteStats> GetRouteStats() => _local.GetRouteStats();
 }

@@ -70,6 +70,27 @@ internal sealed class RedisKeyLayout
         return (int)(hash % (uint)shardCount);
     }
 
+    /// <summary>As <see cref="ShardOf(string, int)"/> for a trace id as the encoded form holds it (its 16 bytes).</summary>
+    public static int ShardOf(System.Diagnostics.ActivityTraceId traceId, int shardCount)
+    {
+        if (shardCount == 1)
+        {
+            return 0;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        traceId.CopyTo(bytes);
+        Span<char> text = stackalloc char[32];
+        Convert.TryToHexStringLower(bytes, text, out _);
+        var hash = FnvOffset;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * FnvPrime;
+        }
+
+        return (int)(hash % (uint)shardCount);
+    }
+
     private static int ShardOfNonAscii(string traceId, int shardCount)
     {
         var hash = FnvOffset;

@@ -29,11 +29,24 @@ internal sealed record TraceSummaryDto(
     string? Route,
     string? Method,
     int? StatusCode,
-    long Version)
+    long Version,
+    int DatabaseCount,
+    int NPlusOne,
+    int DuplicateQueries,
+    string KeptBecause)
 {
     public static TraceSummaryDto From(TraceSummary s) => new(
         s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
-        s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version);
+        s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version,
+        s.DatabaseCount, s.NPlusOne, s.DuplicateQueries, RetentionName(s.KeptBecause));
+
+    internal static string RetentionName(TraceRetention reason) => reason switch
+    {
+        TraceRetention.Error => "error",
+        TraceRetention.Slow => "slow",
+        TraceRetention.Sampled => "sampled",
+        _ => "recent",
+    };
 }
 
 internal sealed record SpanDto(
@@ -51,7 +64,8 @@ internal sealed record SpanDto(
     IReadOnlyList<SpanEventDto> Events,
     IReadOnlyList<SpanLinkDto> Links,
     string Source,
-    string Instance)
+    string Instance,
+    double? SelfTimeMs)
 {
     public static SpanDto From(SpanRecord s)
     {
@@ -71,7 +85,7 @@ internal sealed record SpanDto(
         return new SpanDto(
             s.TraceId, s.SpanId, s.ParentSpanId, s.Name, KindName(s.Kind), s.Component, s.StartTime,
             s.Duration.TotalMilliseconds, StatusName(s.Status), s.StatusMessage, ToMap(s.Attributes), events, links,
-            s.Source, s.Instance);
+            s.Source, s.Instance, s.SelfTime?.TotalMilliseconds);
     }
 
     private static Dictionary<string, string> ToMap(IReadOnlyList<KeyValuePair<string, string>> attributes)
@@ -117,6 +131,8 @@ internal sealed record StatsResponse(
     long StoredSpans,
     long Buffered,
     int BufferCapacity,
+    long MemoryBytes,
+    long MemoryCapacityBytes,
     int LiveSubscribers,
     double UptimeSeconds,
     DateTimeOffset StartedAt,
@@ -139,6 +155,11 @@ internal sealed record MetricsResponse(
     IReadOnlyList<QueueMetricsSnapshot> Queues,
     IReadOnlyList<WorkerSnapshot> Workers);
 
+internal sealed record RoutesResponse(IReadOnlyList<RouteDto> Routes, int Tracked);
+
+/// <summary>What the store saw and keeps of one route (see <see cref="TraceRouteStats"/>).</summary>
+internal sealed record RouteDto(string Route, long Seen, int Kept, int KeptForError, int KeptAsSlow, int KeptAsSample);
+
 internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
@@ -149,6 +170,7 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(MapResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
+[JsonSerializable(typeof(RoutesResponse))]
 [JsonSerializable(typeof(Operator.OperatorResponse))]
 [JsonSerializable(typeof(Operator.FaultListResponse))]
 [JsonSerializable(typeof(Operator.FaultDto))]

@@ -9,7 +9,7 @@ internal static class QueryParser
 {
     internal const int MaxTextLength = 256;
 
-    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort"];
+    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort", "kept"];
 
     public static bool TryParse(IQueryCollection query, out TraceQuery result, out QueryError? error)
     {
@@ -121,6 +121,18 @@ internal static class QueryParser
                 return false;
         }
 
+        TraceRetention? kept = null;
+        if (Text("kept") is { } keptText)
+        {
+            if (!Enum.TryParse<TraceRetention>(keptText, ignoreCase: true, out var reason) || !Enum.IsDefined(reason) || char.IsDigit(keptText[0]))
+            {
+                error = new QueryError("kept", $"Parameter 'kept' must be 'recent', 'error', 'slow' or 'sampled' (was '{Shorten(keptText)}').");
+                return false;
+            }
+
+            kept = reason;
+        }
+
         var cursor = Text("cursor");
         if (cursor is { Length: > 200 })
         {
@@ -143,6 +155,7 @@ internal static class QueryParser
             AttributeKey = attributeKey,
             AttributeValue = attributeValue,
             Sort = sort,
+            KeptBecause = kept,
         };
         return true;
     }

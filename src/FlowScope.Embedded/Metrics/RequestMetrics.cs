@@ -1,5 +1,6 @@
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Metrics;
 
@@ -23,20 +24,21 @@ internal sealed class RequestMetrics : ISpanBatchObserver
 
     public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
-    public void Observe(IReadOnlyList<SpanRecord> spans)
+    public void Observe(SpanBatch batch)
     {
         lock (_lock)
         {
-            foreach (var span in spans)
+            for (var i = 0; i < batch.Count; i++)
             {
-                if (span.Component != SpanComponents.Server || span.Kind != System.Diagnostics.ActivityKind.Server)
+                var span = new SpanPayload(batch.GetPayload(i));
+                if (span.Kind != System.Diagnostics.ActivityKind.Server || !IsServer(span.Component))
                 {
                     continue;
                 }
 
-                var error = span.Status == System.Diagnostics.ActivityStatusCode.Error;
-                _rate.Add(span.EndTime, error);
-                _latency.Add(span.Duration.TotalMilliseconds);
+                var error = span.IsError;
+                _rate.Add(span.EndTicks, error);
+                _latency.Add(span.DurationTicks / (double)TimeSpan.TicksPerMillisecond);
                 _total++;
                 if (error)
                 {
@@ -45,6 +47,10 @@ internal sealed class RequestMetrics : ISpanBatchObserver
             }
         }
     }
+
+    private static readonly int s_server = WellKnownStrings.NumberOf(SpanComponents.Server);
+
+    private static bool IsServer(in Text component) => component.Number == s_server;
 
     public RequestMetricsSnapshot Snapshot(DateTimeOffset now)
     {

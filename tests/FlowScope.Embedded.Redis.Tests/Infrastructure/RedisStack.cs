@@ -40,10 +40,10 @@ internal sealed class RedisStack : IAsyncDisposable
 
     public RedisKeyLayout Layout => Runtime.Layout!;
 
-    public static Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true) =>
-        StartAsync(server.ConnectionString, prefix, instance, configure, time, start);
+    public static Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true, Action<FlowScopeOptions>? configureCore = null) =>
+        StartAsync(server.ConnectionString, prefix, instance, configure, time, start, configureCore);
 
-    public static async Task<RedisStack> StartAsync(string connectionString, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true)
+    public static async Task<RedisStack> StartAsync(string connectionString, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true, Action<FlowScopeOptions>? configureCore = null)
     {
         var options = new RedisStreamsOptions
         {
@@ -60,6 +60,7 @@ internal sealed class RedisStack : IAsyncDisposable
         Assert.True(validation.Succeeded, validation.FailureMessage);
 
         var core = new FlowScopeOptions { InstanceName = instance };
+        configureCore?.Invoke(core);
         var signal = new LiveSignal();
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         var connection = new RedisConnection(wrapped, NullLogger<RedisConnection>.Instance);
@@ -121,7 +122,7 @@ internal sealed class RedisStack : IAsyncDisposable
             var decoded = StreamEntryFormat.Decode(entry);
             if (batches.Add(decoded.BatchId))
             {
-                spans += decoded.Spans.Count;
+                spans += decoded.Batch.SpanCount;
             }
         }
 
