@@ -208,7 +208,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         // The shared index applied the batch once as well.
         Assert.Equal(1, reader.Index.GetStats().Processed);
         Assert.Equal(1, reader.Index.GetStats().Duplicates);
-        var components = await db.HashGetAllAsync(RedisIndexProcessor.ComponentsKey(reader.Options));
+        var components = await db.HashGetAllAsync(reader.Layout[0].ComponentsKey);
         Assert.Equal(1, (long)components.Single(c => c.Name == "server|spans").Value);
         Assert.Equal(5, components.Where(c => c.Name.ToString().EndsWith("|spans", StringComparison.Ordinal)).Sum(c => (long)c.Value));
     }

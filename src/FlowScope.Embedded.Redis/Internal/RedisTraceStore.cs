@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -15,6 +16,7 @@ internal sealed class RedisTraceStore : ITraceStore
     private readonly ITraceStore _local;
     private readonly RedisStreamWriter _writer;
     private readonly RedisStreamsOptions _options;
+    private readonly RedisKeyLayout _layout;
     private readonly RedisConnection _connection;
     private readonly int _maxSpansPerTrace;
     private readonly ILogger _logger;
@@ -25,6 +27,7 @@ internal sealed class RedisTraceStore : ITraceStore
         _local = local;
         _writer = writer;
         _options = options;
+        _layout = writer.Layout;
         _connection = connection;
         _maxSpansPerTrace = maxSpansPerTrace;
         _logger = logger;
@@ -68,11 +71,12 @@ internal sealed class RedisTraceStore : ITraceStore
     private const int LookupSegmentSize = 1024 * 1024;
     private const long LookupCapacity = 8L * LookupSegmentSize;
 
-    /// <summary>Rebuilds a trace from the entries the shared index lists for it.</summary>
+    /// <summary>Rebuilds a trace from the entries its shard's index lists for it.</summary>
     private async Task<TraceDetail?> LookUpSharedAsync(string traceId)
     {
         var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
-        var entryIds = await database.SetMembersAsync(RedisIndexProcessor.TraceKey(_options, traceId)).ConfigureAwait(false);
+        var shard = _layout.For(traceId);
+        var entryIds = await database.SetMembersAsync(shard.TraceKey(traceId)).ConfigureAwait(false);
         if (entryIds.Length == 0)
         {
             return null;
@@ -82,7 +86,7 @@ internal sealed class RedisTraceStore : ITraceStore
         var seen = new BatchIdFilter(entryIds.Length);
         foreach (var id in entryIds)
         {
-            var entries = await database.StreamRangeAsync(_options.StreamKey, id, id).ConfigureAwait(false);
+            var entries = await database.StreamRangeAsync(shard.StreamKey, id, id).ConfigureAwait(false);
             foreach (var entry in entries)
             {
                 var decoded = StreamEntryFormat.Decode(entry);
