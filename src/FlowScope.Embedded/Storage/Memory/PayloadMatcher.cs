@@ -75,19 +75,9 @@ internal sealed class PayloadMatcher
         var count = payload.StageCount;
         var stages = count <= 128 ? stackalloc StageEntry[count] : new StageEntry[count];
         var details = payload.Stages().ReadEntries(stages, out _);
-        foreach (var stage in stages)
+        if (AnyKind(stages, _textDefinitions, d => Contains(d.Name, needle) || Contains(d.TypeName, needle) || AnyValueContains(d.Attributes, needle)))
         {
-            if (!_textDefinitions.TryGetValue(stage.Definition, out var matches))
-            {
-                var definition = StageDefinition.FromId(stage.Definition);
-                matches = Contains(definition.Name, needle) || Contains(definition.TypeName, needle) || AnyValueContains(definition.Attributes, needle);
-                _textDefinitions[stage.Definition] = matches;
-            }
-
-            if (matches)
-            {
-                return true;
-            }
+            return true;
         }
 
         foreach (var stage in stages)
@@ -129,20 +119,9 @@ internal sealed class PayloadMatcher
         var count = payload.StageCount;
         var stages = count <= 128 ? stackalloc StageEntry[count] : new StageEntry[count];
         var details = payload.Stages().ReadEntries(stages, out _);
-        foreach (var stage in stages)
+        if (AnyKind(stages, _attributeDefinitions, d => (d.TypeName is { } typeName && Matches("code.namespace", typeName)) || (d.Attributes?.Any(a => Matches(a.Key, a.Value)) ?? false)))
         {
-            if (!_attributeDefinitions.TryGetValue(stage.Definition, out var matches))
-            {
-                var definition = StageDefinition.FromId(stage.Definition);
-                matches = (definition.TypeName is { } typeName && Matches("code.namespace", typeName))
-                    || (definition.Attributes?.Any(a => Matches(a.Key, a.Value)) ?? false);
-                _attributeDefinitions[stage.Definition] = matches;
-            }
-
-            if (matches)
-            {
-                return true;
-            }
+            return true;
         }
 
         foreach (var stage in stages)
@@ -189,14 +168,19 @@ internal sealed class PayloadMatcher
         var count = payload.StageCount;
         var stages = count <= 128 ? stackalloc StageEntry[count] : new StageEntry[count];
         payload.Stages().ReadEntries(stages, out _);
+        return AnyKind(stages, _componentDefinitions, d => string.Equals(d.Component, _component, StringComparison.OrdinalIgnoreCase)
+            || (d.Component != SpanComponents.Server && string.Equals(d.Name, _component, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>Whether the kind of any stage satisfies <paramref name="test"/>, asked once per kind and query.</summary>
+    private static bool AnyKind(ReadOnlySpan<StageEntry> stages, Dictionary<int, bool> verdicts, Func<StageDefinition, bool> test)
+    {
         foreach (var stage in stages)
         {
-            if (!_componentDefinitions.TryGetValue(stage.Definition, out var matches))
+            if (!verdicts.TryGetValue(stage.Definition, out var matches))
             {
-                var definition = StageDefinition.FromId(stage.Definition);
-                matches = string.Equals(definition.Component, _component, StringComparison.OrdinalIgnoreCase)
-                    || (definition.Component != SpanComponents.Server && string.Equals(definition.Name, _component, StringComparison.OrdinalIgnoreCase));
-                _componentDefinitions[stage.Definition] = matches;
+                matches = test(StageDefinition.FromId(stage.Definition));
+                verdicts[stage.Definition] = matches;
             }
 
             if (matches)
