@@ -6,15 +6,14 @@ using FlowScope.Embedded.Storage;
 namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
-/// <see cref="SpanConverter.Convert(Activity, List{SpanRecord}, bool)"/>, the pump's per-activity work off the request
-/// path. Allocated bytes here are what the converted records cost before the store keeps them (the retained size is
-/// measured by <c>-- memory</c>). "Compact" cases are what the pump does for the in-memory store: one record per
-/// request with its stages kept compactly; the others build one record per stage (what other stores get).
+/// <see cref="SpanConverter.Convert(Activity, SpanBatch)"/>, the pump's per-activity work off the request path: one
+/// activity encoded into the batch the store and the observers read. Allocated bytes are transient (the batch's
+/// buffer is reused); what the store keeps is measured by <c>-- memory</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class ConverterBenchmarks : IDisposable
 {
-    private readonly List<SpanRecord> _output = new(16);
+    private readonly SpanBatch _output = new();
     private ActivityFactory? _factory;
     private SpanConverter _converter = null!;
     private Activity _server8Tags = null!;
@@ -40,43 +39,34 @@ public class ConverterBenchmarks : IDisposable
         }
     }
 
-    /// <summary>A server span with eight HTTP semantic-convention tags (one int-valued): one record.</summary>
+    /// <summary>A server span with eight HTTP semantic-convention tags (one int-valued).</summary>
     [Benchmark(Baseline = true)]
     public int ServerSpan8Tags() => Convert(_server8Tags);
 
-    /// <summary>ASP.NET Core's request activity with FlowScope's HttpRequestInfo, no stages: one record, 5 attributes.</summary>
+    /// <summary>ASP.NET Core's request activity with FlowScope's HttpRequestInfo, no stages: 5 attributes.</summary>
     [Benchmark]
     public int AspNetCoreRequest() => Convert(_request);
 
-    /// <summary>The same request with four nested pipeline stages: five records (per request, not per span).</summary>
+    /// <summary>The same request with four nested pipeline stages.</summary>
     [Benchmark]
     public int AspNetCoreRequest4Stages() => Convert(_requestWith4Stages);
 
-    /// <summary>The same request as the pump converts it for the in-memory store: one record, stages compact.</summary>
-    [Benchmark]
-    public int AspNetCoreRequest4StagesCompact() => Convert(_requestWith4Stages, compact: true);
-
-    /// <summary>A request through 12 stages (as the overhead app's JSON request): 13 records.</summary>
+    /// <summary>A request through 12 stages (as the overhead app's JSON request).</summary>
     [Benchmark]
     public int AspNetCoreRequest12Stages() => Convert(_requestWith12Stages);
 
-    /// <summary>The 12-stage request as the pump converts it for the in-memory store.</summary>
-    [Benchmark]
-    public int AspNetCoreRequest12StagesCompact() => Convert(_requestWith12Stages, compact: true);
-
     /// <summary>
-    /// As <see cref="AspNetCoreRequest12StagesCompact"/>, cycling through 256 requests with their own random ids, as
-    /// the pump sees them: converting one activity over and over lets the processor learn its id's digits, which
-    /// hides what decoding a new id costs.
+    /// As <see cref="AspNetCoreRequest12Stages"/>, cycling through 256 requests with their own random ids, as the pump
+    /// sees them: converting one activity over and over lets the processor learn its id's digits, which hides what
+    /// decoding a new id costs.
     /// </summary>
     [Benchmark]
-    public int AspNetCoreRequest12StagesCompactNewIds() => Convert(_manyRequestsWith12Stages[_next++ & 255], compact: true);
+    public int AspNetCoreRequest12StagesNewIds() => Convert(_manyRequestsWith12Stages[_next++ & 255]);
 
-    private int Convert(Activity activity, bool compact = false)
+    private int Convert(Activity activity)
     {
         _output.Clear();
-        _converter.Convert(activity, _output, compact);
-        return _output.Count;
+        return _converter.Convert(activity, _output);
     }
 
     [GlobalCleanup]

@@ -111,7 +111,7 @@ internal static class Fixtures
     /// <summary>
     /// Span records with the shape the converter gives a five-span request trace: one ASP.NET Core request span with
     /// FlowScope's five HTTP attributes (what <c>-- probe</c> shows on .NET 10) and four middleware stage spans with
-    /// two attributes (type name and self time).
+    /// their type name.
     /// Every <paramref name="errorEvery"/>-th trace fails with status 500.
     /// </summary>
     public static List<SpanRecord> NewTraceRecords(int traceCount, int spansPerTrace, int seed, DateTimeOffset start, int errorEvery = 50)
@@ -143,7 +143,7 @@ internal static class Fixtures
             for (var s = 1; s < spansPerTrace; s++)
             {
                 var middleware = s_middleware[(s - 1) % s_middleware.Length];
-                KeyValuePair<string, string>[] attributes = [new("code.namespace", middleware), new("flowscope.self_time_ms", "0.125")];
+                KeyValuePair<string, string>[] attributes = [new("code.namespace", middleware)];
                 records.Add(new SpanRecord(
                     traceId, ActivitySpanId.CreateRandom().ToHexString(), rootId, middleware, ActivityKind.Internal,
                     SpanComponents.Middleware, startTime.AddTicks(s * 100), duration / (s + 1), ActivityStatusCode.Unset, null,

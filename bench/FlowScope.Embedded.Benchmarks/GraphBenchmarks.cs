@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Metrics;
 using FlowScope.Embedded.Storage;
 
@@ -8,18 +6,16 @@ namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
 /// The pump's per-request work after conversion, for a request through 12 pipeline stages: the component graph
-/// (<see cref="ComponentGraph.Observe"/>) and the in-memory store's insert, with the stages compact (what the pump
-/// does) and as 13 separate records (what it did before). Invocations cycle through 4 096 pre-converted requests; the
-/// store holds 1 024 traces (fewer than the cycle, so every insert is a new trace and evicts the oldest one).
+/// (<see cref="ComponentGraph.Observe"/>) and the in-memory store's insert, each reading the request's payload.
+/// Invocations cycle through 4 096 pre-converted requests; the store is filled to its cap first, so every insert
+/// is a new trace in a full store (segments recycled as they fill).
 /// </summary>
 [MemoryDiagnoser]
 public class GraphBenchmarks : IDisposable
 {
     private const int Requests = 4_096;
-    private const int StoredTraces = 1_024;
     private ActivityFactory? _factory;
-    private List<SpanRecord>[] _compact = null!;
-    private List<SpanRecord>[] _expanded = null!;
+    private SpanBatch[] _requests = null!;
     private ComponentGraph _graph = null!;
     private InMemoryTraceStore _store = null!;
     private int _next;
@@ -29,44 +25,38 @@ public class GraphBenchmarks : IDisposable
     {
         _factory = new ActivityFactory();
         var converter = Fixtures.NewConverter();
-        _compact = new List<SpanRecord>[Requests];
-        _expanded = new List<SpanRecord>[Requests];
+        _requests = new SpanBatch[Requests];
         for (var i = 0; i < Requests; i++)
         {
-            var activity = _factory.NewRequest(stages: 12, path: "/rooms/" + i + "/messages");
-            _compact[i] = [];
-            converter.Convert(activity, _compact[i], compactStages: true);
-            _expanded[i] = [];
-            converter.Convert(activity, _expanded[i]);
+            var batch = new SpanBatch();
+            converter.Convert(_factory.NewRequest(stages: 12, path: "/rooms/" + i + "/messages"), batch);
+            _requests[i] = batch;
         }
 
         _graph = new ComponentGraph();
-        _store = new InMemoryTraceStore(StoredTraces, FlowScopeOptions.DefaultMaxSpansPerTrace);
-        for (var i = 0; i < StoredTraces; i++)
+        _store = new InMemoryTraceStore(InMemoryTraceStore.MinCapacityBytes, FlowScopeOptions.DefaultMaxSpansPerTrace);
+        var fill = new SpanBatch();
+        while (_store.GetStats().EvictedTraces == 0)
         {
-            // Fill with other traces: the measured inserts are new traces that evict old ones.
-            var activity = _factory.NewRequest(stages: 0);
-            _store.AddAsync([new SpanConverter(Fixtures.DefaultOptions(), "bench").Convert(activity)]).AsTask().GetAwaiter().GetResult();
+            for (var i = 0; i < 256; i++)
+            {
+                converter.Convert(_factory.NewRequest(stages: 12), fill);
+            }
+
+            _store.AddAsync(fill).AsTask().GetAwaiter().GetResult();
+            fill.Clear();
         }
     }
 
-    private List<SpanRecord> Next(List<SpanRecord>[] set) => set[_next++ & (Requests - 1)];
+    private SpanBatch Next() => _requests[_next++ & (Requests - 1)];
 
-    /// <summary>The component graph observes a request with 12 compact stages.</summary>
+    /// <summary>The component graph observes a request with 12 stages.</summary>
     [Benchmark(Baseline = true)]
-    public void GraphCompact() => _graph.Observe(Next(_compact));
+    public void Graph() => _graph.Observe(Next());
 
-    /// <summary>The component graph observes the same request as 13 records.</summary>
+    /// <summary>The full store adds a request with 12 stages.</summary>
     [Benchmark]
-    public void GraphRecords() => _graph.Observe(Next(_expanded));
-
-    /// <summary>The store adds a request with 12 compact stages.</summary>
-    [Benchmark]
-    public ValueTask StoreCompact() => _store.AddAsync(Next(_compact));
-
-    /// <summary>The store adds the same request as 13 records.</summary>
-    [Benchmark]
-    public ValueTask StoreRecords() => _store.AddAsync(Next(_expanded));
+    public ValueTask Store() => _store.AddAsync(Next());
 
     [GlobalCleanup]
     public void Dispose()

@@ -7,105 +7,83 @@ using FlowScope.Embedded.Storage;
 namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
-/// <c>-- memory</c>: retained managed bytes per stored span at the default caps. Real activities are created,
-/// converted by <see cref="SpanConverter"/> as the pump does (a request's stages kept compactly with its record) and
-/// added to an <see cref="InMemoryTraceStore"/> in pump-sized batches (for comparison also with one record per
-/// stage, as before the compact stages);
-/// the heap is measured with a full, compacting <see cref="GC.GetTotalMemory(bool)"/> before and after. The
-/// activities, HTTP contexts and batch lists become garbage, so what remains is what the store keeps: records,
-/// their strings and lists, and the store's own index.
+/// <c>-- memory</c>: what the in-memory store holds at its default cap, per trace shape. Real activities are created,
+/// converted as the pump converts them and added in pump-sized batches until the store has evicted a full cap's worth
+/// (steady state). Reports the bytes the store accounts for per stored span and per trace, the managed heap it
+/// retains (measured with full, compacting collections before and after: it must match the store's own figure, since
+/// nothing per trace or span is an object), and how long the dashboard's queries take on the full store.
 /// </summary>
 internal static class MemoryPerSpan
 {
-    private const int Traces = FlowScopeOptions.DefaultMaxTraces;
-    private static int s_spansPerTrace = 5;
+    private const int BatchActivities = 1_024;
 
     public static int Run()
     {
-        Console.WriteLine($"Retained memory per stored span, {Traces:N0} traces, default caps");
+        var capacity = FlowScopeOptions.DefaultMaxStoreMegabytes * 1024L * 1024;
+        Console.WriteLine($"The in-memory store at its default cap ({FlowScopeOptions.DefaultMaxStoreMegabytes} MB), steady state");
         Console.WriteLine($"Runtime {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, 64-bit={Environment.Is64BitProcess}");
         Console.WriteLine();
-        Console.WriteLine("| Trace shape | Held by | Retained bytes | Bytes/span | Bytes/trace |");
-        Console.WriteLine("|---|---|---:|---:|---:|");
+        Console.WriteLine("| Trace shape | Traces held | Spans held | Store bytes/span | Store bytes/trace | Heap retained | List 50 | Filter by name | Text, no match | Text, match |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
         using var factory = new ActivityFactory();
-        s_spansPerTrace = 5;
-        Measure("ASP.NET Core request (5 attributes) with 4 pipeline stages (2 attributes each)", factory, (f, t) => [f.NewRequest(s_spansPerTrace - 1, PathOf(t))]);
-        s_spansPerTrace = 13;
-        Measure("ASP.NET Core request with 12 pipeline stages (as the overhead app's JSON request)", factory, (f, t) => [f.NewRequest(s_spansPerTrace - 1, PathOf(t))]);
-        s_spansPerTrace = 5;
-        Measure("5 spans with 8 HTTP tags each", factory, (f, t) => f.NewTrace8Tags(s_spansPerTrace, PathOf(t)));
+        Measure("request with 12 pipeline stages (the overhead app's JSON request)", capacity, factory, (f, t) => [f.NewRequest(12, PathOf(t))]);
+        Measure("request with 4 pipeline stages", capacity, factory, (f, t) => [f.NewRequest(4, PathOf(t))]);
+        Measure("5 spans with 8 HTTP tags each", capacity, factory, (f, t) => f.NewTrace8Tags(5, PathOf(t)));
         return 0;
     }
 
     private static string PathOf(int trace) => string.Create(CultureInfo.InvariantCulture, $"/rooms/{trace % 1000}/messages");
 
-    private static void Measure(string shape, ActivityFactory factory, Func<ActivityFactory, int, List<Activity>> newTrace)
+    private static void Measure(string shape, long capacity, ActivityFactory factory, Func<ActivityFactory, int, List<Activity>> newTrace)
     {
-        // Records alone (a plain list), then the same through a full store, then the store after another full
-        // round of traces (steady state: every trace of the first round evicted).
+        var converter = Fixtures.NewConverter();
+        var options = Fixtures.DefaultOptions();
+        var before = Heap();
+        var store = new InMemoryTraceStore(capacity, options.MaxSpansPerTrace);
+        var batch = new SpanBatch();
+        var trace = 0;
+
+        // Fill until a cap's worth of traces has been evicted: every segment has been recycled at least once.
+        long firstFill = -1;
+        while (firstFill < 0 || store.GetStats().EvictedTraces < firstFill)
         {
-            var converter = Fixtures.NewConverter();
-            var before = Heap();
-            var kept = new List<SpanRecord>(Traces * s_spansPerTrace);
-            Fill(factory, newTrace, converter, batch => kept.AddRange(batch), 0, compact: false);
-            var after = Heap();
-            Report(shape, "List<SpanRecord> (records only)", after - before, kept.Count);
-            GC.KeepAlive(kept);
+            foreach (var activity in newTrace(factory, trace++))
+            {
+                converter.Convert(activity, batch);
+            }
+
+            if (batch.Count >= BatchActivities)
+            {
+                store.AddAsync(batch).AsTask().GetAwaiter().GetResult();
+                batch.Clear();
+                if (firstFill < 0 && store.GetStats().EvictedTraces > 0)
+                {
+                    firstFill = store.GetStats().StoredTraces;
+                }
+            }
         }
 
-        {
-            var options = Fixtures.DefaultOptions();
-            var converter = Fixtures.NewConverter();
-            var before = Heap();
-            var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
-            Fill(factory, newTrace, converter, batch => store.AddAsync(batch).AsTask().GetAwaiter().GetResult(), 0, compact: false);
-            var full = Heap();
-            Report(shape, "InMemoryTraceStore, one record per stage (before compact stages)", full - before, store.GetStats().StoredSpans);
-            GC.KeepAlive(store);
-        }
-
-        {
-            var options = Fixtures.DefaultOptions();
-            var converter = Fixtures.NewConverter();
-            var before = Heap();
-            var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
-            Fill(factory, newTrace, converter, batch => store.AddAsync(batch).AsTask().GetAwaiter().GetResult(), 0);
-            var full = Heap();
-            var stats = store.GetStats();
-            Report(shape, "InMemoryTraceStore, first fill (as the pump stores)", full - before, stats.StoredSpans);
-
-            // Summaries are cached per trace once the dashboard asked; count them too.
-            store.QueryAsync(new TraceQuery { Limit = TraceQuery.MaxLimit }).AsTask().GetAwaiter().GetResult();
-            var withSummaries = Heap();
-            Report(shape, "  + cached summaries (after a query)", withSummaries - before, stats.StoredSpans);
-
-            Fill(factory, newTrace, converter, batch => store.AddAsync(batch).AsTask().GetAwaiter().GetResult(), Traces);
-            var steady = Heap();
-            stats = store.GetStats();
-            Report(shape, $"InMemoryTraceStore, steady state ({stats.EvictedTraces:N0} evicted)", steady - before, stats.StoredSpans);
-            GC.KeepAlive(store);
-        }
+        var retained = Heap() - before;
+        var stats = store.GetStats();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {shape} | {stats.StoredTraces:N0} | {stats.StoredSpans:N0} | {(double)stats.MemoryBytes / stats.StoredSpans:N0} | {(double)stats.MemoryBytes / stats.StoredTraces:N0} | {retained / (1024.0 * 1024):N1} MB | {Time(store, new TraceQuery { Limit = 50 })} | {Time(store, new TraceQuery { Name = "rooms/7", Limit = 50 })} | {Time(store, new TraceQuery { Text = "no-such-text-anywhere", Limit = 50 })} | {Time(store, new TraceQuery { Text = "/rooms/999/", Limit = 50 })} |"));
+        GC.KeepAlive(store);
     }
 
-    private static void Fill(ActivityFactory factory, Func<ActivityFactory, int, List<Activity>> newTrace, SpanConverter converter, Action<List<SpanRecord>> add, int firstTrace, bool compact = true)
+    /// <summary>The median of nine runs of a query, in milliseconds.</summary>
+    private static string Time(InMemoryTraceStore store, TraceQuery query)
     {
-        var batch = new List<SpanRecord>(1_024);
-        for (var t = firstTrace; t < firstTrace + Traces; t++)
+        var times = new double[9];
+        for (var i = 0; i < times.Length; i++)
         {
-            foreach (var activity in newTrace(factory, t))
-            {
-                converter.Convert(activity, batch, compact);
-            }
-
-            if (batch.Count >= 1_020)
-            {
-                add(batch);
-                batch = new List<SpanRecord>(1_024);
-            }
+            var started = Stopwatch.GetTimestamp();
+            store.QueryAsync(query).AsTask().GetAwaiter().GetResult();
+            times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
 
-        add(batch);
+        Array.Sort(times);
+        return string.Create(CultureInfo.InvariantCulture, $"{times[times.Length / 2]:0.0} ms");
     }
 
     private static long Heap()
@@ -118,8 +96,4 @@ internal static class MemoryPerSpan
 
         return GC.GetTotalMemory(forceFullCollection: true);
     }
-
-    private static void Report(string shape, string heldBy, long bytes, long spans) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {shape} | {heldBy} | {bytes:N0} | {(double)bytes / spans:N0} | {(double)bytes * s_spansPerTrace / spans:N0} |"));
 }

@@ -22,9 +22,9 @@ public class SerializationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var store = new InMemoryTraceStore(1_000, 1_000);
+        var store = new InMemoryTraceStore(InMemoryTraceStore.MinCapacityBytes, 1_000);
         var records = Fixtures.NewTraceRecords(200, 5, seed: 3, new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero), errorEvery: 10);
-        store.AddAsync(records).AsTask().GetAwaiter().GetResult();
+        store.AddAsync(SpanBatch.Encode(records)).AsTask().GetAwaiter().GetResult();
         _summaries = store.QueryAsync(new TraceQuery { Limit = 100 }).AsTask().GetAwaiter().GetResult().Traces;
         if (_summaries.Count != 100)
         {

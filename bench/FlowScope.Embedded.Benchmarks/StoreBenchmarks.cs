@@ -4,14 +4,13 @@ using FlowScope.Embedded.Storage;
 namespace FlowScope.Embedded.Benchmarks;
 
 /// <summary>
-/// The in-memory store full at 10 000 traces (twice the default cap): inserting one pump batch (1 024 spans of new
-/// five-span traces, so about 205 traces are evicted per batch), the dashboard's queries, one trace's detail and
-/// the live stream's change feed.
+/// The in-memory store at the default memory cap, full of five-span traces and evicting: inserting one pump batch
+/// (1 024 spans of new five-span traces), the dashboard's queries, one trace's detail and the live stream's change
+/// feed.
 /// </summary>
 [MemoryDiagnoser]
 public class StoreBenchmarks
 {
-    private const int MaxTraces = 10_000;
     private const int SpansPerTrace = 5;
     private const int BatchSize = 1_024;
 
@@ -21,7 +20,7 @@ public class StoreBenchmarks
     private static readonly DateTimeOffset s_start = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
 
     private InMemoryTraceStore _store = null!;
-    private SpanRecord[][] _batches = [];
+    private SpanBatch[] _batches = [];
     private int _nextBatch;
     private string _traceId = null!;
     private long _versionBefore100Changes;
@@ -36,29 +35,25 @@ public class StoreBenchmarks
     public void Setup()
     {
         var options = Fixtures.DefaultOptions();
-        _store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
-        var initial = Fixtures.NewTraceRecords(MaxTraces, SpansPerTrace, seed: 1, s_start);
-        for (var i = 0; i < initial.Count; i += BatchSize)
+        _store = new InMemoryTraceStore(options.MaxStoreMegabytes * 1024L * 1024, options.MaxSpansPerTrace);
+        var seed = 1;
+        var start = s_start;
+        while (_store.GetStats().EvictedTraces == 0)
         {
-            _store.AddAsync(initial.GetRange(i, Math.Min(BatchSize, initial.Count - i))).AsTask().GetAwaiter().GetResult();
+            var records = Fixtures.NewTraceRecords(BatchSize / SpansPerTrace, SpansPerTrace, seed++, start);
+            start = start.AddMinutes(1);
+            _store.AddAsync(SpanBatch.Encode(records)).AsTask().GetAwaiter().GetResult();
+            _traceId = records[0].TraceId;
         }
 
-        var more = Fixtures.NewTraceRecords(BatchCount * BatchSize / SpansPerTrace + 1, SpansPerTrace, seed: 2, s_start.AddHours(1));
-        _batches = new SpanRecord[BatchCount][];
+        var more = Fixtures.NewTraceRecords(BatchCount * BatchSize / SpansPerTrace + 1, SpansPerTrace, seed: 0, start.AddHours(1));
+        _batches = new SpanBatch[BatchCount];
         for (var b = 0; b < BatchCount; b++)
         {
-            _batches[b] = more.GetRange(b * BatchSize, BatchSize).ToArray();
+            _batches[b] = SpanBatch.Encode(more.GetRange(b * BatchSize, BatchSize));
         }
 
-        _traceId = initial[initial.Count / 2].TraceId;
         _versionBefore100Changes = _store.GetStats().Version - (100 * SpansPerTrace);
-
-        // Summaries are cached per trace until it changes; build them once, as the dashboard would.
-        _store.QueryAsync(new TraceQuery { Limit = TraceQuery.MaxLimit }).AsTask().GetAwaiter().GetResult();
-        if (_store.GetStats().StoredTraces != MaxTraces)
-        {
-            throw new InvalidOperationException("The store is not full.");
-        }
     }
 
     /// <summary>One pump batch of 1 024 spans into a full store: adds about 205 traces and evicts as many.</summary>
@@ -76,7 +71,7 @@ public class StoreBenchmarks
     [Benchmark]
     public ValueTask<TracePage> QueryByName() => _store.QueryAsync(_byName);
 
-    /// <summary>Free text that matches nothing: every attribute of all 50 000 spans is searched.</summary>
+    /// <summary>Free text that matches nothing: every span of the full store is searched.</summary>
     [Benchmark]
     public ValueTask<TracePage> QueryFreeTextMiss() => _store.QueryAsync(_freeText);
 
@@ -90,7 +85,7 @@ public class StoreBenchmarks
     [Benchmark]
     public ValueTask<TraceDetail?> GetTrace() => _store.GetTraceAsync(_traceId);
 
-    /// <summary>The live stream's read after 100 traces changed (cached summaries, as between two stream ticks).</summary>
+    /// <summary>The live stream's read after 100 traces changed.</summary>
     [Benchmark]
     public ValueTask<TraceChanges> GetChanges100() => _store.GetChangesAsync(_versionBefore100Changes, 500);
 }

@@ -99,6 +99,27 @@ public static class OverheadApp
 
         app.MapControllers();
         app.MapGet("/minimal", () => "ok");
+
+        // bench/retention.sh: twenty routes of uneven traffic, 1 % of requests failing and 0.5 % slow (by request number).
+        foreach (var route in MixedCounts.Routes)
+        {
+            app.MapGet($"/mixed/{route}/{{n:long}}", async (long n, CancellationToken ct) =>
+            {
+                if (n % 100 == 0)
+                {
+                    MixedCounts.Errors.Add(n);
+                    return Results.StatusCode(StatusCodes.Status500InternalServerError);
+                }
+
+                if (n % 200 == 1)
+                {
+                    MixedCounts.Slow.Add(n);
+                    await Task.Delay(MixedCounts.SlowDelay, ct);
+                }
+
+                return Results.Text(route);
+            });
+        }
         app.MapGet("/queue", async (IWorkQueue queue, CancellationToken ct) =>
         {
             var item = new WorkItem(Random.Shared.Next(1, 1000));
@@ -116,6 +137,23 @@ public sealed record WeatherForecast(DateOnly Date, int TemperatureC, string Sum
 }
 
 public sealed record QueueResult(int Input, int Output);
+
+/// <summary>The /mixed requests that failed or were slow on purpose, by number, for bench/retention.sh to look up.</summary>
+public static class MixedCounts
+{
+    public static readonly TimeSpan SlowDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The routes, busiest first (bench/retention.lua picks them with the same weights).</summary>
+    public static readonly string[] Routes =
+    [
+        "orders", "users", "search", "cart", "catalog", "prices", "stock", "reviews", "sessions", "images",
+        "shipping", "returns", "coupons", "wishlist", "payments", "invoices", "reports", "exports", "admin", "audit",
+    ];
+
+    public static readonly System.Collections.Concurrent.ConcurrentBag<long> Errors = [];
+
+    public static readonly System.Collections.Concurrent.ConcurrentBag<long> Slow = [];
+}
 
 [ApiController]
 [Route("api/[controller]")]

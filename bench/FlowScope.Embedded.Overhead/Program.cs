@@ -68,6 +68,13 @@ app.Use(async (ctx, next) =>
             await ctx.Response.WriteAsync(sampler.Report());
             return;
         }
+        if (ctx.Request.Path == "/__bench/mixed")
+        {
+            // The numbers of the /mixed requests that failed and that were slow: "errors n n …\nslow n n …".
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync("errors " + string.Join(' ', MixedCounts.Errors) + "\nslow " + string.Join(' ', MixedCounts.Slow) + "\n");
+            return;
+        }
         if (ctx.Request.Path == "/__bench/exported")
         {
             var exporter = ctx.RequestServices.GetService<CountingExporter>();

@@ -2,8 +2,16 @@
 // the quantity is sustained end-to-end throughput against a real server, not a micro-operation).
 //
 //   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks [-- --spans 1000000]
+//     Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
 //
-// Starts its own redis-server (/usr/bin/redis-server) on a free loopback port and kills it at the end.
+//   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks -- --index-memory [--traces 20000]
+//     Memory of the shared index: writes request-shaped traces (5 spans each), lets one consumer index them, and
+//     prints the index's MEMORY USAGE per trace and per span (starts its own redis-server like the default mode).
+//
+//   dotnet run -c Release --project bench/FlowScope.Embedded.Redis.Benchmarks -- --cluster HOST:PORT,... --shards N [--seconds 20]
+//     Against a running Redis (a cluster, as bench/redis-cluster.sh starts one): feeds the writer as fast as it
+//     persists for the given time, with N shards, and prints one line
+//     "shards=N spans_per_s=… entries=… bytes_per_span=… prefix=…" (the keys are left for the caller to inspect).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -16,6 +24,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
+if (Array.IndexOf(args, "--cluster") is var at and >= 0)
+{
+    var shards = Array.IndexOf(args, "--shards") is var s and >= 0 ? int.Parse(args[s + 1], CultureInfo.InvariantCulture) : 1;
+    var seconds = Array.IndexOf(args, "--seconds") is var d and >= 0 ? int.Parse(args[d + 1], CultureInfo.InvariantCulture) : 20;
+    await SustainedAsync(args[at + 1], shards, TimeSpan.FromSeconds(seconds));
+    return;
+}
+
 var spanCount = args.Length >= 2 && args[0] == "--spans" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
 var port = FreePort();
 using var server = StartRedis(port);
@@ -23,7 +39,14 @@ try
 {
     var connectionString = $"127.0.0.1:{port}";
     await WaitForRedisAsync(connectionString);
-    var pool = CreateSpans(20_000);
+    if (Array.IndexOf(args, "--index-memory") >= 0)
+    {
+        var traces = Array.IndexOf(args, "--traces") is var t and >= 0 ? int.Parse(args[t + 1], CultureInfo.InvariantCulture) : 20_000;
+        await IndexMemoryAsync(connectionString, traces);
+        return;
+    }
+
+    var pool = CreateSpans(20_000).Chunk(1_000).Select(SpanBatch.Encode).ToArray();
 
     Console.WriteLine($"redis-server {RedisVersion()} on loopback, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
     MeasureCodec(pool, true);
@@ -40,7 +63,7 @@ finally
     server.WaitForExit(10_000);
 }
 
-static async Task RunAsync(string name, string connectionString, SpanRecord[] pool, int total, Action<RedisStreamsOptions> configure)
+static async Task RunAsync(string name, string connectionString, SpanBatch[] pool, int total, Action<RedisStreamsOptions> configure)
 {
     var options = new RedisStreamsOptions
     {
@@ -57,8 +80,8 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     var loop = Task.Run(() => writer.RunAsync(stop.Token));
     await connection.GetAsync();
 
-    var batch = new List<SpanRecord>(1_024);
     var produced = 0;
+    var next = 0;
     var started = Stopwatch.GetTimestamp();
     while (produced < total)
     {
@@ -69,16 +92,13 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
             continue;
         }
 
-        batch.Clear();
-        for (var i = 0; i < 1_024 && produced < total; i++, produced++)
-        {
-            batch.Add(pool[produced % pool.Length]);
-        }
-
+        // Like the pump: one batch of encoded spans at a time.
+        var batch = pool[next++ % pool.Length];
         writer.TryEnqueue(batch);
+        produced += batch.SpanCount;
     }
 
-    while (writer.GetStats().Persisted < total)
+    while (writer.GetStats().Persisted < produced)
     {
         await Task.Delay(1);
     }
@@ -88,7 +108,7 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     await loop;
 
     var db = (await connection.GetAsync()).GetDatabase();
-    var bytes = (long)await db.ExecuteAsync("MEMORY", "USAGE", options.StreamKey, "SAMPLES", "0");
+    var bytes = (long)await db.ExecuteAsync("MEMORY", "USAGE", options.CreateLayout()[0].StreamKey, "SAMPLES", "0");
     var stats = writer.GetStats();
     if (stats.Dropped != 0)
     {
@@ -96,26 +116,142 @@ static async Task RunAsync(string name, string connectionString, SpanRecord[] po
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-38} {total,10:N0} {total / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / total,11:F1}"));
-    await db.KeyDeleteAsync(options.StreamKey);
+        $"{name,-38} {produced,10:N0} {produced / elapsed.TotalSeconds,12:N0} {stats.EntriesWritten,9:N0} {(double)bytes / produced,11:F1}"));
+    await db.KeyDeleteAsync(options.CreateLayout()[0].StreamKey);
 }
 
-static void MeasureCodec(SpanRecord[] pool, bool compress)
+static async Task IndexMemoryAsync(string connectionString, int traceCount)
 {
-    var codec = new SpanBatchCodec();
+    var options = new RedisStreamsOptions
+    {
+        ConnectionString = connectionString,
+        KeyPrefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        MaxStreamEntries = 10_000_000,
+        WriterQueueCapacity = 1 << 22,
+        RetryBufferCapacity = 1 << 22,
+        PollInterval = TimeSpan.FromMilliseconds(100),
+    };
+    var spans = CreateSpans(traceCount * 5);
+    await using var connection = new RedisConnection(Options.Create(options), NullLogger<RedisConnection>.Instance);
+    var layout = options.CreateLayout();
+    var writer = new RedisStreamWriter(options, layout, connection, "bench-1", "benchrun", TimeProvider.System, NullLogger.Instance);
+    var index = new RedisIndexProcessor(options, layout[0], connection, new RedisWakeUp(connection, layout.WakeUpChannel, TimeProvider.System), "bench-1", TimeProvider.System, NullLogger.Instance);
+    using var stop = new CancellationTokenSource();
+    var writing = writer.RunAsync(stop.Token);
+    var indexing = Task.Run(() => index.RunAsync(stop.Token));
+    for (var offset = 0; offset < spans.Length; offset += 1_024)
+    {
+        writer.TryEnqueue(SpanBatch.Encode(spans.AsSpan(offset, Math.Min(1_024, spans.Length - offset)).ToArray()));
+    }
+
+    writer.Complete();
+    await writing;
+    var entries = writer.GetStats().EntriesWritten;
+    while (index.GetStats().Processed < entries)
+    {
+        await Task.Delay(50);
+    }
+
+    await stop.CancelAsync();
+    await indexing;
+    var multiplexer = await connection.GetAsync();
+    var db = multiplexer.GetDatabase();
+    var server = multiplexer.GetServers()[0];
+    long bytes = 0;
+    var keys = 0;
+    await foreach (var key in server.KeysAsync(pattern: layout[0].IndexKeyPrefix + "*", pageSize: 1_000))
+    {
+        bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+        keys++;
+    }
+
+    var stream = (long)await db.ExecuteAsync("MEMORY", "USAGE", layout[0].StreamKey, "SAMPLES", "0");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"traces={traceCount} spans={spans.Length} entries={entries} index_keys={keys} index_bytes_per_trace={(double)bytes / traceCount:F0} index_bytes_per_span={(double)bytes / spans.Length:F1} stream_bytes_per_span={(double)stream / spans.Length:F1}"));
+}
+
+static async Task SustainedAsync(string connectionString, int shards, TimeSpan duration)
+{
+    var options = new RedisStreamsOptions
+    {
+        ConnectionString = connectionString,
+        KeyPrefix = "bench" + Guid.NewGuid().ToString("N")[..8],
+        Shards = shards,
+        MaxStreamEntries = 10_000_000, // keep everything: MEMORY USAGE then covers every span written
+        WriterQueueCapacity = 1 << 20,
+        RetryBufferCapacity = 1 << 20,
+        OperationTimeout = TimeSpan.FromSeconds(10),
+    };
+    var pool = CreateSpans(60_000).Chunk(1_024).Select(SpanBatch.Encode).ToArray();
+    await using var connection = new RedisConnection(Options.Create(options), NullLogger<RedisConnection>.Instance);
+    var layout = options.CreateLayout();
+    var writer = new RedisStreamWriter(options, layout, connection, "bench-1", "benchrun", TimeProvider.System, NullLogger.Instance);
+    using var stop = new CancellationTokenSource();
+    var loop = writer.RunAsync(stop.Token);
+    await connection.GetAsync();
+
+    // Like the pump: batches of up to 1 024 spans; hold back while 64k spans wait, so nothing is dropped and the
+    // writers, not the feeder, set the pace. The pool's 12 000 traces have random ids: they spread over the shards.
+    var produced = 0L;
+    var next = 0;
+    var started = Stopwatch.GetTimestamp();
+    while (Stopwatch.GetElapsedTime(started) < duration)
+    {
+        if (writer.GetStats().Waiting > 65_536)
+        {
+            await Task.Delay(1);
+            continue;
+        }
+
+        var batch = pool[next++ % pool.Length];
+        writer.TryEnqueue(batch);
+        produced += batch.SpanCount;
+    }
+
+    var persisted = writer.GetStats().Persisted;
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    writer.Complete();
+    await loop;
+
+    var db = (await connection.GetAsync()).GetDatabase();
+    long bytes = 0;
+    foreach (var shard in layout.Shards)
+    {
+        bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", shard.StreamKey, "SAMPLES", "0");
+    }
+
+    var stats = writer.GetStats();
+    if (stats.Dropped != 0)
+    {
+        throw new InvalidOperationException($"{stats.Dropped} spans dropped during the benchmark.");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"shards={shards} spans_per_s={persisted / elapsed.TotalSeconds:F0} entries={stats.EntriesWritten} bytes_per_span={(double)bytes / stats.Persisted:F1} prefix={options.KeyPrefix}"));
+}
+
+static void MeasureCodec(SpanBatch[] pool, bool compress)
+{
+    var output = new System.Buffers.ArrayBufferWriter<byte>(1 << 20);
     var encoded = 0;
     var started = Stopwatch.GetTimestamp();
     for (var round = 0; round < 10; round++)
     {
-        for (var offset = 0; offset + 256 <= pool.Length; offset += 256)
+        foreach (var batch in pool)
         {
-            codec.Encode(pool, offset, 256, compress);
-            encoded += 256;
+            output.ResetWrittenCount();
+            batch.WriteTo(output);
+            if (compress)
+            {
+                StreamEntryFormat.Compress(output.WrittenSpan);
+            }
+
+            encoded += batch.SpanCount;
         }
     }
 
     var elapsed = Stopwatch.GetElapsedTime(started);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode only ({(compress ? "deflate" : "uncompressed")}): {encoded / elapsed.TotalSeconds:N0} spans/s on one thread"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"entry payload only ({(compress ? "deflate" : "uncompressed")}): {encoded / elapsed.TotalSeconds:N0} spans/s on one thread"));
 }
 
 static SpanRecord[] CreateSpans(int count)

@@ -19,6 +19,12 @@ public sealed class RedisStreamsOptions
     /// </summary>
     public const long DefaultMaxStreamEntries = 10_000;
 
+    /// <summary>The default value of <see cref="Shards"/>: 1 (one stream, the keys without a hash tag).</summary>
+    public const int DefaultShards = 1;
+
+    /// <summary>The largest value of <see cref="Shards"/>: 64.</summary>
+    public const int MaxShards = 64;
+
     /// <summary>The default value of <see cref="MaxSpansPerEntry"/>: 256 spans.</summary>
     public const int DefaultMaxSpansPerEntry = 256;
 
@@ -77,7 +83,18 @@ public sealed class RedisStreamsOptions
     public string KeyPrefix { get; set; } = DefaultKeyPrefix;
 
     /// <summary>
-    /// Gets or sets roughly how many entries the stream keeps (<c>XADD … MAXLEN ~</c>). Each entry packs up to
+    /// Gets or sets how many shards the shared history is spread over, from 1 to <see cref="MaxShards"/>. One keeps a
+    /// single stream (<c>{prefix}:spans</c>, index <c>{prefix}:index:*</c>). With more, each shard has its own stream
+    /// and index under its own hash tag (<c>{prefix}:{0of3-…}:spans</c>), so on a Redis Cluster the shards land on
+    /// different nodes; a trace's spans always go to the shard of its trace id. Every instance must use the same value:
+    /// another value is another layout, and the history written with the previous one is not read.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultShards"/>.</value>
+    public int Shards { get; set; } = DefaultShards;
+
+    /// <summary>
+    /// Gets or sets roughly how many entries the streams keep (<c>XADD … MAXLEN ~</c>; with several shards each keeps
+    /// its equal part). Each entry packs up to
     /// <see cref="MaxSpansPerEntry"/> spans; see docs/redis.md for memory per span.
     /// </summary>
     /// <value>The default value is <see cref="DefaultMaxStreamEntries"/>.</value>
@@ -103,15 +120,15 @@ public sealed class RedisStreamsOptions
     public bool Compress { get; set; }
 
     /// <summary>
-    /// Gets or sets how many spans may wait for the writer. When full, new spans are not persisted (they stay in
-    /// the local store) and are counted as dropped.
+    /// Gets or sets how many spans may wait for the writer (shared by the shards, each taking an equal part). When
+    /// full, new spans are not persisted (they stay in the local store) and are counted as dropped.
     /// </summary>
     /// <value>The default value is <see cref="DefaultWriterQueueCapacity"/>.</value>
     public int WriterQueueCapacity { get; set; } = DefaultWriterQueueCapacity;
 
     /// <summary>
-    /// Gets or sets how many spans of failed writes are kept for retry. When full, the oldest entries are dropped
-    /// and counted.
+    /// Gets or sets how many spans of failed writes are kept for retry (shared by the shards, each taking an equal
+    /// part of at least one entry). When full, the oldest entries are dropped and counted.
     /// </summary>
     /// <value>The default value is <see cref="DefaultRetryBufferCapacity"/>.</value>
     public int RetryBufferCapacity { get; set; } = DefaultRetryBufferCapacity;
@@ -140,7 +157,7 @@ public sealed class RedisStreamsOptions
     public bool ReadSharedHistory { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets how many of the newest stream entries the reader loads at start. The local index keeps
+    /// Gets or sets how many of the newest stream entries (of all shards together) the reader loads at start. The local index keeps
     /// <c>FlowScope:MaxTraces</c> traces anyway, so reading a long stream from its very beginning would only cost
     /// start-up time; older traces are still found through the shared index when looked up by id.
     /// </summary>
@@ -184,9 +201,6 @@ public sealed class RedisStreamsOptions
     /// <summary>Gets whether a connection string is configured.</summary>
     internal bool IsEnabled => !string.IsNullOrWhiteSpace(ConnectionString);
 
-    internal string StreamKey => KeyPrefix + ":spans";
-
-    internal string WakeUpChannel => KeyPrefix + ":spans:new";
-
-    internal string IndexKeyPrefix => KeyPrefix + ":index:";
+    /// <summary>Gets the keys these options describe.</summary>
+    internal Sharding.RedisKeyLayout CreateLayout() => new(KeyPrefix, Shards);
 }

@@ -1,3 +1,5 @@
+using FlowScope.Embedded.Storage;
+
 namespace FlowScope.Embedded;
 
 /// <summary>
@@ -15,12 +17,8 @@ public sealed class FlowScopeOptions
     /// <summary>The default value of <see cref="BufferCapacity"/>: 32 768 spans.</summary>
     public const int DefaultBufferCapacity = 32_768;
 
-    /// <summary>
-    /// The default value of <see cref="MaxTraces"/>: 5 000 traces. The store shares the app's garbage collector, and
-    /// under sustained load a larger store made its collections long enough to show in the app's p99 latency
-    /// (docs/configuration.md, "Memory budget").
-    /// </summary>
-    public const int DefaultMaxTraces = 5_000;
+    /// <summary>The default value of <see cref="MaxStoreMegabytes"/>: 32 MB.</summary>
+    public const int DefaultMaxStoreMegabytes = 32;
 
     /// <summary>The default value of <see cref="MaxSpansPerTrace"/>: 1 000 spans.</summary>
     public const int DefaultMaxSpansPerTrace = 1_000;
@@ -79,6 +77,17 @@ public sealed class FlowScopeOptions
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowRemoteDashboard { get; set; }
+
+    /// <summary>
+    /// Gets the host names, besides loopback ones, the dashboard answers to. A request admitted because it comes from
+    /// loopback (with <see cref="AllowRemoteDashboard"/> off) must name a loopback host (<c>localhost</c>, <c>*.localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>) or
+    /// one of these in its <c>Host</c> header; others get 421, which keeps DNS-rebinding pages out. When the list is
+    /// not empty it applies to every dashboard request, also those admitted by a policy, the access token or
+    /// <see cref="AllowRemoteDashboard"/>. Entries are host names or IP addresses without port or scheme
+    /// (<c>devbox</c>, <c>10.0.0.5</c>), <c>*.example.com</c> for its subdomains, or <c>*</c> for any host.
+    /// </summary>
+    /// <value>The default value is an empty list: loopback names only, for loopback callers.</value>
+    public IList<string> DashboardAllowedHosts { get; } = new List<string>();
 
     /// <summary>
     /// Gets or sets the authorization policy the dashboard and its API require. When set, <c>UseFlowScope</c> maps
@@ -142,9 +151,27 @@ public sealed class FlowScopeOptions
     /// <value>The default value is <see cref="DefaultBufferCapacity"/>.</value>
     public int BufferCapacity { get; set; } = DefaultBufferCapacity;
 
-    /// <summary>Gets or sets how many traces the in-memory store keeps; the least recently updated is evicted first.</summary>
-    /// <value>The default value is <see cref="DefaultMaxTraces"/>.</value>
-    public int MaxTraces { get; set; } = DefaultMaxTraces;
+    /// <summary>
+    /// Gets or sets the memory the in-memory store may hold, in megabytes: every span in its encoded form plus the
+    /// store's index. When it is full, the oldest spans make room (traces still receiving spans are kept), and every
+    /// eviction is counted. The store keeps no object per trace or span, so its size costs the app's garbage collector
+    /// nothing; see docs/configuration.md ("Memory budget") for how many traces a megabyte holds.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultMaxStoreMegabytes"/>.</value>
+    public int MaxStoreMegabytes { get; set; } = DefaultMaxStoreMegabytes;
+
+    /// <summary>
+    /// Gets what the in-memory store keeps beyond the newest traces when it is full: errors, slow outliers and a sample
+    /// of every route, each within a share of <see cref="MaxStoreMegabytes"/> (<c>FlowScope:Retention</c>).
+    /// </summary>
+    public RetentionOptions Retention { get; } = new();
+
+    /// <summary>
+    /// Gets or sets a limit on the number of traces the in-memory store keeps, besides its memory cap
+    /// (<see cref="MaxStoreMegabytes"/>); the least recently updated trace is evicted first. 0: no limit.
+    /// </summary>
+    /// <value>The default value is 0: the memory cap alone decides.</value>
+    public int MaxTraces { get; set; }
 
     /// <summary>Gets or sets how many spans one trace keeps; further spans of that trace are rejected and counted.</summary>
     /// <value>The default value is <see cref="DefaultMaxSpansPerTrace"/>.</value>

@@ -82,13 +82,39 @@ public sealed class ApiTests
 
         var stats = await app.GetJsonAsync("/_flowscope/api/stats");
 
-        // Three activities were captured (the request and two custom steps); the stages come with the request.
-        Assert.Equal(3, stats.GetProperty("captured").GetInt64());
+        // Every span counts: the request, its stages and the two custom steps.
+        Assert.Equal(trace.SpanCount, stats.GetProperty("captured").GetInt64());
         Assert.Equal(trace.SpanCount, stats.GetProperty("storedSpans").GetInt64());
         Assert.Equal(0, stats.GetProperty("dropped").GetInt64());
         Assert.Equal(1, stats.GetProperty("storedTraces").GetInt64());
         Assert.Equal(0, stats.GetProperty("evictedTraces").GetInt64());
         Assert.Equal(FlowScopeOptions.DefaultBufferCapacity, stats.GetProperty("bufferCapacity").GetInt32());
         Assert.True(stats.GetProperty("uptimeSeconds").GetDouble() >= 0);
+    }
+
+    [Fact]
+    public async Task Routes_say_how_much_was_seen_and_kept_and_the_list_filters_by_why_a_trace_is_kept()
+    {
+        await using var app = await TestApp.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await app.Client.GetStringAsync("/hello/" + i);
+        }
+
+        await Eventually.TrueAsync(async () => (await app.Store.QueryAsync(new Storage.TraceQuery { Name = "/hello" })).Traces.Count == 3);
+
+        var routes = await app.GetJsonAsync("/_flowscope/api/routes");
+        var hello = routes.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("route").GetString() == "GET /hello/{id:int}");
+        Assert.Equal(3, hello.GetProperty("seen").GetInt64());
+        Assert.Equal(3, hello.GetProperty("kept").GetInt32());
+
+        var recent = await app.GetJsonAsync("/_flowscope/api/traces?kept=recent");
+        Assert.Equal(3, recent.GetProperty("traces").GetArrayLength());
+        Assert.All(recent.GetProperty("traces").EnumerateArray(), t => Assert.Equal("recent", t.GetProperty("keptBecause").GetString()));
+        Assert.Equal(0, (await app.GetJsonAsync("/_flowscope/api/traces?kept=error")).GetProperty("traces").GetArrayLength());
+
+        using var bad = await app.Client.GetAsync("/_flowscope/api/traces?kept=forever");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("kept", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

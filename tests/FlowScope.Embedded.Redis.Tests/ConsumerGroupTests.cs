@@ -35,12 +35,12 @@ public class ConsumerGroupTests(RedisServer server) : IClassFixture<RedisServer>
         Assert.Equal(6, survivor.Index.GetStats().Processed);
         foreach (var (traceId, entryId) in traces)
         {
-            var members = await db.SetMembersAsync(RedisIndexProcessor.TraceKey(survivor.Options, traceId));
+            var members = await db.SetMembersAsync(survivor.Layout.For(traceId).TraceKey(traceId));
             Assert.Equal([entryId], members.Select(m => m.ToString()));
         }
 
-        Assert.Equal(6, await db.SortedSetLengthAsync(RedisIndexProcessor.TracesByStartKey(survivor.Options)));
-        var components = await db.HashGetAllAsync(RedisIndexProcessor.ComponentsKey(survivor.Options));
+        Assert.Equal(6, await db.SortedSetLengthAsync(survivor.Layout[0].TracesByStartKey));
+        var components = await db.HashGetAllAsync(survivor.Layout[0].ComponentsKey);
         Assert.Equal(6, (long)components.Single(c => c.Name == "server|spans").Value);
         Assert.Equal(12, (long)components.Single(c => c.Name == "middleware|spans").Value + (long)components.Single(c => c.Name == "endpoint|spans").Value);
     }
@@ -91,8 +91,8 @@ public class ConsumerGroupTests(RedisServer server) : IClassFixture<RedisServer>
         using var redis = await RedisStack.ConnectAsync(server);
         var db = redis.GetDatabase();
         Assert.Equal(0, (await db.StreamPendingAsync(prefix + ":spans", RedisStreamsOptions.DefaultConsumerGroupName)).PendingMessageCount);
-        Assert.Equal(40, await db.SortedSetLengthAsync(RedisIndexProcessor.TracesByStartKey(a.Options)));
-        Assert.Equal(40, (long)await db.HashGetAsync(RedisIndexProcessor.ComponentsKey(a.Options), "server|spans"));
+        Assert.Equal(40, await db.SortedSetLengthAsync(a.Layout[0].TracesByStartKey));
+        Assert.Equal(40, (long)await db.HashGetAsync(a.Layout[0].ComponentsKey, "server|spans"));
     }
 
     [Fact]
@@ -143,12 +143,11 @@ public class ConsumerGroupTests(RedisServer server) : IClassFixture<RedisServer>
     /// <summary>Writes one entry per trace, as another instance would; returns trace id → entry id.</summary>
     private static async Task<List<(string TraceId, string EntryId)>> WriteEntriesAsync(IDatabase db, string key, int count)
     {
-        var codec = new SpanBatchCodec();
         var written = new List<(string, string)>();
         for (var i = 0; i < count; i++)
         {
             var spans = TestSpans.Trace("web-crashed", 3);
-            var batch = new PackedBatch($"crashedrun-{i}", spans.Length, codec.Encode(spans, 0, spans.Length, true), true, 0);
+            var batch = new PackedBatch($"crashedrun-{i}", spans.Length, TestSpans.EntryPayload(spans, compress: true), true, 0);
             var id = await db.StreamAddAsync(key, StreamEntryFormat.Create(batch, "web-crashed"));
             written.Add((spans[0].TraceId, id.ToString()));
         }

@@ -33,9 +33,9 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         var decoded = entries.Select(StreamEntryFormat.Decode).ToArray();
         Assert.All(decoded, e => Assert.Equal("web-1", e.Instance));
         Assert.Equal(3, decoded.Select(e => e.BatchId).Distinct().Count());
-        Assert.Equal(spans.Select(s => s.SpanId), decoded.SelectMany(e => e.Spans).Select(s => s.SpanId));
+        Assert.Equal(spans.Select(s => s.SpanId), decoded.SelectMany(e => e.Batch.Decode()).Select(s => s.SpanId));
         Assert.Equal("100", entries[0][StreamEntryFormat.CountField].ToString());
-        Assert.Equal("1", entries[0][StreamEntryFormat.VersionField].ToString());
+        Assert.Equal(SpanBatch.FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), entries[0][StreamEntryFormat.VersionField].ToString());
         Assert.Equal(compress ? "deflate" : "none", entries[0][StreamEntryFormat.CompressionField].ToString());
 
         var stats = stack.Writer.GetStats();
@@ -78,7 +78,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         using var redis = await RedisStack.ConnectAsync(server);
         var db = redis.GetDatabase();
         // An entry from an hour ago, written the way another instance would.
-        var old = new PackedBatch("old-1", 1, new SpanBatchCodec().Encode(TestSpans.Trace("old", 1), 0, 1, true), true, 0);
+        var old = new PackedBatch("old-1", 1, TestSpans.EntryPayload(TestSpans.Trace("old", 1), compress: true), true, 0);
         var oldId = $"{DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds()}-0";
         await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(old, "old"), oldId);
 
@@ -155,13 +155,12 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         var prefix = RedisStack.NewPrefix();
         using var redis = await RedisStack.ConnectAsync(server);
         var db = redis.GetDatabase();
-        var codec = new SpanBatchCodec();
         var traceIds = new List<string>();
         for (var i = 0; i < 150; i++)
         {
             var spans = TestSpans.Trace("web-old", 2);
             traceIds.Add(spans[0].TraceId);
-            var batch = new PackedBatch($"oldrun-{i}", spans.Length, codec.Encode(spans, 0, spans.Length, false), false, 0);
+            var batch = new PackedBatch($"oldrun-{i}", spans.Length, TestSpans.EntryPayload(spans, compress: false), false, 0);
             await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(batch, "web-old"));
         }
 
@@ -180,7 +179,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
 
         // New entries after the load are read from the cursor.
         var late = TestSpans.Trace("web-old", 2);
-        var lateBatch = new PackedBatch("oldrun-late", late.Length, codec.Encode(late, 0, late.Length, false), false, 0);
+        var lateBatch = new PackedBatch("oldrun-late", late.Length, TestSpans.EntryPayload(late, compress: false), false, 0);
         await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(lateBatch, "web-old"));
         await Eventually.WaitUntilAsync(async () => await stack.Store.GetTraceAsync(late[0].TraceId) is not null, s_timeout, "late entry read");
         Assert.Equal(101, stack.Reader.GetStats().EntriesRead);
@@ -193,7 +192,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         using var redis = await RedisStack.ConnectAsync(server);
         var db = redis.GetDatabase();
         var spans = TestSpans.Trace("web-x", 5);
-        var batch = new PackedBatch("run9-1", spans.Length, new SpanBatchCodec().Encode(spans, 0, spans.Length, true), true, 0);
+        var batch = new PackedBatch("run9-1", spans.Length, TestSpans.EntryPayload(spans, compress: true), true, 0);
         // A write that timed out but was applied, then retried: two entries, one batch id.
         await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(batch, "web-x"));
         await db.StreamAddAsync(prefix + ":spans", StreamEntryFormat.Create(batch, "web-x"));
@@ -209,7 +208,7 @@ public class StreamPersistenceTests(RedisServer server) : IClassFixture<RedisSer
         // The shared index applied the batch once as well.
         Assert.Equal(1, reader.Index.GetStats().Processed);
         Assert.Equal(1, reader.Index.GetStats().Duplicates);
-        var components = await db.HashGetAllAsync(RedisIndexProcessor.ComponentsKey(reader.Options));
+        var components = await db.HashGetAllAsync(reader.Layout[0].ComponentsKey);
         Assert.Equal(1, (long)components.Single(c => c.Name == "server|spans").Value);
         Assert.Equal(5, components.Where(c => c.Name.ToString().EndsWith("|spans", StringComparison.Ordinal)).Sum(c => (long)c.Value));
     }

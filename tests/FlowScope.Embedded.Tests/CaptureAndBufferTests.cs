@@ -39,7 +39,7 @@ public sealed class CaptureAndBufferTests
     {
         var options = new FlowScopeOptions { BufferCapacity = 64, MaxTraces = 100_000 };
         var buffer = new SpanBuffer(options.BufferCapacity);
-        var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
+        var store = TestSpans.NewStore(options);
         var counters = new PumpCounters();
         var pump = new SpanPump(buffer, new SpanConverter(options, "test"), store, new LiveSignal(), counters, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -69,6 +69,9 @@ public sealed class CaptureAndBufferTests
         Assert.Equal(0, counters.Failed);
         Assert.Equal(Produced, stats.StoredSpans + buffer.Dropped);
         Assert.Equal(buffer.Accepted, stats.StoredSpans);
+        var totals = counters.Read(buffer, store);
+        Assert.Equal(Produced, totals.Captured);
+        Assert.Equal(totals.Captured, totals.Store.StoredSpans + totals.Dropped + totals.Store.RejectedSpans + totals.Store.EvictedSpans + totals.Failed);
     }
 
     [Fact]
@@ -76,7 +79,7 @@ public sealed class CaptureAndBufferTests
     {
         var options = new FlowScopeOptions();
         var buffer = new SpanBuffer(options.BufferCapacity);
-        var store = new SlowStore(new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace));
+        var store = new SlowStore(TestSpans.NewStore(options));
         var counters = new PumpCounters();
         var pump = new SpanPump(buffer, new SpanConverter(options, "test"), store, new LiveSignal(), counters, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -110,14 +113,17 @@ public sealed class CaptureAndBufferTests
     {
         public List<(bool IsThreadPoolThread, string? Name)> Threads { get; } = [];
 
-        public async ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default)
+        public async ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
         {
             lock (Threads)
             {
                 Threads.Add((Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name));
             }
 
-            var copy = spans.ToArray(); // the pump reuses its list once this add completes
+            // The pump reuses its batch once this add completes: keep a copy.
+            var serialized = new System.Buffers.ArrayBufferWriter<byte>();
+            batch.WriteTo(serialized);
+            var copy = SpanBatch.Read(serialized.WrittenSpan);
             await Task.Yield();
             await inner.AddAsync(copy, cancellationToken);
         }

@@ -11,8 +11,8 @@ public sealed class ComponentGraphTests
     {
         var graph = new ComponentGraph();
         var trace = TraceId(1);
-        graph.Observe([Span(trace, SpanId(2), parent: SpanId(1), name: "RequestIdMiddleware", component: SpanComponents.Middleware)]);
-        graph.Observe([Span(trace, SpanId(1), name: "GET /things")]);
+        graph.Observe(Batch(Span(trace, SpanId(2), parent: SpanId(1), name: "RequestIdMiddleware", component: SpanComponents.Middleware)));
+        graph.Observe(Batch(Span(trace, SpanId(1), name: "GET /things")));
 
         var edge = Assert.Single(graph.Snapshot(T0).Edges);
         Assert.Equal("server:server", edge.Source);
@@ -31,11 +31,9 @@ public sealed class ComponentGraphTests
         for (var n = 0; n < traces; n++)
         {
             var trace = TraceId(n);
-            graph.Observe(
-            [
+            graph.Observe(Batch(
                 Span(trace, SpanId(2 * n + 1), parent: SpanId(2 * n), name: "RequestIdMiddleware", component: SpanComponents.Middleware),
-                Span(trace, SpanId(2 * n), name: "GET /things"),
-            ]);
+                Span(trace, SpanId(2 * n), name: "GET /things")));
         }
 
         var sizes = graph.Sizes;
@@ -56,7 +54,7 @@ public sealed class ComponentGraphTests
         const int orphans = 3 * ComponentGraph.MaxWaitingChildren;
         for (var n = 0; n < orphans; n++)
         {
-            graph.Observe([Span(TraceId(n), SpanId(2 * n + 1), parent: SpanId(2 * n), name: "RequestIdMiddleware", component: SpanComponents.Middleware)]);
+            graph.Observe(Batch(Span(TraceId(n), SpanId(2 * n + 1), parent: SpanId(2 * n), name: "RequestIdMiddleware", component: SpanComponents.Middleware)));
         }
 
         var sizes = graph.Sizes;

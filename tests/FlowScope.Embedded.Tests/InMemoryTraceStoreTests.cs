@@ -6,7 +6,7 @@ namespace FlowScope.Embedded.Tests;
 
 public sealed class InMemoryTraceStoreTests
 {
-    private readonly InMemoryTraceStore _store = new(maxTraces: 100, maxSpansPerTrace: 10);
+    private readonly InMemoryTraceStore _store = NewStore(maxTraces: 100, maxSpansPerTrace: 10);
 
     [Fact]
     public async Task Spans_of_one_trace_form_one_trace_whose_root_names_it_even_when_children_arrive_first()
@@ -45,7 +45,7 @@ public sealed class InMemoryTraceStoreTests
     [Fact]
     public async Task The_least_recently_changed_traces_are_evicted_beyond_MaxTraces_and_counted()
     {
-        var store = new InMemoryTraceStore(maxTraces: 3, maxSpansPerTrace: 10);
+        var store = TestSpans.NewStore(maxTraces: 3, maxSpansPerTrace: 10);
         await store.AddAsync([Root(1), Root(2), Root(3)]);
         await store.AddAsync([Span(TraceId(1), SpanId(100), parent: SpanId(1))]); // trace 1 changes: now the newest
         await store.AddAsync([Root(4), Root(5)]);
@@ -63,7 +63,7 @@ public sealed class InMemoryTraceStoreTests
     [Fact]
     public async Task Spans_beyond_MaxSpansPerTrace_are_rejected_and_counted_on_the_trace_and_the_store()
     {
-        var store = new InMemoryTraceStore(maxTraces: 10, maxSpansPerTrace: 3);
+        var store = TestSpans.NewStore(maxTraces: 10, maxSpansPerTrace: 3);
         var trace = TraceId(1);
         await store.AddAsync(Enumerable.Range(1, 5).Select(i => Span(trace, SpanId(i), parent: i == 1 ? null : SpanId(1))).ToArray());
 
@@ -234,7 +234,7 @@ public sealed class InMemoryTraceStoreTests
     [Fact]
     public async Task Concurrent_readers_and_a_writer_keep_counts_consistent()
     {
-        var store = new InMemoryTraceStore(maxTraces: 500, maxSpansPerTrace: 50);
+        var store = TestSpans.NewStore(maxTraces: 500, maxSpansPerTrace: 50);
         using var done = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
         {
@@ -306,7 +306,7 @@ public sealed class InMemoryTraceStoreTests
     [Fact]
     public async Task A_trace_keeps_every_span_it_was_given_in_order_however_many_arrive()
     {
-        var store = new InMemoryTraceStore(maxTraces: 10, maxSpansPerTrace: 100);
+        var store = TestSpans.NewStore(maxTraces: 10, maxSpansPerTrace: 100);
         var trace = TraceId(7);
         var spans = Enumerable.Range(1, 14).Select(i => Span(trace, SpanId(i), parent: i == 1 ? null : SpanId(1), name: "span " + i, startMs: i)).ToArray();
         foreach (var span in spans)
@@ -326,7 +326,7 @@ public sealed class InMemoryTraceStoreTests
     [Fact]
     public async Task Summaries_touching_the_same_components_share_one_list_and_others_get_their_own()
     {
-        var store = new InMemoryTraceStore(maxTraces: 10, maxSpansPerTrace: 100);
+        var store = TestSpans.NewStore(maxTraces: 10, maxSpansPerTrace: 100);
         await store.AddAsync([
             Span(TraceId(1), SpanId(1)), Span(TraceId(1), SpanId(2), parent: SpanId(1), component: SpanComponents.Middleware),
             Span(TraceId(2), SpanId(3)), Span(TraceId(2), SpanId(4), parent: SpanId(3), component: SpanComponents.Middleware),

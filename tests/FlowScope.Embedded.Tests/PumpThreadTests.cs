@@ -24,7 +24,7 @@ public sealed class PumpThreadTests
     {
         var options = new FlowScopeOptions();
         var buffer = new SpanBuffer(options.BufferCapacity);
-        var store = new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
+        var store = TestSpans.NewStore(options);
         var pump = new SpanPump(buffer, new SpanConverter(options, "test"), store, new LiveSignal(), new PumpCounters(), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var pumping = pump.RunAsync(stop.Token);

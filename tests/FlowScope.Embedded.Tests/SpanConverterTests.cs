@@ -45,7 +45,7 @@ public sealed class SpanConverterTests : IDisposable
         }
 
         activity.Stop();
-        var span = converter.Convert(activity);
+        var span = converter.ConvertOne(activity);
 
         Assert.Equal(3, span.Attributes.Count);
         Assert.All(span.Attributes, a => Assert.Equal(new string('x', 20) + "…", a.Value));
@@ -67,7 +67,7 @@ public sealed class SpanConverterTests : IDisposable
         child.Stop();
         parent.Stop();
 
-        var span = converter.Convert(child);
+        var span = converter.ConvertOne(child);
 
         Assert.Equal(parent.TraceId.ToHexString(), span.TraceId);
         Assert.Equal(child.SpanId.ToHexString(), span.SpanId);
@@ -80,11 +80,11 @@ public sealed class SpanConverterTests : IDisposable
         Assert.Equal("0.5", span.GetAttribute("ratio"));
         Assert.Equal("true", span.GetAttribute("ok"));
         Assert.Equal("[1, 2]", span.GetAttribute("ids"));
-        Assert.Null(converter.Convert(parent).ParentSpanId);
+        Assert.Null(converter.ConvertOne(parent).ParentSpanId);
     }
 
     [Fact]
-    public void Integer_tags_read_as_their_own_number_and_a_repeated_value_shares_its_text()
+    public void Integer_tags_read_as_their_own_number()
     {
         var converter = new SpanConverter(new FlowScopeOptions(), "i1");
         SpanRecord Convert(object port, object status)
@@ -93,7 +93,7 @@ public sealed class SpanConverterTests : IDisposable
             activity.SetTag("server.port", port);
             activity.SetTag("http.response.status_code", status);
             activity.Stop();
-            return converter.Convert(activity);
+            return converter.ConvertOne(activity);
         }
 
         var first = Convert(5000, 404);
@@ -105,10 +105,6 @@ public sealed class SpanConverterTests : IDisposable
         Assert.Equal(("5000", "404"), (second.GetAttribute("server.port"), second.GetAttribute("http.response.status_code")));
         Assert.Equal(("5001", "-7"), (third.GetAttribute("server.port"), third.GetAttribute("http.response.status_code")));
         Assert.Equal(("5000", "404"), (fourth.GetAttribute("server.port"), fourth.GetAttribute("http.response.status_code")));
-
-        // The second span keeps the first one's text, not a copy of its own.
-        Assert.Same(first.GetAttribute("server.port"), second.GetAttribute("server.port"));
-        Assert.Same(first.GetAttribute("http.response.status_code"), second.GetAttribute("http.response.status_code"));
     }
 
     [Fact]
@@ -122,8 +118,8 @@ public sealed class SpanConverterTests : IDisposable
         linked.SetStatus(ActivityStatusCode.Error, "gave up");
         linked.Stop();
 
-        var p = converter.Convert(plain);
-        var l = converter.Convert(linked);
+        var p = converter.ConvertOne(plain);
+        var l = converter.ConvertOne(linked);
 
         Assert.Null(p.StatusMessage);
         Assert.Empty(p.Events);
@@ -157,7 +153,7 @@ public sealed class SpanConverterTests : IDisposable
         }
 
         activity.Stop();
-        var span = converter.Convert(activity);
+        var span = converter.ConvertOne(activity);
 
         Assert.Equal(expected, span.Component);
         Assert.Null(span.GetAttribute(SpanConverter.ComponentAttribute));
@@ -179,7 +175,7 @@ public sealed class SpanConverterTests : IDisposable
         activity.Stop();
         info.Complete();
 
-        var span = converter.Convert(activity);
+        var span = converter.ConvertOne(activity);
 
         Assert.Equal("GET /orders/{id}", span.Name);
         Assert.Equal("/orders/{id}", span.GetAttribute("http.route"));
@@ -195,7 +191,7 @@ public sealed class SpanConverterTests : IDisposable
     }
 
     [Fact]
-    public void Requests_with_equal_attributes_share_them_and_different_ones_do_not()
+    public void Requests_carry_their_own_path_and_status()
     {
         var converter = new SpanConverter(new FlowScopeOptions(), "i1");
         SpanRecord Request(string path, int status)
@@ -210,7 +206,7 @@ public sealed class SpanConverterTests : IDisposable
             context.Response.StatusCode = status;
             activity.Stop();
             info.Complete();
-            return converter.Convert(activity);
+            return converter.ConvertOne(activity);
         }
 
         var first = Request("/orders/42", 200);
@@ -218,7 +214,7 @@ public sealed class SpanConverterTests : IDisposable
         var otherStatus = Request("/orders/42", 404);
         var otherPath = Request("/orders/43", 404);
 
-        Assert.Same(first.Attributes, same.Attributes);
+        Assert.Equal(first.Attributes, same.Attributes);
         Assert.NotEqual(first.TraceId, same.TraceId);
         Assert.Equal("404", otherStatus.GetAttribute("http.response.status_code"));
         Assert.Equal("200", first.GetAttribute("http.response.status_code"));

@@ -14,7 +14,25 @@ public sealed class RedisServer : IAsyncLifetime
 {
     private const string ServerPath = "/usr/bin/redis-server";
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(15);
+    private readonly IReadOnlyList<string> _extraArguments;
+    private readonly string? _directory;
     private Process? _process;
+
+    public RedisServer()
+        : this([], null)
+    {
+    }
+
+    /// <summary>
+    /// A server started with <paramref name="extraArguments"/> after the defaults (later arguments win, so they can
+    /// also switch persistence on) and, when given, <paramref name="directory"/> as its working directory (files
+    /// such as a cluster's nodes.conf survive a restart there). Internal: a test fixture needs one public constructor.
+    /// </summary>
+    internal RedisServer(IReadOnlyList<string> extraArguments, string? directory)
+    {
+        _extraArguments = extraArguments;
+        _directory = directory;
+    }
 
     public int Port { get; } = FreePort();
 
@@ -37,9 +55,16 @@ public sealed class RedisServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" })
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" }.Concat(_extraArguments))
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (_directory is not null)
+        {
+            start.WorkingDirectory = _directory;
+            start.ArgumentList.Add("--dir");
+            start.ArgumentList.Add(_directory);
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
@@ -108,7 +133,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

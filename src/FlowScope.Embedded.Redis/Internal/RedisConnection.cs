@@ -48,6 +48,19 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets the multiplexer when it exists (whether or not it is connected right now), without waiting.</summary>
+    public bool TryGetMultiplexer(out IConnectionMultiplexer multiplexer)
+    {
+        if (Volatile.Read(ref _connection) is { IsCompletedSuccessfully: true } task)
+        {
+            multiplexer = task.Result;
+            return true;
+        }
+
+        multiplexer = null!;
+        return false;
+    }
+
     internal static ConfigurationOptions CreateConfiguration(RedisStreamsOptions options)
     {
         var configuration = ConfigurationOptions.Parse(options.ConnectionString!);
@@ -70,8 +83,18 @@ internal sealed class RedisConnection : IAsyncDisposable
         {
             RedisLog.NotConnectedAtStart(_logger, _options.ConnectionString!.Split(',')[0]);
         }
+        else if (_options.Shards == 1 && !HasHashTag(_options.KeyPrefix) && multiplexer.GetServers().Any(s => s.ServerType == ServerType.Cluster))
+        {
+            RedisLog.ClusterWithoutShards(_logger, _options.KeyPrefix);
+        }
 
         return multiplexer;
+    }
+
+    private static bool HasHashTag(string key)
+    {
+        var open = key.IndexOf('{', StringComparison.Ordinal);
+        return open >= 0 && key.IndexOf('}', open + 1) > open + 1;
     }
 
     public async ValueTask DisposeAsync()

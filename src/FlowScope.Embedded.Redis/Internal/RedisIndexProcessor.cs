@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -8,7 +9,7 @@ using StackExchange.Redis;
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// One consumer of the consumer group that all instances share. Each entry is processed by exactly one instance:
+/// One consumer, for one shard, of the shard's consumer group that all instances share. Each entry is processed by exactly one instance:
 /// it updates the shared index (trace id → entry ids, traces by start time) and the per-component metrics in one
 /// Lua script that first sets a done-marker for the batch id, so a reclaimed or duplicated batch is never counted
 /// twice; then it acknowledges the entry. Entries left pending by a crashed consumer are reclaimed with
@@ -49,10 +50,10 @@ internal sealed class RedisIndexProcessor
     private readonly RedisWakeUp _wakeUp;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RedisShardKeys _keys;
     private readonly RedisKey _streamKey;
     private readonly RedisValue _group;
     private readonly RedisValue _consumer;
-    private readonly string _indexPrefix;
 
     private bool _groupReady;
     private bool _ownPendingDone;
@@ -65,17 +66,17 @@ internal sealed class RedisIndexProcessor
     private long _failures;
     private bool _failureLogged;
 
-    public RedisIndexProcessor(RedisStreamsOptions options, RedisConnection connection, RedisWakeUp wakeUp, string consumerName, TimeProvider time, ILogger logger)
+    public RedisIndexProcessor(RedisStreamsOptions options, RedisShardKeys keys, RedisConnection connection, RedisWakeUp wakeUp, string consumerName, TimeProvider time, ILogger logger)
     {
+        _keys = keys;
         _options = options;
         _connection = connection;
         _wakeUp = wakeUp;
         _time = time;
         _logger = logger;
-        _streamKey = options.StreamKey;
+        _streamKey = keys.StreamKey;
         _group = options.ConsumerGroupName;
         _consumer = consumerName;
-        _indexPrefix = options.IndexKeyPrefix;
     }
 
     public RedisIndexStats GetStats() => new(
@@ -86,11 +87,7 @@ internal sealed class RedisIndexProcessor
         Interlocked.Read(ref _badEntries),
         Interlocked.Read(ref _failures));
 
-    internal static string TraceKey(RedisStreamsOptions options, string traceId) => options.IndexKeyPrefix + "trace:" + traceId;
-
-    internal static string ComponentsKey(RedisStreamsOptions options) => options.IndexKeyPrefix + "components";
-
-    internal static string TracesByStartKey(RedisStreamsOptions options) => options.IndexKeyPrefix + "traces";
+    public RedisShardKeys Keys => _keys;
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -112,8 +109,11 @@ internal sealed class RedisIndexProcessor
                 {
                     // The stream or group is gone (deleted, or Redis restarted without persistence): create it again.
                     _groupReady = false;
-                    _ownPendingDone = false;
                 }
+
+                // Entries this consumer took but did not finish stay pending with it: take them back first next round
+                // rather than waiting for XAUTOCLAIM's idle time.
+                _ownPendingDone = false;
 
                 Interlocked.Increment(ref _failures);
                 if (!_failureLogged)
@@ -256,7 +256,7 @@ internal sealed class RedisIndexProcessor
     {
         var components = new Dictionary<string, (long Spans, long Errors, long DurationMicros)>(StringComparer.Ordinal);
         var traces = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var span in entry.Spans)
+        foreach (var span in entry.Batch.Decode())
         {
             components.TryGetValue(span.Component, out var c);
             components[span.Component] = (c.Spans + 1, c.Errors + (span.Status == ActivityStatusCode.Error ? 1 : 0), c.DurationMicros + (long)span.Duration.TotalMicroseconds);
@@ -267,9 +267,9 @@ internal sealed class RedisIndexProcessor
         }
 
         var keys = new RedisKey[3 + traces.Count];
-        keys[0] = _indexPrefix + "done:" + entry.BatchId;
-        keys[1] = ComponentsKey(_options);
-        keys[2] = TracesByStartKey(_options);
+        keys[0] = _keys.DoneKey(entry.BatchId);
+        keys[1] = _keys.ComponentsKey;
+        keys[2] = _keys.TracesByStartKey;
         var values = new List<RedisValue>(4 + (components.Count * 4) + (traces.Count * 2))
         {
             (long)Math.Max(1, _options.IndexTimeToLive.TotalSeconds),
@@ -288,7 +288,7 @@ internal sealed class RedisIndexProcessor
         var k = 3;
         foreach (var (traceId, start) in traces)
         {
-            keys[k++] = TraceKey(_options, traceId);
+            keys[k++] = _keys.TraceKey(traceId);
             values.Add(traceId);
             values.Add(start.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
         }
@@ -304,4 +304,10 @@ internal sealed class RedisIndexProcessor
 /// <param name="DeletedWhilePending">Pending entries that had been trimmed before anyone processed them.</param>
 /// <param name="BadEntries">Entries that could not be decoded (acknowledged and skipped).</param>
 /// <param name="Failures">Failed rounds (Redis errors).</param>
-internal sealed record RedisIndexStats(long Processed, long Duplicates, long Reclaimed, long DeletedWhilePending, long BadEntries, long Failures);
+internal sealed record RedisIndexStats(long Processed, long Duplicates, long Reclaimed, long DeletedWhilePending, long BadEntries, long Failures)
+{
+    public static RedisIndexStats Sum(IEnumerable<RedisIndexStats> shards) => shards.Aggregate(
+        new RedisIndexStats(0, 0, 0, 0, 0, 0),
+        static (a, b) => new(a.Processed + b.Processed, a.Duplicates + b.Duplicates, a.Reclaimed + b.Reclaimed,
+            a.DeletedWhilePending + b.DeletedWhilePending, a.BadEntries + b.BadEntries, a.Failures + b.Failures));
+}

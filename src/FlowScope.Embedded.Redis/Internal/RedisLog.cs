@@ -8,8 +8,8 @@ internal static partial class RedisLog
     [LoggerMessage(100, LogLevel.Information, "FlowScope Redis persistence is not configured (FlowScope:Redis:ConnectionString is empty); traces stay in memory.")]
     public static partial void NotConfigured(ILogger logger);
 
-    [LoggerMessage(101, LogLevel.Information, "FlowScope persists spans to Redis stream {StreamKey} as instance {Instance}.")]
-    public static partial void Started(ILogger logger, string streamKey, string instance);
+    [LoggerMessage(101, LogLevel.Information, "FlowScope persists spans to Redis stream {StreamKey} ({Shards} shards in all) as instance {Instance}.")]
+    public static partial void Started(ILogger logger, string streamKey, int shards, string instance);
 
     [LoggerMessage(102, LogLevel.Warning, "FlowScope could not connect to Redis at {Endpoint} at start; spans are kept for retry and the connection is retried in the background.")]
     public static partial void NotConnectedAtStart(ILogger logger, string endpoint);
@@ -43,4 +43,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(112, LogLevel.Information, "FlowScope reclaimed {Claimed} pending entries from crashed consumers; {Deleted} had been trimmed from the stream.")]
     public static partial void Reclaimed(ILogger logger, int claimed, int deleted);
+
+    [LoggerMessage(113, LogLevel.Warning, "FlowScope's Redis is a cluster, but its keys ({KeyPrefix}:…) have no hash tag and one shard: the consumer group's index cannot work across slots. Set FlowScope:Redis:Shards to the number of masters (or more), or use a hash-tagged KeyPrefix such as {{flowscope}}.")]
+    public static partial void ClusterWithoutShards(ILogger logger, string keyPrefix);
 }

@@ -2,7 +2,7 @@ using FlowScope.Embedded.Dashboard;
 
 namespace FlowScope.Embedded.Redis.Internal;
 
-/// <summary>Shows the Redis writer's accounting in <c>api/stats</c>: every span is persisted, waiting or dropped.</summary>
+/// <summary>Shows the Redis writer's accounting in <c>api/stats</c>: every span is persisted, waiting or dropped (all shards together).</summary>
 internal sealed class RedisStatsContributor(RedisStreamsRuntime runtime) : IStatsContributor
 {
     public string Name => "redis";
@@ -27,6 +27,7 @@ internal sealed class RedisStatsContributor(RedisStreamsRuntime runtime) : IStat
             ["consecutiveFailures"] = stats.ConsecutiveFailures,
             ["lagMs"] = Math.Round(stats.Lag.TotalMilliseconds, 1),
             ["retryBufferCapacity"] = stats.RetryBufferCapacity,
+            ["shards"] = writer.Layout.Count,
         };
     }
 }

@@ -1,5 +1,6 @@
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -7,9 +8,10 @@ using StackExchange.Redis;
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// Follows the shared stream into the local index so this instance's dashboard shows every instance's spans: at
-/// start it reads the retained history from the beginning, then new entries from its cursor whenever a wake-up
-/// arrives or the poll interval passes. Entries this process run wrote are skipped (their spans are already in the
+/// Follows the shards' streams into the local index so this instance's dashboard shows every instance's spans: at
+/// start it loads the newest retained entries of all shards, then new entries after each shard's cursor whenever a
+/// wake-up arrives or the poll interval passes. Entries of several shards are merged in time order (by entry id)
+/// before they reach the local index. Entries this process run wrote are skipped (their spans are already in the
 /// local index) and a batch id seen before is skipped, so a duplicated write never duplicates spans.
 /// </summary>
 internal sealed class RedisStreamReader
@@ -18,6 +20,7 @@ internal sealed class RedisStreamReader
     internal const int RememberedBatchIds = 100_000;
 
     private readonly RedisStreamsOptions _options;
+    private readonly RedisKeyLayout _layout;
     private readonly RedisConnection _connection;
     private readonly RedisWakeUp _wakeUp;
     private readonly ITraceStore _local;
@@ -25,9 +28,9 @@ internal sealed class RedisStreamReader
     private readonly string _ownRunPrefix;
     private readonly ILogger _logger;
     private readonly BatchIdFilter _seen = new(RememberedBatchIds);
-    private readonly RedisKey _streamKey;
+    private readonly string[] _cursors;
 
-    private string? _cursor;
+    private bool _loaded;
     private long _entriesRead;
     private long _spansAdded;
     private long _ownEntriesSkipped;
@@ -38,19 +41,20 @@ internal sealed class RedisStreamReader
     private bool _badEntryLogged;
     private bool _failureLogged;
 
-    public RedisStreamReader(RedisStreamsOptions options, RedisConnection connection, RedisWakeUp wakeUp, ITraceStore local, LiveSignal? signal, string ownRunId, ILogger logger)
+    public RedisStreamReader(RedisStreamsOptions options, RedisKeyLayout layout, RedisConnection connection, RedisWakeUp wakeUp, ITraceStore local, LiveSignal? signal, string ownRunId, ILogger logger)
     {
         _options = options;
+        _layout = layout;
         _connection = connection;
         _wakeUp = wakeUp;
         _local = local;
         _signal = signal;
         _ownRunPrefix = ownRunId + "-";
         _logger = logger;
-        _streamKey = options.StreamKey;
+        _cursors = new string[layout.Count];
     }
 
-    /// <summary>Gets whether the reader has read the stream to its end at least once (the history is loaded).</summary>
+    /// <summary>Gets whether the reader has read every shard to its end at least once (the history is loaded).</summary>
     public bool CaughtUp => Volatile.Read(ref _caughtUp) == 1;
 
     public RedisReaderStats GetStats() => new(
@@ -100,90 +104,191 @@ internal sealed class RedisStreamReader
         }
     }
 
-    /// <summary>Reads and indexes one page after the cursor. Returns whether a full page was read (more may follow).</summary>
+    /// <summary>
+    /// Reads one page after each shard's cursor and indexes them merged in time order. A shard whose page was full
+    /// may have more entries before another shard's last one, so only entries up to the earliest last entry of a
+    /// full page are indexed; the rest is read again next round. Returns whether more may follow.
+    /// </summary>
     internal async Task<bool> ReadPageAsync()
     {
         var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
-        if (_cursor is null)
+        if (!_loaded)
         {
             await LoadHistoryAsync(database).ConfigureAwait(false);
+            _loaded = true;
             return true;
         }
 
-        var entries = await database.StreamRangeAsync(_streamKey, minId: "(" + _cursor, maxId: "+", count: PageSize).ConfigureAwait(false);
-        await IndexAsync(entries).ConfigureAwait(false);
-        var full = entries.Length == PageSize;
-        if (!full)
+        var reads = new Task<StreamEntry[]>[_layout.Count];
+        for (var s = 0; s < reads.Length; s++)
+        {
+            reads[s] = database.StreamRangeAsync(_layout[s].StreamKey, minId: "(" + _cursors[s], maxId: "+", count: PageSize);
+        }
+
+        // A shard that cannot be read (its node down) does not hold the others back; it is read again next round.
+        var pages = new StreamEntry[reads.Length][];
+        Exception? failure = null;
+        for (var s = 0; s < reads.Length; s++)
+        {
+            try
+            {
+                pages[s] = await reads[s].ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                failure ??= ex;
+                pages[s] = [];
+            }
+        }
+
+        StreamId? horizon = null;
+        foreach (var page in pages)
+        {
+            if (page.Length == PageSize && StreamId.Parse(page[^1].Id.ToString()) is var last && (horizon is null || last < horizon))
+            {
+                horizon = last;
+            }
+        }
+
+        var merged = new List<(StreamId Id, int Shard, StreamEntry Entry)>();
+        for (var s = 0; s < pages.Length; s++)
+        {
+            foreach (var entry in pages[s])
+            {
+                var id = StreamId.Parse(entry.Id.ToString());
+                if (horizon is { } h && id > h)
+                {
+                    break;
+                }
+
+                merged.Add((id, s, entry));
+            }
+        }
+
+        merged.Sort(static (a, b) => a.Id != b.Id ? a.Id.CompareTo(b.Id) : a.Shard.CompareTo(b.Shard));
+        await IndexAsync(merged).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            // Counted and logged by the loop, which then waits for the next wake-up or poll.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        if (horizon is null)
         {
             Volatile.Write(ref _caughtUp, 1);
         }
 
-        return full;
+        return horizon is not null;
     }
 
     /// <summary>
-    /// Loads the newest <see cref="RedisStreamsOptions.MaxHistoryEntriesOnStart"/> entries: read newest first
-    /// (XREVRANGE) to stop at the limit without reading the whole stream, then indexed oldest first, so the local
-    /// index orders traces as they happened.
+    /// Loads the newest <see cref="RedisStreamsOptions.MaxHistoryEntriesOnStart"/> entries of all shards: each shard
+    /// is read newest first (XREVRANGE) and the shards merged newest first, to stop at the limit without reading the
+    /// streams whole; then they are indexed oldest first, so the local index orders traces as they happened.
     /// </summary>
     private async Task LoadHistoryAsync(IDatabase database)
     {
-        var pages = new List<StreamEntry[]>();
-        var total = 0;
-        string? before = null;
-        while (total < _options.MaxHistoryEntriesOnStart)
+        var count = _layout.Count;
+        var buffers = new Queue<StreamEntry>[count];
+        var before = new string?[count];
+        var exhausted = new bool[count];
+        var newest = new string?[count];
+        var selected = new List<(StreamId Id, int Shard, StreamEntry Entry)>();
+        for (var s = 0; s < count; s++)
         {
-            var want = Math.Min(PageSize, _options.MaxHistoryEntriesOnStart - total);
-            var page = await database.StreamRangeAsync(_streamKey, "-", before is null ? "+" : "(" + before, want, Order.Descending).ConfigureAwait(false);
-            if (page.Length == 0)
+            buffers[s] = new Queue<StreamEntry>();
+        }
+
+        while (selected.Count < _options.MaxHistoryEntriesOnStart)
+        {
+            var want = Math.Min(PageSize, _options.MaxHistoryEntriesOnStart - selected.Count);
+            var fetches = new Task<StreamEntry[]>?[count];
+            for (var s = 0; s < count; s++)
+            {
+                if (buffers[s].Count == 0 && !exhausted[s])
+                {
+                    fetches[s] = database.StreamRangeAsync(_layout[s].StreamKey, "-", before[s] is null ? "+" : "(" + before[s], want, Order.Descending);
+                }
+            }
+
+            for (var s = 0; s < count; s++)
+            {
+                if (fetches[s] is not { } fetch)
+                {
+                    continue;
+                }
+
+                var page = await fetch.ConfigureAwait(false);
+                if (page.Length > 0)
+                {
+                    newest[s] ??= page[0].Id.ToString();
+                    before[s] = page[^1].Id.ToString();
+                    foreach (var entry in page)
+                    {
+                        buffers[s].Enqueue(entry);
+                    }
+                }
+
+                exhausted[s] = page.Length < want;
+            }
+
+            // The newest head of all shards is the next entry back in time.
+            var pick = -1;
+            var pickId = default(StreamId);
+            for (var s = 0; s < count; s++)
+            {
+                if (buffers[s].TryPeek(out var head) && StreamId.Parse(head.Id.ToString()) is var id && (pick < 0 || id > pickId))
+                {
+                    pick = s;
+                    pickId = id;
+                }
+            }
+
+            if (pick < 0)
             {
                 break;
             }
 
-            pages.Add(page);
-            total += page.Length;
-            before = page[^1].Id.ToString();
-            if (page.Length < want)
-            {
-                break;
-            }
+            selected.Add((pickId, pick, buffers[pick].Dequeue()));
         }
 
-        for (var p = pages.Count - 1; p >= 0; p--)
+        selected.Reverse();
+        for (var offset = 0; offset < selected.Count; offset += PageSize)
         {
-            var page = pages[p];
-            Array.Reverse(page);
-            await IndexAsync(page).ConfigureAwait(false);
+            await IndexAsync(selected.GetRange(offset, Math.Min(PageSize, selected.Count - offset))).ConfigureAwait(false);
         }
 
-        // From here on, everything after the newest entry seen (or the whole stream when it was empty).
-        _cursor = pages.Count > 0 ? pages[0][^1].Id.ToString() : "0-0";
+        // From here on, everything after each shard's newest entry (or the whole stream when it was empty).
+        for (var s = 0; s < count; s++)
+        {
+            _cursors[s] = newest[s] ?? "0-0";
+        }
     }
 
-    private async Task IndexAsync(StreamEntry[] entries)
+    private async Task IndexAsync(List<(StreamId Id, int Shard, StreamEntry Entry)> entries)
     {
-        var batch = new List<SpanRecord>();
-        foreach (var entry in entries)
+        var added = 0;
+        foreach (var (_, shard, entry) in entries)
         {
-            _cursor = entry.Id.ToString();
+            _cursors[shard] = entry.Id.ToString();
             Interlocked.Increment(ref _entriesRead);
-            if (TryTake(entry, out var spans))
+            if (TryTake(entry, out var batch))
             {
-                batch.AddRange(spans);
+                await _local.AddAsync(batch).ConfigureAwait(false);
+                added += batch.SpanCount;
             }
         }
 
-        if (batch.Count > 0)
+        if (added > 0)
         {
-            await _local.AddAsync(batch).ConfigureAwait(false);
-            Interlocked.Add(ref _spansAdded, batch.Count);
+            Interlocked.Add(ref _spansAdded, added);
             _signal?.Notify();
         }
     }
 
-    private bool TryTake(StreamEntry entry, out IReadOnlyList<SpanRecord> spans)
+    private bool TryTake(StreamEntry entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SpanBatch? batch)
     {
-        spans = [];
+        batch = null;
         var batchId = entry[StreamEntryFormat.BatchIdField].ToString();
         if (batchId.StartsWith(_ownRunPrefix, StringComparison.Ordinal))
         {
@@ -214,7 +319,7 @@ internal sealed class RedisStreamReader
             return false;
         }
 
-        spans = decoded.Spans;
+        batch = decoded.Batch;
         return true;
     }
 }

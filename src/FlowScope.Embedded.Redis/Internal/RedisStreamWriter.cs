@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Threading.Channels;
-using FlowScope.Embedded.Capture;
+using System.Buffers;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -8,428 +7,171 @@ using StackExchange.Redis;
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// Persists spans to the stream from one background loop. <see cref="TryEnqueue"/> is all the pump ever calls: it
-/// copies the batch into a bounded queue and returns. The loop packs queued spans into entries, writes them with
-/// <c>XADD … MAXLEN ~</c>, keeps failed entries in a bounded retry buffer and retries with exponential backoff and
-/// full jitter. Every span is counted as persisted, waiting or dropped (<see cref="RedisWriterStats"/>).
+/// Persists spans to the shards' streams. <see cref="TryEnqueue(SpanBatch)"/> is all the pump ever calls: it sorts a
+/// batch's payloads by the shard of their trace, serializes each part into that shard's bounded queue and returns. Each shard has its own writer (<see cref="RedisShardWriter"/>) on a thread of its own, so a shard whose
+/// Redis node is slow or down never holds the others back. Every span is counted as persisted, waiting or dropped.
 /// </summary>
 internal sealed class RedisStreamWriter
 {
-    /// <summary>How many XADDs are pipelined on the connection at once.</summary>
-    internal const int MaxInFlight = 8;
-
-    private readonly RedisStreamsOptions _options;
-    private readonly RedisConnection _connection;
+    private readonly RedisShardWriter[] _shards;
+    private readonly Part[] _parts;
+    private readonly ArrayBufferWriter<byte> _serialized = new(64 * 1024);
+    private readonly int _maxSpansPerEntry;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly Random _random;
-    private readonly string _instance;
-    private readonly Channel<QueuedSpans> _queue = Channel.CreateUnbounded<QueuedSpans>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<PackedBatch> _pending = [];
-    private readonly List<(PackedBatch Batch, Task<RedisValue> Write)> _inFlight = new(MaxInFlight);
-    private readonly List<SpanRecord> _packing = [];
-    private readonly SpanBatchCodec _codec = new();
-    private readonly RedisKey _streamKey;
-    private readonly RedisChannel _wakeUpChannel;
-
-    private long _produced;
-    private long _persisted;
-    private long _waiting;
-    private long _queued;
-    private long _retrying;
-    private long _droppedQueueFull;
-    private long _droppedRetryOverflow;
-    private long _droppedAtShutdown;
-    private long _entriesWritten;
-    private long _failedWrites;
     private long _sequence;
-    private long _oldestWaitingTimestamp;
-    private long _nextAttemptTicks;
-    private int _consecutiveFailures;
-    private int _pendingSpans;
-    private long _packingTimestamp;
-    private int _queueFullLogged;
-    private bool _overflowLogged;
-    private DateTimeOffset _nextTrim;
 
     public RedisStreamWriter(RedisStreamsOptions options, RedisConnection connection, string instance, string runId, TimeProvider time, ILogger logger, Random? random = null)
+        : this(options, options.CreateLayout(), connection, instance, runId, time, logger, random)
     {
-        _options = options;
-        _connection = connection;
-        _instance = instance;
+    }
+
+    public RedisStreamWriter(RedisStreamsOptions options, RedisKeyLayout layout, RedisConnection connection, string instance, string runId, TimeProvider time, ILogger logger, Random? random = null)
+    {
+        Layout = layout;
         RunId = runId;
         _time = time;
-        _logger = logger;
-        _random = random ?? Random.Shared;
-        _streamKey = options.StreamKey;
-        _wakeUpChannel = RedisChannel.Literal(options.WakeUpChannel);
+        var wakeUp = RedisChannel.Literal(layout.WakeUpChannel);
+        _maxSpansPerEntry = options.MaxSpansPerEntry;
+        _shards = new RedisShardWriter[layout.Count];
+        _parts = new Part[layout.Count];
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _parts[i] = new Part(i);
+            _shards[i] = new RedisShardWriter(options, connection, layout[i], wakeUp, layout.Count, instance, runId, NextSequence, time, logger, random ?? Random.Shared);
+        }
     }
 
     /// <summary>Gets the id of this process run; every batch id starts with it, so readers recognise their own entries.</summary>
     public string RunId { get; }
 
-    /// <summary>Gets the UTC ticks of the next retry attempt, or 0 when no retry is scheduled.</summary>
-    internal long NextAttemptTicks => Interlocked.Read(ref _nextAttemptTicks);
+    public RedisKeyLayout Layout { get; }
 
-    /// <summary>Hands spans to the writer without waiting. Returns <see langword="false"/> when they were dropped (queue full or writer stopped).</summary>
-    public bool TryEnqueue(IReadOnlyList<SpanRecord> spans)
+    internal IReadOnlyList<RedisShardWriter> Shards => _shards;
+
+    /// <summary>Gets the UTC ticks of the earliest retry attempt any shard has scheduled, or 0 when none is.</summary>
+    internal long NextAttemptTicks => _shards.Select(s => s.NextAttemptTicks).Where(t => t != 0).DefaultIfEmpty(0).Min();
+
+    /// <summary>
+    /// Hands spans to the writers without waiting: each payload goes to the shard of its trace, serialized before this
+    /// returns (the pump reuses the batch), in entries of at most <see cref="RedisStreamsOptions.MaxSpansPerEntry"/>
+    /// spans. Returns <see langword="false"/> when some were dropped (a queue full or the writer stopped).
+    /// </summary>
+    public bool TryEnqueue(SpanBatch batch)
     {
-        var count = spans.Count;
-        if (count == 0)
+        if (batch.Count == 0)
         {
             return true;
         }
 
-        Interlocked.Add(ref _produced, count);
-        if (Interlocked.Add(ref _queued, count) > _options.WriterQueueCapacity)
+        var timestamp = _time.GetTimestamp();
+        var all = true;
+        lock (_serialized)
         {
-            Interlocked.Add(ref _queued, -count);
-            DropQueueFull(count);
-            return false;
+            for (var s = 0; s < _parts.Length; s++)
+            {
+                _parts[s].Indexes.Clear();
+                _parts[s].Spans = 0;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var part = _parts[_shards.Length == 1 ? 0 : RedisKeyLayout.ShardOf(batch.GetTraceId(i), _shards.Length)];
+                part.Indexes.Add(i);
+                part.Spans += 1 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(batch.GetPayload(i)[4..]);
+                if (part.Spans >= _maxSpansPerEntry)
+                {
+                    all &= Flush(batch, part, timestamp);
+                }
+            }
+
+            foreach (var part in _parts)
+            {
+                all &= Flush(batch, part, timestamp);
+            }
         }
 
-        Interlocked.Add(ref _waiting, count);
-        // The pump reuses its list after AddAsync returns: keep a copy.
-        if (!_queue.Writer.TryWrite(new QueuedSpans(spans.ToArray(), _time.GetTimestamp())))
-        {
-            Interlocked.Add(ref _queued, -count);
-            Interlocked.Add(ref _waiting, -count);
-            DropQueueFull(count);
-            return false;
-        }
-
-        return true;
+        return all;
     }
 
-    private void DropQueueFull(int count)
+    /// <summary>Serializes a part's payloads as one entry for its shard.</summary>
+    private bool Flush(SpanBatch batch, Part part, long timestamp)
     {
-        Interlocked.Add(ref _droppedQueueFull, count);
-        if (Interlocked.Exchange(ref _queueFullLogged, 1) == 0)
+        if (part.Indexes.Count == 0)
         {
-            RedisLog.Dropped(_logger, "writer queue", _options.WriterQueueCapacity);
+            return true;
         }
-    }
 
-    /// <summary>No more spans are accepted; <see cref="RunAsync"/> writes what is left and returns.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
-
-    public RedisWriterStats GetStats()
-    {
-        var oldest = Interlocked.Read(ref _oldestWaitingTimestamp);
-        return new RedisWriterStats
-        {
-            Produced = Interlocked.Read(ref _produced),
-            Persisted = Interlocked.Read(ref _persisted),
-            Waiting = Interlocked.Read(ref _waiting),
-            Retrying = Interlocked.Read(ref _retrying),
-            DroppedQueueFull = Interlocked.Read(ref _droppedQueueFull),
-            DroppedRetryOverflow = Interlocked.Read(ref _droppedRetryOverflow),
-            DroppedAtShutdown = Interlocked.Read(ref _droppedAtShutdown),
-            Dropped = Interlocked.Read(ref _droppedQueueFull) + Interlocked.Read(ref _droppedRetryOverflow) + Interlocked.Read(ref _droppedAtShutdown),
-            EntriesWritten = Interlocked.Read(ref _entriesWritten),
-            FailedWrites = Interlocked.Read(ref _failedWrites),
-            ConsecutiveFailures = Volatile.Read(ref _consecutiveFailures),
-            Lag = oldest == 0 || Interlocked.Read(ref _waiting) == 0 ? TimeSpan.Zero : _time.GetElapsedTime(oldest),
-            RetryBufferCapacity = _options.RetryBufferCapacity,
-        };
+        _serialized.ResetWrittenCount();
+        batch.WriteTo(_serialized, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(part.Indexes));
+        var queued = _shards[part.Shard].TryEnqueue(new QueuedBatch(new EncodedSpans(_serialized.WrittenSpan.ToArray(), part.Spans, Compressed: false), timestamp));
+        part.Indexes.Clear();
+        part.Spans = 0;
+        return queued;
     }
 
     /// <summary>
-    /// The writer loop. Returns when <see cref="Complete"/> was called and everything is written, or when
-    /// <paramref name="abort"/> fires (what is left is counted as dropped).
+    /// Hands an already encoded batch to shard <paramref name="shard"/> without waiting; the caller chose the shard
+    /// from its traces' ids (<see cref="RedisKeyLayout.ShardOf(string, int)"/>). Returns <see langword="false"/> when it was dropped.
     /// </summary>
-    public async Task RunAsync(CancellationToken abort)
+    internal bool TryEnqueue(int shard, EncodedSpans batch)
     {
-        CaptureSuppression.SuppressCurrentFlow();
-        System.Diagnostics.Activity.Current = null;
-        var nextAttempt = 0L;
-        try
-        {
-            while (true)
-            {
-                TakeQueued();
-                var completed = _queue.Reader.Completion.IsCompleted;
-                if (_pending.Count == 0)
-                {
-                    if (completed)
-                    {
-                        return;
-                    }
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, _shards.Length);
+        return _shards[shard].TryEnqueue(new QueuedBatch(batch, _time.GetTimestamp()));
+    }
 
-                    await _queue.Reader.WaitToReadAsync(abort).ConfigureAwait(false);
-                    continue;
-                }
+    // The payloads of one pump batch by shard, and the buffer each entry is serialized into (the pump's thread only).
+    private sealed class Part(int shard)
+    {
+        public readonly int Shard = shard;
+        public readonly List<int> Indexes = [];
+        public int Spans;
+    }
 
-                var wait = nextAttempt == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, nextAttempt - _time.GetUtcNow().UtcTicks));
-                if (wait > TimeSpan.Zero && !completed)
-                {
-                    await WaitForDataOrDelayAsync(wait, abort).ConfigureAwait(false);
-                    continue;
-                }
+    private long NextSequence() => Interlocked.Increment(ref _sequence);
 
-                if (await FlushAsync().ConfigureAwait(false))
-                {
-                    nextAttempt = 0;
-                    Interlocked.Exchange(ref _nextAttemptTicks, 0);
-                }
-                else if (completed)
-                {
-                    // Stopping and Redis is down: waiting out a backoff would only delay the host's shutdown.
-                    return;
-                }
-                else
-                {
-                    var delay = RetryBackoff.Next(_consecutiveFailures, _options.RetryBaseDelay, _options.RetryMaxDelay, _random);
-                    nextAttempt = _time.GetUtcNow().UtcTicks + delay.Ticks;
-                    Interlocked.Exchange(ref _nextAttemptTicks, nextAttempt);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+    /// <summary>No more spans are accepted; <see cref="RunAsync"/> writes what is left and completes.</summary>
+    public void Complete()
+    {
+        foreach (var shard in _shards)
         {
-        }
-        finally
-        {
-            DropEverythingLeft();
+            shard.Complete();
         }
     }
 
-    private async Task WaitForDataOrDelayAsync(TimeSpan wait, CancellationToken abort)
+    /// <summary>The sum of the shards' accounting; each shard's part is an exact snapshot, so the sum's identity is exact too.</summary>
+    public RedisWriterStats GetStats() => RedisWriterStats.Sum(_shards.Select(s => s.GetStats()));
+
+    /// <summary>
+    /// Starts one writer thread per shard. The returned task completes when every one has stopped: after
+    /// <see cref="Complete"/>, once everything is written, or when <paramref name="abort"/> fires (what is left is
+    /// counted as dropped).
+    /// </summary>
+    public Task RunAsync(CancellationToken abort) => Task.WhenAll(_shards.Select(shard => StartThread(shard, abort)));
+
+    private static Task StartThread(RedisShardWriter shard, CancellationToken abort)
     {
-        using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        var delay = Task.Delay(wait, _time, delayCancel.Token);
-        var data = _queue.Reader.WaitToReadAsync(delayCancel.Token).AsTask();
-        await Task.WhenAny(delay, data).ConfigureAwait(false);
-        await delayCancel.CancelAsync().ConfigureAwait(false);
-        abort.ThrowIfCancellationRequested();
-        // New spans during a backoff only join the retry buffer (the caller's loop packs them); the attempt time stays.
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                shard.Run(abort);
+                stopped.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                // Never let an exception escape a thread of FlowScope's own: it would end the app's process.
+                stopped.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"FlowScope Redis writer {shard.Keys.Index}",
+        };
+
+        // No execution context from the starter (its Activity.Current, its async locals) flows into the writer.
+        thread.UnsafeStart();
+        return stopped.Task;
     }
-
-    /// <summary>Moves queued spans into packed entries in the retry buffer.</summary>
-    private void TakeQueued()
-    {
-        while (_queue.Reader.TryRead(out var queued))
-        {
-            Interlocked.Add(ref _queued, -queued.Spans.Length);
-            if (_packing.Count == 0)
-            {
-                _packingTimestamp = queued.Timestamp;
-            }
-
-            foreach (var span in queued.Spans)
-            {
-                _packing.Add(span);
-                if (_packing.Count == _options.MaxSpansPerEntry)
-                {
-                    Seal();
-                }
-            }
-        }
-
-        if (_packing.Count > 0)
-        {
-            Seal();
-        }
-    }
-
-    private void Seal()
-    {
-        var count = _packing.Count;
-        var batchId = string.Create(CultureInfo.InvariantCulture, $"{RunId}-{++_sequence}");
-        var payload = _codec.Encode(_packing, 0, count, _options.Compress);
-        var batch = new PackedBatch(batchId, count, payload, _options.Compress, _packingTimestamp);
-        _packing.Clear();
-
-        // The retry buffer holds at most RetryBufferCapacity spans: the oldest entries make room for the newest.
-        while (_pendingSpans + count > _options.RetryBufferCapacity)
-        {
-            // Entries being written are not evicted (they may be persisted a moment later); the buffer can exceed
-            // its capacity by at most the in-flight window meanwhile.
-            var index = _pending.FindIndex(static b => !b.InFlight);
-            if (index < 0)
-            {
-                break;
-            }
-
-            var victim = _pending[index];
-            _pending.RemoveAt(index);
-            _pendingSpans -= victim.SpanCount;
-            Interlocked.Add(ref _droppedRetryOverflow, victim.SpanCount);
-            Interlocked.Add(ref _waiting, -victim.SpanCount);
-            if (victim.Attempts > 0)
-            {
-                Interlocked.Add(ref _retrying, -victim.SpanCount);
-            }
-
-            if (!_overflowLogged)
-            {
-                _overflowLogged = true;
-                RedisLog.Dropped(_logger, "retry buffer", _options.RetryBufferCapacity);
-            }
-        }
-
-        _pending.Add(batch);
-        _pendingSpans += count;
-        UpdateOldest();
-    }
-
-    private void UpdateOldest() =>
-        Interlocked.Exchange(ref _oldestWaitingTimestamp, _pending.Count > 0 ? _pending[0].EnqueuedTimestamp : 0);
-
-    /// <summary>Writes the retry buffer in order. Returns <see langword="false"/> at the first failure.</summary>
-    private async Task<bool> FlushAsync()
-    {
-        IDatabase database;
-        try
-        {
-            database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
-        }
-        catch (Exception ex)
-        {
-            OnFailure(ex);
-            return false;
-        }
-
-        RedisValue lastId = RedisValue.Null;
-        while (_pending.Count > 0)
-        {
-            // Pipelined: several entries in flight on the one connection (Redis applies them in order), and the next
-            // spans are packed while the replies travel.
-            _inFlight.Clear();
-            for (var i = 0; i < _pending.Count && i < MaxInFlight; i++)
-            {
-                var batch = _pending[i];
-                batch.InFlight = true;
-                _inFlight.Add((batch, database.StreamAddAsync(
-                    _streamKey,
-                    StreamEntryFormat.Create(batch, _instance),
-                    messageId: null,
-                    maxLength: _options.MaxStreamEntries,
-                    useApproximateMaxLength: true)));
-            }
-
-            TakeQueued();
-            Exception? failure = null;
-            foreach (var (batch, write) in _inFlight)
-            {
-                try
-                {
-                    lastId = await write.ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    batch.InFlight = false;
-                    // A timed-out XADD may still have been applied; the retry writes the same batch id and readers drop the copy.
-                    failure ??= ex;
-                    continue;
-                }
-
-                batch.InFlight = false;
-                _pending.Remove(batch);
-                _pendingSpans -= batch.SpanCount;
-                Interlocked.Add(ref _persisted, batch.SpanCount);
-                Interlocked.Add(ref _waiting, -batch.SpanCount);
-                Interlocked.Increment(ref _entriesWritten);
-                if (batch.Attempts > 0)
-                {
-                    Interlocked.Add(ref _retrying, -batch.SpanCount);
-                }
-            }
-
-            UpdateOldest();
-            if (failure is not null)
-            {
-                OnFailure(failure);
-                return false;
-            }
-        }
-
-        var failures = Interlocked.Exchange(ref _consecutiveFailures, 0);
-        if (failures > 0)
-        {
-            RedisLog.WriteRecovered(_logger, failures);
-        }
-
-        await PublishAndTrimAsync(database, lastId).ConfigureAwait(false);
-        return true;
-    }
-
-    private async Task PublishAndTrimAsync(IDatabase database, RedisValue lastId)
-    {
-        try
-        {
-            // Wakes readers in every instance; fire-and-forget because polling covers a lost message.
-            await database.PublishAsync(_wakeUpChannel, lastId, CommandFlags.FireAndForget).ConfigureAwait(false);
-            if (_options.Retention is { } retention && _time.GetUtcNow() >= _nextTrim)
-            {
-                var now = _time.GetUtcNow();
-                _nextTrim = now + TimeSpan.FromTicks(Math.Clamp(retention.Ticks / 10, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
-                var minId = string.Create(CultureInfo.InvariantCulture, $"{(now - retention).ToUnixTimeMilliseconds()}-0");
-                // Exact, not "~": approximate trimming only drops whole radix-tree nodes, so on a stream with fewer
-                // than ~100 entries per retention period it would never trim. It runs at most once per Retention/10.
-                await database.StreamTrimByMinIdAsync(_streamKey, minId, useApproximateMaxLength: false).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // The entries are written; a missed wake-up or trim is made up by polling and the next trim.
-        }
-    }
-
-    private void OnFailure(Exception ex)
-    {
-        Interlocked.Increment(ref _failedWrites);
-        foreach (var batch in _pending)
-        {
-            if (batch.Attempts++ == 0)
-            {
-                Interlocked.Add(ref _retrying, batch.SpanCount);
-            }
-        }
-
-        var failures = Interlocked.Increment(ref _consecutiveFailures);
-        if (failures == 1)
-        {
-            RedisLog.WriteFailed(_logger, ex, failures);
-        }
-    }
-
-    private void DropEverythingLeft()
-    {
-        TakeQueuedWithoutPacking();
-        long left = 0;
-        foreach (var batch in _pending)
-        {
-            left += batch.SpanCount;
-            if (batch.Attempts > 0)
-            {
-                Interlocked.Add(ref _retrying, -batch.SpanCount);
-            }
-        }
-
-        _pending.Clear();
-        left += _packing.Count;
-        _packing.Clear();
-        _pendingSpans = 0;
-        if (left > 0)
-        {
-            Interlocked.Add(ref _droppedAtShutdown, left);
-            Interlocked.Add(ref _waiting, -left);
-            RedisLog.UnpersistedAtShutdown(_logger, left);
-        }
-
-        UpdateOldest();
-    }
-
-    private void TakeQueuedWithoutPacking()
-    {
-        _queue.Writer.TryComplete();
-        while (_queue.Reader.TryRead(out var queued))
-        {
-            Interlocked.Add(ref _queued, -queued.Spans.Length);
-            _packing.AddRange(queued.Spans);
-        }
-    }
-
-    private readonly record struct QueuedSpans(SpanRecord[] Spans, long Timestamp);
 }

@@ -27,6 +27,20 @@ internal sealed class RedisStreamsOptionsValidator : IValidateOptions<RedisStrea
             failures.Add("FlowScope:Redis:KeyPrefix must be a non-empty key prefix without spaces.");
         }
 
+        if (options.Shards < 1 || options.Shards > RedisStreamsOptions.MaxShards)
+        {
+            failures.Add($"FlowScope:Redis:Shards must be between 1 and {RedisStreamsOptions.MaxShards}.");
+        }
+        else if (options.Shards > 1 && options.KeyPrefix is { } prefix && (prefix.Contains('{', StringComparison.Ordinal) || prefix.Contains('}', StringComparison.Ordinal)))
+        {
+            failures.Add("FlowScope:Redis:KeyPrefix must not contain '{' or '}' when Shards is more than 1: each shard adds a hash tag of its own, and a tag in the prefix would put every shard in one hash slot (remove the braces, e.g. 'flowscope').");
+        }
+
+        if (options.Shards > 1 && options.WriterQueueCapacity < options.Shards)
+        {
+            failures.Add("FlowScope:Redis:WriterQueueCapacity must be at least Shards (each shard gets an equal part).");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ConsumerGroupName))
         {
             failures.Add("FlowScope:Redis:ConsumerGroupName must not be empty.");

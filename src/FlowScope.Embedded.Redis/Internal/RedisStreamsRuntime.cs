@@ -1,4 +1,5 @@
 using FlowScope.Embedded.Buffering;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         var core = flowScopeOptions.Value;
         _flowScopeEnabled = core.Enabled;
         _instance = core.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}";
-        var local = new InMemoryTraceStore(core.MaxTraces, core.MaxSpansPerTrace);
+        var local = new InMemoryTraceStore(core.MaxStoreMegabytes * 1024L * 1024, core.MaxSpansPerTrace, core.MaxTraces, core.Retention);
         if (!_options.IsEnabled)
         {
             Store = local;
@@ -44,19 +45,20 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         }
 
         Connection = connection;
+        Layout = _options.CreateLayout();
         var runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 8));
-        Writer = new RedisStreamWriter(_options, connection, _instance, runId, time, _logger);
+        Writer = new RedisStreamWriter(_options, Layout, connection, _instance, runId, time, _logger);
         Store = new RedisTraceStore(local, Writer, _options, connection, core.MaxSpansPerTrace, _logger);
-        var wakeUp = new RedisWakeUp(connection, _options, time);
+        var wakeUp = new RedisWakeUp(connection, Layout.WakeUpChannel, time);
         if (_options.ReadSharedHistory)
         {
-            Reader = new RedisStreamReader(_options, connection, wakeUp, local, signal, runId, _logger);
+            Reader = new RedisStreamReader(_options, Layout, connection, wakeUp, local, signal, runId, _logger);
         }
 
         if (_options.EnableConsumerGroup)
         {
             // One consumer name per instance name: a restarted instance takes its own pending entries back first.
-            Index = new RedisIndexProcessor(_options, connection, wakeUp, _instance, time, _logger);
+            Index = new RedisIndexGroup([.. Layout.Shards.Select(keys => new RedisIndexProcessor(_options, keys, connection, wakeUp, _instance, time, _logger))]);
         }
     }
 
@@ -65,11 +67,14 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
 
     public RedisConnection? Connection { get; }
 
+    /// <summary>Gets the keys in use (<see langword="null"/> when Redis is off).</summary>
+    public RedisKeyLayout? Layout { get; }
+
     public RedisStreamWriter? Writer { get; }
 
     public RedisStreamReader? Reader { get; }
 
-    public RedisIndexProcessor? Index { get; }
+    public RedisIndexGroup? Index { get; }
 
     public bool IsEnabled => Writer is not null;
 
@@ -87,9 +92,10 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        RedisLog.Started(_logger, _options.StreamKey, _instance);
-        // Connecting happens inside the loops: the host starts at once whether or not Redis answers.
-        _writerTask = Task.Run(() => Writer.RunAsync(_abortWriter.Token), CancellationToken.None);
+        RedisLog.Started(_logger, Layout!.Shards[0].StreamKey, Layout.Count, _instance);
+        // Connecting happens inside the loops: the host starts at once whether or not Redis answers. The writer runs
+        // on threads of its own; the reader and the consumers are asynchronous loops.
+        _writerTask = Writer.RunAsync(_abortWriter.Token);
         if (Reader is not null)
         {
             _readerTask = Task.Run(() => Reader.RunAsync(_stopping.Token), CancellationToken.None);
@@ -97,7 +103,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
 
         if (Index is not null)
         {
-            _indexTask = Task.Run(() => Index.RunAsync(_stopping.Token), CancellationToken.None);
+            _indexTask = Index.RunAsync(_stopping.Token);
         }
 
         return Task.CompletedTask;

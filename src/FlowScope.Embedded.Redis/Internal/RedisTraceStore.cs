@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -15,6 +16,7 @@ internal sealed class RedisTraceStore : ITraceStore
     private readonly ITraceStore _local;
     private readonly RedisStreamWriter _writer;
     private readonly RedisStreamsOptions _options;
+    private readonly RedisKeyLayout _layout;
     private readonly RedisConnection _connection;
     private readonly int _maxSpansPerTrace;
     private readonly ILogger _logger;
@@ -25,16 +27,17 @@ internal sealed class RedisTraceStore : ITraceStore
         _local = local;
         _writer = writer;
         _options = options;
+        _layout = writer.Layout;
         _connection = connection;
         _maxSpansPerTrace = maxSpansPerTrace;
         _logger = logger;
     }
 
-    public async ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default)
+    public async ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(spans);
-        await _local.AddAsync(spans, cancellationToken).ConfigureAwait(false);
-        _writer.TryEnqueue(spans);
+        ArgumentNullException.ThrowIfNull(batch);
+        await _local.AddAsync(batch, cancellationToken).ConfigureAwait(false);
+        _writer.TryEnqueue(batch);
     }
 
     public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default) =>
@@ -64,27 +67,32 @@ internal sealed class RedisTraceStore : ITraceStore
         }
     }
 
-    /// <summary>Rebuilds a trace from the entries the shared index lists for it.</summary>
+    // A store of its own rebuilds one trace from its entries (and whatever else they hold): small segments, room for a few entries.
+    private const int LookupSegmentSize = 1024 * 1024;
+    private const long LookupCapacity = 8L * LookupSegmentSize;
+
+    /// <summary>Rebuilds a trace from the entries its shard's index lists for it.</summary>
     private async Task<TraceDetail?> LookUpSharedAsync(string traceId)
     {
         var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
-        var entryIds = await database.SetMembersAsync(RedisIndexProcessor.TraceKey(_options, traceId)).ConfigureAwait(false);
+        var shard = _layout.For(traceId);
+        var entryIds = await database.SetMembersAsync(shard.TraceKey(traceId)).ConfigureAwait(false);
         if (entryIds.Length == 0)
         {
             return null;
         }
 
-        var trace = new InMemoryTraceStore(1, _maxSpansPerTrace);
+        var trace = new InMemoryTraceStore(LookupCapacity, _maxSpansPerTrace, 0, LookupSegmentSize);
         var seen = new BatchIdFilter(entryIds.Length);
         foreach (var id in entryIds)
         {
-            var entries = await database.StreamRangeAsync(_options.StreamKey, id, id).ConfigureAwait(false);
+            var entries = await database.StreamRangeAsync(shard.StreamKey, id, id).ConfigureAwait(false);
             foreach (var entry in entries)
             {
                 var decoded = StreamEntryFormat.Decode(entry);
                 if (seen.TryAdd(decoded.BatchId))
                 {
-                    await trace.AddAsync(decoded.Spans.Where(s => string.Equals(s.TraceId, traceId, StringComparison.Ordinal)).ToArray()).ConfigureAwait(false);
+                    await trace.AddAsync(decoded.Batch).ConfigureAwait(false);
                 }
             }
         }
@@ -96,4 +104,6 @@ internal sealed class RedisTraceStore : ITraceStore
         _local.GetChangesAsync(afterVersion, maxCount, cancellationToken);
 
     public TraceStoreStats GetStats() => _local.GetStats();
+
+    public IReadOnlyList<TraceRouteStats> GetRouteStats() => _local.GetRouteStats();
 }

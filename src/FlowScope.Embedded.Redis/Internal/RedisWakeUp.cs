@@ -3,11 +3,11 @@ using StackExchange.Redis;
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// The cross-instance wake-up: writers publish on <c>{prefix}:spans:new</c> after each write, and the reader and the
+/// The cross-instance wake-up: writers publish on <c>{prefix}:spans:new</c> after writing (any shard), and the reader and the
 /// consumer loop wait for it (StackExchange.Redis has no blocking XREAD). Subscribing is retried until it works;
 /// the loops poll meanwhile, so a lost message or a missing subscription only costs latency.
 /// </summary>
-internal sealed class RedisWakeUp(RedisConnection connection, RedisStreamsOptions options, TimeProvider time)
+internal sealed class RedisWakeUp(RedisConnection connection, string channel, TimeProvider time)
 {
     private TaskCompletionSource _next = NewSource();
     private int _subscribed;
@@ -34,7 +34,7 @@ internal sealed class RedisWakeUp(RedisConnection connection, RedisStreamsOption
 
         try
         {
-            await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.WakeUpChannel), (_, _) => Notify()).ConfigureAwait(false);
+            await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, _) => Notify()).ConfigureAwait(false);
             Volatile.Write(ref _subscribed, 1);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

@@ -1,7 +1,7 @@
 namespace FlowScope.Embedded.Redis.Internal;
 
 /// <summary>
-/// The writer's span accounting. At any moment <c>Produced == Persisted + Waiting + Dropped</c>: every span handed
+/// The writer's span accounting. In every snapshot <c>Produced == Persisted + Waiting + Dropped</c>: every span handed
 /// to the writer is persisted, still waiting (queued or in the retry buffer) or dropped, and counted as one of them.
 /// </summary>
 internal sealed record RedisWriterStats
@@ -44,4 +44,31 @@ internal sealed record RedisWriterStats
 
     /// <summary>Gets the retry buffer's capacity in spans.</summary>
     public int RetryBufferCapacity { get; init; }
+
+    /// <summary>Adds the shards' accounting up: counts are summed, the lag and the current outage are the worst shard's.</summary>
+    public static RedisWriterStats Sum(IEnumerable<RedisWriterStats> shards)
+    {
+        var sum = new RedisWriterStats();
+        foreach (var s in shards)
+        {
+            sum = new RedisWriterStats
+            {
+                Produced = sum.Produced + s.Produced,
+                Persisted = sum.Persisted + s.Persisted,
+                Waiting = sum.Waiting + s.Waiting,
+                Retrying = sum.Retrying + s.Retrying,
+                Dropped = sum.Dropped + s.Dropped,
+                DroppedQueueFull = sum.DroppedQueueFull + s.DroppedQueueFull,
+                DroppedRetryOverflow = sum.DroppedRetryOverflow + s.DroppedRetryOverflow,
+                DroppedAtShutdown = sum.DroppedAtShutdown + s.DroppedAtShutdown,
+                EntriesWritten = sum.EntriesWritten + s.EntriesWritten,
+                FailedWrites = sum.FailedWrites + s.FailedWrites,
+                ConsecutiveFailures = Math.Max(sum.ConsecutiveFailures, s.ConsecutiveFailures),
+                Lag = s.Lag > sum.Lag ? s.Lag : sum.Lag,
+                RetryBufferCapacity = sum.RetryBufferCapacity + s.RetryBufferCapacity,
+            };
+        }
+
+        return sum;
+    }
 }

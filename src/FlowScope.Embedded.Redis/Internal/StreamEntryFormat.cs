@@ -1,10 +1,11 @@
 using System.Globalization;
+using System.IO.Compression;
 using FlowScope.Embedded.Storage;
 using StackExchange.Redis;
 
 namespace FlowScope.Embedded.Redis.Internal;
 
-/// <summary>The fields of one stream entry (see docs/redis.md, "Entry format").</summary>
+/// <summary>The fields of one stream entry (see docs/redis.md, "Entry format"); its payload is a serialized <see cref="SpanBatch"/>.</summary>
 internal static class StreamEntryFormat
 {
     public const string VersionField = "v";
@@ -17,7 +18,7 @@ internal static class StreamEntryFormat
     public const string Deflate = "deflate";
     public const string None = "none";
 
-    private static readonly RedisValue s_version = SpanBatchCodec.FormatVersion.ToString(CultureInfo.InvariantCulture);
+    private static readonly RedisValue s_version = SpanBatch.FormatVersion.ToString(CultureInfo.InvariantCulture);
 
     public static NameValueEntry[] Create(PackedBatch batch, string instance) =>
     [
@@ -57,8 +58,30 @@ internal static class StreamEntryFormat
             throw new InvalidDataException($"Unsupported compression '{compression}'.");
         }
 
-        var spans = SpanBatchCodec.Decode((byte[])payload!, compressed);
-        return new DecodedEntry(entry.Id.ToString(), batchId.ToString(), entry[InstanceField].ToString(), spans);
+        var bytes = (byte[])payload!;
+        var batch = SpanBatch.Read(compressed ? Inflate(bytes) : bytes);
+        return new DecodedEntry(entry.Id.ToString(), batchId.ToString(), entry[InstanceField].ToString(), batch);
+    }
+
+    /// <summary>Deflates a serialized batch (the entry's payload when compression is on).</summary>
+    public static byte[] Compress(ReadOnlySpan<byte> serialized)
+    {
+        using var compressed = new MemoryStream(serialized.Length / 2);
+        using (var deflate = new DeflateStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            deflate.Write(serialized);
+        }
+
+        return compressed.ToArray();
+    }
+
+    private static byte[] Inflate(byte[] payload)
+    {
+        using var input = new MemoryStream(payload, writable: false);
+        using var deflate = new DeflateStream(input, CompressionMode.Decompress);
+        using var output = new MemoryStream(payload.Length * 4);
+        deflate.CopyTo(output);
+        return output.ToArray();
     }
 }
 
@@ -82,5 +105,5 @@ internal sealed class PackedBatch(string batchId, int spanCount, byte[] payload,
     public bool InFlight { get; set; }
 }
 
-/// <summary>One decoded stream entry.</summary>
-internal sealed record DecodedEntry(string EntryId, string BatchId, string Instance, IReadOnlyList<SpanRecord> Spans);
+/// <summary>One stream entry read back: its spans in their encoded form.</summary>
+internal sealed record DecodedEntry(string EntryId, string BatchId, string Instance, SpanBatch Batch);

@@ -2,8 +2,8 @@ using FlowScope.Embedded.Storage;
 
 namespace FlowScope.Embedded.Buffering;
 
-/// <summary>Sees every batch of spans the pump stored (live metrics, the component map). Called on the pump only.</summary>
+/// <summary>Sees every batch of spans the pump stored, in their encoded form (live metrics, the component map). Called on the pump only.</summary>
 internal interface ISpanBatchObserver
 {
-    void Observe(IReadOnlyList<SpanRecord> spans);
+    void Observe(SpanBatch batch);
 }

@@ -36,7 +36,7 @@ internal sealed class SpanBuffer
 
     public int Capacity { get; }
 
-    /// <summary>Gets the spans dropped because the buffer was full.</summary>
+    /// <summary>Gets the spans dropped because the buffer was full (a request's stages included).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Gets the spans the pump has taken out of the buffer.</summary>
@@ -62,10 +62,14 @@ internal sealed class SpanBuffer
             return true;
         }
 
-        Interlocked.Increment(ref _dropped);
+        Interlocked.Add(ref _dropped, SpanCountOf(activity));
         SpanDropped?.Invoke();
         return false;
     }
+
+    /// <summary>The spans an activity stands for: itself and, for a request, its pipeline stages.</summary>
+    internal static int SpanCountOf(Activity activity) =>
+        1 + (Capture.HttpRequestInfo.Get(activity) is Capture.HttpRequestInfo http ? Math.Min(http.StageCount, Storage.Encoding.PayloadLayout.MaxStages) : 0);
 
     /// <summary>
     /// Blocks the (single) reader until spans are waiting (<see langword="true"/>) or the buffer is completed and

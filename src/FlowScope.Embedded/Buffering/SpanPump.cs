@@ -29,12 +29,9 @@ internal sealed class SpanPump
     private readonly ILogger _logger;
     private readonly ISpanBatchObserver[] _observers;
 
-    // The in-memory store keeps a request's stages compactly with the request record; any other store (Redis)
-    // gets every stage as a record of its own, as before.
-    private readonly bool _compactStages;
     private readonly TimeSpan _batchDelay;
     private readonly List<Activity> _activities = new(MaxBatchSize);
-    private readonly List<SpanRecord> _records = new(MaxBatchSize);
+    private readonly SpanBatch _batch = new();
     private long _processed;
     private bool _loggedConversionFailure;
     private bool _loggedStoreFailure;
@@ -47,7 +44,6 @@ internal sealed class SpanPump
         _buffer = buffer;
         _converter = converter;
         _store = store;
-        _compactStages = store is InMemoryTraceStore;
         _signal = signal;
         _counters = counters;
         _logger = logger;
@@ -118,7 +114,7 @@ internal sealed class SpanPump
         Drain();
     }
 
-    /// <summary>Moves everything currently in the buffer into the store. Returns the number of spans taken.</summary>
+    /// <summary>Moves everything currently in the buffer into the store. Returns the number of activities taken.</summary>
     internal int Drain()
     {
         var total = 0;
@@ -126,15 +122,16 @@ internal sealed class SpanPump
         {
             var batch = _activities.Count;
             total += batch;
+            long unconverted = 0;
             foreach (var activity in _activities)
             {
                 try
                 {
-                    _converter.Convert(activity, _records, _compactStages);
+                    _converter.Convert(activity, _batch);
                 }
                 catch (Exception ex)
                 {
-                    _counters.AddFailed(1);
+                    unconverted += SpanBuffer.SpanCountOf(activity);
                     if (!_loggedConversionFailure)
                     {
                         _loggedConversionFailure = true;
@@ -144,19 +141,24 @@ internal sealed class SpanPump
             }
 
             _activities.Clear();
-            try
+            lock (_counters.Gate)
             {
-                // The stores FlowScope ships complete at once (AsTask is then free); another store's pending add is
-                // waited for here, on the pump's own thread.
-                _store.AddAsync(_records, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            }
-            catch (Exception ex)
-            {
-                _counters.AddFailed(_records.Count);
-                if (!_loggedStoreFailure)
+                _counters.AddCaptured(_batch.SpanCount + unconverted);
+                _counters.AddFailed(unconverted);
+                try
                 {
-                    _loggedStoreFailure = true;
-                    Log.StoreFailed(_logger, ex, _records.Count);
+                    // The stores FlowScope ships complete at once (AsTask is then free); another store's pending add is
+                    // waited for here, on the pump's own thread.
+                    _store.AddAsync(_batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                }
+                catch (Exception ex)
+                {
+                    _counters.AddFailed(_batch.SpanCount);
+                    if (!_loggedStoreFailure)
+                    {
+                        _loggedStoreFailure = true;
+                        Log.StoreFailed(_logger, ex, _batch.SpanCount);
+                    }
                 }
             }
 
@@ -164,7 +166,7 @@ internal sealed class SpanPump
             {
                 try
                 {
-                    observer.Observe(_records);
+                    observer.Observe(_batch);
                 }
                 catch (Exception ex)
                 {
@@ -176,7 +178,7 @@ internal sealed class SpanPump
                 }
             }
 
-            _records.Clear();
+            _batch.Clear();
             Interlocked.Add(ref _processed, batch);
             _signal.Notify();
         }

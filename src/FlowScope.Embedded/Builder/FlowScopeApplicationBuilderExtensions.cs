@@ -4,7 +4,6 @@ using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
 using FlowScope.Embedded.Dashboard;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,9 @@ public static class FlowScopeApplicationBuilderExtensions
     /// <summary>
     /// Instruments the request pipeline and serves the dashboard at <see cref="FlowScopeOptions.DashboardPath"/>
     /// (default <c>/_flowscope</c>). Call it early, before the middleware you want to see, and after
-    /// <c>UseForwardedHeaders</c>/<c>UsePathBase</c> if you use them. Does nothing when FlowScope is disabled.
+    /// <c>UseForwardedHeaders</c>/<c>UsePathBase</c> if you use them. The dashboard is a pipeline of its own that only
+    /// dashboard requests enter: the app's middleware and endpoints stay as the app built them. Does nothing when
+    /// FlowScope is disabled.
     /// </summary>
     /// <param name="app">The application builder.</param>
     /// <returns>The application builder.</returns>
@@ -46,40 +47,18 @@ public static class FlowScopeApplicationBuilderExtensions
             EnsureAuthorization(app.ApplicationServices, operatorPolicy, "OperatorAuthorizationPolicy");
         }
 
+        if (options.DashboardAuthorizationPolicy is { } policy)
+        {
+            EnsureAuthorization(app.ApplicationServices, policy, "DashboardAuthorizationPolicy");
+        }
+
+        var dashboard = DashboardBranch.Build(app, options.DashboardAuthorizationPolicy);
+        var path = new PathString(options.DashboardPath);
+        var requests = app.ApplicationServices.GetRequiredService<DashboardRequests>();
+        app.Use(next => new DashboardBranchMiddleware(next, dashboard, path, requests).InvokeAsync);
+
         var settings = pipeline.Settings;
         app.Use(next => new RequestCaptureMiddleware(next, settings).InvokeAsync);
-
-        if (app is IEndpointRouteBuilder endpoints)
-        {
-            var dashboard = endpoints.MapFlowScope(options.DashboardPath);
-            if (options.DashboardAuthorizationPolicy is { } policy)
-            {
-                EnsureAuthorization(app.ApplicationServices, policy, "DashboardAuthorizationPolicy");
-                dashboard.RequireAuthorization(policy);
-            }
-        }
-        else
-        {
-            // Startup-style hosting without endpoint routing at this point: serve the dashboard from its own branch.
-            var branch = app.New();
-            branch.UseRouting();
-            if (options.DashboardAuthorizationPolicy is { } policy)
-            {
-                EnsureAuthorization(app.ApplicationServices, policy, "DashboardAuthorizationPolicy");
-                branch.UseAuthentication();
-                branch.UseAuthorization();
-                branch.UseEndpoints(e => e.MapFlowScope("/").RequireAuthorization(policy));
-            }
-            else
-            {
-                branch.UseEndpoints(e => e.MapFlowScope("/"));
-            }
-
-            var dashboard = branch.Build();
-            var path = new PathString(options.DashboardPath);
-            app.Use(next => new DashboardBranchMiddleware(next, dashboard, path).InvokeAsync);
-        }
-
         return app;
     }
 

@@ -11,8 +11,11 @@ namespace Microsoft.AspNetCore.Builder;
 public static class FlowScopeEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the dashboard and its API under <paramref name="pattern"/>. Chain <c>.RequireAuthorization(...)</c> to
-    /// open it beyond loopback under an authorization policy. When FlowScope is disabled nothing is mapped.
+    /// Maps the dashboard and its API under <paramref name="pattern"/> among the app's own endpoints, for apps that
+    /// want to apply endpoint conventions to it: chain <c>.RequireAuthorization(...)</c> to open it beyond loopback
+    /// under an authorization policy. <c>UseFlowScope()</c> alone already serves the dashboard, from a pipeline of its
+    /// own that leaves the app's endpoints untouched. The app's CORS policies never apply to these endpoints, even
+    /// with <c>RequireCors</c>. When FlowScope is disabled nothing is mapped.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder.</param>
     /// <param name="pattern">The route prefix; the default is <c>/_flowscope</c>.</param>
@@ -33,6 +36,7 @@ public static class FlowScopeEndpointRouteBuilderExtensions
             return NoEndpoints.Instance;
         }
 
+        services.GetRequiredService<DashboardRequests>().AddPattern(pattern, inGroup: endpoints is RouteGroupBuilder);
         return DashboardEndpoints.Map(endpoints, pattern);
     }
 

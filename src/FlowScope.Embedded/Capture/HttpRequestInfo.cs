@@ -51,17 +51,19 @@ internal sealed class HttpRequestInfo
     private List<SpanEvent>? _rootEvents;
     private readonly int _maxEvents;
     private readonly RequestMetrics? _metrics;
+    private readonly Redactor? _redactor;
 
     private HttpRequestInfo()
     {
         Method = Path = Scheme = string.Empty;
     }
 
-    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics, DateTime requestStartUtc)
+    private HttpRequestInfo(HttpContext context, int maxEvents, RequestMetrics? metrics, Redactor? redactor, DateTime requestStartUtc)
     {
         _context = context;
         _maxEvents = maxEvents;
         _metrics = metrics;
+        _redactor = redactor;
         metrics?.RequestStarted();
         Method = context.Request.Method;
         Path = context.Request.PathBase.HasValue ? context.Request.PathBase.Add(context.Request.Path).Value ?? "/" : context.Request.Path.Value ?? "/";
@@ -76,7 +78,7 @@ internal sealed class HttpRequestInfo
 
     public string Method { get; }
 
-    public string Path { get; }
+    public string Path { get; private set; }
 
     public string Scheme { get; }
 
@@ -124,7 +126,7 @@ internal sealed class HttpRequestInfo
             return null;
         }
 
-        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics, activity.StartTimeUtc);
+        var info = new HttpRequestInfo(context, settings.MaxEventsPerSpan, settings.Metrics, settings.Redactor, activity.StartTimeUtc);
         activity.SetCustomProperty(PropertyName, info);
         features.Set(info);
         return info;
@@ -161,7 +163,40 @@ internal sealed class HttpRequestInfo
         }
     }
 
-    public static void MarkIgnored(Activity activity) => activity.SetCustomProperty(PropertyName, Ignored);
+    /// <summary>
+    /// Keeps a request out of FlowScope's data from now on (FlowScope's own dashboard traffic): nothing attaches to
+    /// it any more, and what was attached before stops counting as in flight.
+    /// </summary>
+    public static void MarkNotRecorded(HttpContext context)
+    {
+        context.Features.Set(s_none);
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            MarkIgnored(activity);
+        }
+    }
+
+    public static void MarkIgnored(Activity activity)
+    {
+        if (activity.GetCustomProperty(PropertyName) is HttpRequestInfo info)
+        {
+            info.Discard();
+        }
+
+        activity.SetCustomProperty(PropertyName, Ignored);
+    }
+
+    /// <summary>Ends the request's in-flight count without recording it. Request thread, before <see cref="Complete"/>.</summary>
+    private void Discard()
+    {
+        if (_context is null)
+        {
+            return;
+        }
+
+        _context = null;
+        _metrics?.RequestEnded();
+    }
 
     public static object? Get(Activity activity) => activity.GetCustomProperty(PropertyName);
 
@@ -443,6 +478,41 @@ internal sealed class HttpRequestInfo
 
         StatusCode = context.Response.StatusCode;
         Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        if (_redactor is not null && context.Features.Get<IRouteValuesFeature>() is { } routing)
+        {
+            RedactRouteValues(context, _redactor.SecretRouteValues(routing.RouteValues));
+        }
+    }
+
+    /// <summary>
+    /// A secret bound from the path (<c>/reset/{token}</c>) is known only once routing has run, after the request's
+    /// path was taken and "Request starting" logged: it is cut out of the path and the recorded log entries here,
+    /// before anything leaves the request.
+    /// </summary>
+    private void RedactRouteValues(HttpContext context, List<KeyValuePair<string, string>>? secrets)
+    {
+        if (secrets is null)
+        {
+            return;
+        }
+
+        Path = Redactor.Scrub(Path, secrets);
+        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
+        {
+            SideEvents.Scrub(activity, secrets); // entries written before this info was attached ("Request starting")
+        }
+
+        lock (EventsLock)
+        {
+            Redactor.Scrub(_rootEvents, secrets);
+            if (Volatile.Read(ref _details) is { } details)
+            {
+                for (var i = 0; i < details.Length; i++)
+                {
+                    Redactor.Scrub(details[i].Events, secrets);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -474,107 +544,5 @@ internal sealed class HttpRequestInfo
     }
 }
 
-/// <summary>
-/// A kind of pipeline stage, created once when the pipeline is built (a middleware) or once per endpoint, action or
-/// result type (see <see cref="Named"/>). Every definition gets a small number, its <see cref="Id"/>, which is what a
-/// recorded <see cref="HttpRequestInfo.Stage"/> holds.
-/// </summary>
-internal sealed class StageDefinition
-{
-    /// <summary>At most this many definitions get their own id; later ones share <see cref="Overflow"/>'s (their stages are recorded under its name).</summary>
-    internal const int MaxDefinitions = 1 << 20;
-
-    /// <summary>At most this many named variants per definition (<see cref="Named"/>); beyond, the definition itself is used.</summary>
-    internal const int MaxNamed = 16_384;
-
-    private static readonly Lock s_lock = new();
-    private static StageDefinition[] s_all = new StageDefinition[64];
-    private static int s_count;
-
-    /// <summary>The definition of stages recorded after <see cref="MaxDefinitions"/> definitions were made.</summary>
-    internal static readonly StageDefinition Overflow = new("(stage)", SpanComponents.Middleware, null);
-
-    private readonly Lock _namedLock = new();
-    private Dictionary<string, StageDefinition>? _named;
-
-    /// <param name="name">The stage name (for example the middleware's type name).</param>
-    /// <param name="component">The component, one of <see cref="SpanComponents"/>.</param>
-    /// <param name="typeName">The full name of the type behind the stage, if known.</param>
-    /// <param name="attributes">Attributes every stage of this kind carries (for example an MVC action's controller and route).</param>
-    public StageDefinition(string name, string component, string? typeName, KeyValuePair<string, string>[]? attributes = null)
-    {
-        Name = name;
-        Component = component;
-        TypeName = typeName;
-        Attributes = attributes;
-        Id = Register(this);
-    }
-
-    public string Name { get; }
-
-    public string Component { get; }
-
-    public string? TypeName { get; }
-
-    public KeyValuePair<string, string>[]? Attributes { get; }
-
-    /// <summary>This definition's number: its index in a process-wide, append-only table.</summary>
-    public int Id { get; }
-
-    /// <summary>The definition numbered <paramref name="id"/>. Any thread, no lock.</summary>
-    public static StageDefinition FromId(int id) => Volatile.Read(ref s_all)[id];
-
-    /// <summary>
-    /// This kind of stage under a name of its own (an endpoint's route, an action method, a result type): made once
-    /// per name and kept, so a stage records one number for both. An endpoint's named stage carries its route as
-    /// <c>http.route</c>.
-    /// </summary>
-    public StageDefinition Named(string name)
-    {
-        lock (_namedLock)
-        {
-            _named ??= new Dictionary<string, StageDefinition>(StringComparer.Ordinal);
-            if (_named.TryGetValue(name, out var named))
-            {
-                return named;
-            }
-
-            if (_named.Count >= MaxNamed)
-            {
-                return this;
-            }
-
-            KeyValuePair<string, string>[]? attributes = Component == SpanComponents.Endpoint
-                ? [new("http.route", name), .. Attributes ?? []]
-                : Attributes;
-            named = new StageDefinition(name, Component, TypeName, attributes);
-            _named.Add(name, named);
-            return named;
-        }
-    }
-
-    private static int Register(StageDefinition definition)
-    {
-        lock (s_lock)
-        {
-            if (s_count >= MaxDefinitions)
-            {
-                return Overflow.Id;
-            }
-
-            var all = s_all;
-            if (s_count == all.Length)
-            {
-                Array.Resize(ref all, all.Length * 2);
-            }
-
-            // Publish the slot before the array that may be new, so a reader never sees an id without its definition.
-            all[s_count] = definition;
-            Volatile.Write(ref s_all, all);
-            return s_count++;
-        }
-    }
-}
-
 /// <summary>What request capture needs from the options, read once.</summary>
-internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null);
+internal readonly record struct RequestCaptureSettings(PathString DashboardPath, int MaxEventsPerSpan, RequestMetrics? Metrics = null, Redactor? Redactor = null);

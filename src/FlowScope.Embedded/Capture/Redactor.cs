@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FlowScope.Embedded.Storage;
+using Microsoft.AspNetCore.Routing;
 
 namespace FlowScope.Embedded.Capture;
 
@@ -8,7 +12,10 @@ namespace FlowScope.Embedded.Capture;
 /// Removes secrets before anything is stored: values of attributes, log state and query parameters whose names
 /// look secret (authorization, cookie, token, key, secret, password, code, sig, …, plus configured names) become
 /// <see cref="Redacted"/>, and the app's own hook runs last. Applied where FlowScope copies data, so secrets never
-/// reach the store, Redis, exports or the browser.
+/// reach the store, Redis, exports or the browser. Log entries get the same rules (<see cref="LogValue"/>,
+/// <see cref="RedactText"/>): secret query parameters inside any text, URL-like properties (<c>QueryString</c>,
+/// <c>Url</c>, <c>RequestUri</c>, …) and bodies (<c>RequestBody</c>, HTTP logging's <c>Body</c>: JSON keeps its shape
+/// with secret fields redacted, anything else is dropped whole).
 /// </summary>
 internal sealed class Redactor
 {
@@ -119,6 +126,196 @@ internal sealed class Redactor
         return _hook is null ? result : RunHook(key, result);
     }
 
+    /// <summary>The value to keep for a log property (structured state) named <paramref name="key"/>.</summary>
+    public string LogValue(string key, string value)
+    {
+        var result = IsSecret(key) ? Redacted
+            : IsBodyName(key) ? RedactBody(value)
+            : IsUrlName(key) ? RedactUrl(value)
+            : RedactText(value);
+        return _hook is null ? result : RunHook(key, result);
+    }
+
+    /// <summary>
+    /// Replaces the values of secret-looking parameters wherever a query or fragment (<c>?name=value&amp;…</c>,
+    /// <c>#access_token=…</c>) appears in a text: a log message, a property holding a URL. Returns the same instance
+    /// when there is nothing to redact.
+    /// </summary>
+    public string RedactText(string text)
+    {
+        var start = text.AsSpan().IndexOfAny('?', '#');
+        if (start < 0)
+        {
+            return text;
+        }
+
+        StringBuilder? builder = null;
+        var copied = 0;
+        while (start >= 0)
+        {
+            var end = start + 1;
+            while (end < text.Length && !EndsQuery(text[end]))
+            {
+                end++;
+            }
+
+            var query = text.AsSpan(start + 1, end - start - 1);
+            if (query.Contains('=') && RedactQuery(query) is { } redacted)
+            {
+                builder ??= new StringBuilder(text.Length + 16);
+                builder.Append(text, copied, start + 1 - copied).Append(redacted);
+                copied = end;
+            }
+
+            start = end < text.Length ? text.AsSpan(end).IndexOfAny('?', '#') : -1;
+            start = start < 0 ? -1 : start + end;
+        }
+
+        return builder is null ? text : builder.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    // Only what cannot be part of a URL written into a text ends it: a value cut short at a bracket or a comma would
+    // let a secret parameter after it through.
+    private static bool EndsQuery(char c) => char.IsWhiteSpace(c) || c is '"' or '\'' or '<' or '>' or '`';
+
+    /// <summary>
+    /// The parameters (separated by '&amp;', ';' or '#') with secret ones' values redacted, or <see langword="null"/>
+    /// when none is secret.
+    /// </summary>
+    private string? RedactQuery(ReadOnlySpan<char> query)
+    {
+        StringBuilder? builder = null;
+        var start = 0;
+        for (var i = 0; i <= query.Length; i++)
+        {
+            if (i < query.Length && query[i] is not ('&' or ';' or '#'))
+            {
+                continue;
+            }
+
+            var part = query[start..i];
+            var equals = part.IndexOf('=');
+            if (equals > 0 && IsSecretParameter(part[..equals]) && !part[(equals + 1)..].SequenceEqual(Redacted))
+            {
+                builder ??= new StringBuilder(query.Length + 16).Append(query[..start]);
+                builder.Append(part[..(equals + 1)]).Append(Redacted);
+            }
+            else
+            {
+                builder?.Append(part);
+            }
+
+            if (i < query.Length)
+            {
+                builder?.Append(query[i]);
+            }
+
+            start = i + 1;
+        }
+
+        return builder?.ToString();
+    }
+
+    /// <summary>Whether a query parameter's (escaped) name looks secret; a name seen before costs no allocation.</summary>
+    private bool IsSecretParameter(ReadOnlySpan<char> name)
+    {
+        if (name.IndexOfAny('%', '+') < 0 && _verdicts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        return IsSecret(Uri.UnescapeDataString(name.ToString().Replace('+', ' ')));
+    }
+
+    /// <summary>Names of log properties holding URLs, paths or query strings.</summary>
+    private static bool IsUrlName(string name) =>
+        name.EndsWith("Url", StringComparison.OrdinalIgnoreCase) || name.EndsWith("Uri", StringComparison.OrdinalIgnoreCase)
+        || name.EndsWith("QueryString", StringComparison.OrdinalIgnoreCase) || name.EndsWith("Path", StringComparison.OrdinalIgnoreCase)
+        || name is "Query" or "query" or "Location" or "Referer" or "Referrer" or "Href" or "Target" or "RequestTarget"
+        || name is "url.full" or "url.query" or "http.url" or "http.target";
+
+    /// <summary>Names of log properties holding a request or response body (HTTP logging writes <c>Body</c>).</summary>
+    private static bool IsBodyName(string name) => name.EndsWith("Body", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A body as it may be kept: JSON with the values of secret-looking fields (at any depth) redacted, a form with
+    /// its secret fields redacted, anything else (text that cannot be read field by field, a cut-off JSON document)
+    /// replaced whole.
+    /// </summary>
+    public string RedactBody(string body)
+    {
+        var trimmed = body.AsSpan().Trim();
+        if (trimmed.Length == 0)
+        {
+            return body;
+        }
+
+        if (trimmed[0] is '{' or '[')
+        {
+            try
+            {
+                if (JsonNode.Parse(body) is not { } node)
+                {
+                    return body;
+                }
+
+                if (RedactedString(node) is { } kept)
+                {
+                    return JsonValue.Create(kept).ToJsonString();
+                }
+
+                RedactJson(node);
+                return node.ToJsonString();
+            }
+            catch (JsonException)
+            {
+                return Redacted;
+            }
+        }
+
+        return trimmed.Contains('=') && !trimmed.ContainsAny(" \t\r\n") ? RedactUrl(body) : Redacted;
+    }
+
+    private void RedactJson(JsonNode node)
+    {
+        if (node is JsonObject obj)
+        {
+            foreach (var name in obj.Select(p => p.Key).ToArray())
+            {
+                if (IsSecret(name))
+                {
+                    obj[name] = Redacted;
+                }
+                else if (RedactedString(obj[name]) is { } kept)
+                {
+                    obj[name] = kept;
+                }
+                else if (obj[name] is { } child)
+                {
+                    RedactJson(child);
+                }
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            for (var i = 0; i < array.Count; i++)
+            {
+                if (RedactedString(array[i]) is { } kept)
+                {
+                    array[i] = kept;
+                }
+                else if (array[i] is { } child)
+                {
+                    RedactJson(child);
+                }
+            }
+        }
+    }
+
+    /// <summary>What is kept of a JSON string holding a secret query parameter, or <see langword="null"/> when it is kept as is.</summary>
+    private string? RedactedString(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) && RedactText(text) is var kept && !ReferenceEquals(kept, text) ? kept : null;
+
     private string RunHook(string key, string value)
     {
         try
@@ -132,63 +329,64 @@ internal sealed class Redactor
         }
     }
 
-    /// <summary>Replaces the values of secret-looking query parameters in a URL or query string.</summary>
+    /// <summary>Replaces the values of secret-looking parameters in a URL, a query string (with or without '?') or a fragment.</summary>
     public string RedactUrl(string url)
     {
-        var question = url.IndexOf('?', StringComparison.Ordinal);
-        if (question < 0 && !url.Contains('=', StringComparison.Ordinal))
+        if (url.AsSpan().IndexOfAny('?', '#') >= 0)
         {
-            return url;
+            return RedactText(url);
         }
 
-        var prefix = question < 0 ? string.Empty : url[..(question + 1)];
-        var query = question < 0 ? url : url[(question + 1)..];
-        var fragmentAt = query.IndexOf('#', StringComparison.Ordinal);
-        var fragment = fragmentAt < 0 ? string.Empty : query[fragmentAt..];
-        if (fragmentAt >= 0)
-        {
-            query = query[..fragmentAt];
-        }
-
-        var builder = new StringBuilder(url.Length);
-        builder.Append(prefix);
-        var first = true;
-        foreach (var part in query.Split('&'))
-        {
-            if (!first)
-            {
-                builder.Append('&');
-            }
-
-            first = false;
-            var equals = part.IndexOf('=', StringComparison.Ordinal);
-            var name = Uri.UnescapeDataString((equals < 0 ? part : part[..equals]).Replace('+', ' '));
-            if (equals >= 0 && IsSecret(name))
-            {
-                builder.Append(part, 0, equals + 1).Append(Redacted);
-            }
-            else
-            {
-                builder.Append(part);
-            }
-        }
-
-        return builder.Append(fragment).ToString();
+        return url.Contains('=', StringComparison.Ordinal) ? RedactQuery(url) ?? url : url;
     }
 
-    /// <summary>Removes the given secret values wherever they appear in a text (a formatted log message).</summary>
-    public static string Scrub(string text, List<string>? secrets)
+    /// <summary>The values of route parameters whose names look secret, each with <see cref="Redacted"/>; null when none.</summary>
+    public List<KeyValuePair<string, string>>? SecretRouteValues(RouteValueDictionary values)
     {
-        if (secrets is null)
+        List<KeyValuePair<string, string>>? secrets = null;
+        foreach (var (key, value) in values)
+        {
+            if (value is string { Length: >= 3 } text && IsSecret(key))
+            {
+                (secrets ??= []).Add(new(text, Redacted));
+            }
+        }
+
+        return secrets;
+    }
+
+    /// <summary>Applies <see cref="Scrub(string, List{KeyValuePair{string, string}})"/> to each event's text and attribute values, in place.</summary>
+    public static void Scrub(List<SpanEvent>? events, List<KeyValuePair<string, string>> replacements)
+    {
+        if (events is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            var spanEvent = events[i];
+            var attributes = spanEvent.Attributes.Select(a => new KeyValuePair<string, string>(a.Key, Scrub(a.Value, replacements))).ToArray();
+            events[i] = spanEvent with { Name = Scrub(spanEvent.Name, replacements), Attributes = attributes };
+        }
+    }
+
+    /// <summary>
+    /// Puts what was kept of each value in place of the value wherever it appears in a text (a formatted log message
+    /// repeats its properties' values).
+    /// </summary>
+    public static string Scrub(string text, List<KeyValuePair<string, string>>? replacements)
+    {
+        if (replacements is null)
         {
             return text;
         }
 
-        foreach (var secret in secrets)
+        foreach (var (raw, kept) in replacements)
         {
-            if (secret.Length >= 3)
+            if (raw.Length >= 3)
             {
-                text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+                text = text.Replace(raw, kept, StringComparison.Ordinal);
             }
         }
 

@@ -28,6 +28,18 @@ internal sealed class SideEvents
         }
     }
 
+    /// <summary>Puts what was kept of each value in its place in the events recorded so far (see <see cref="Redactor.Scrub(List{SpanEvent}, List{KeyValuePair{string, string}})"/>).</summary>
+    public static void Scrub(Activity activity, List<KeyValuePair<string, string>> replacements)
+    {
+        if (activity.GetCustomProperty(PropertyName) is SideEvents side)
+        {
+            lock (side._events)
+            {
+                Redactor.Scrub(side._events, replacements);
+            }
+        }
+    }
+
     /// <summary>Adds an event; returns <see langword="false"/> when the span already holds <paramref name="max"/>.</summary>
     public static bool Add(Activity activity, SpanEvent spanEvent, int max)
     {

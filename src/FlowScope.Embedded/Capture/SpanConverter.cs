@@ -1,18 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Capture;
 
 /// <summary>
-/// Turns a stopped <see cref="Activity"/> into a compact <see cref="SpanRecord"/>: names, a component from
-/// FlowScope's vocabulary, attributes and events capped in count and length. Runs on the pump, off the request path;
-/// not thread-safe (one pump, one converter).
+/// Encodes a stopped <see cref="Activity"/> into FlowScope's one stored form, a span payload (<see cref="PayloadLayout"/>):
+/// names, a component from FlowScope's vocabulary, attributes and events redacted and capped; a request's pipeline
+/// stages ride in its payload. Runs on the pump, off the request path; not thread-safe (one pump, one converter).
 /// </summary>
 internal sealed class SpanConverter
 {
     /// <summary>The attribute FlowScope's own sources use to say which component a span belongs to.</summary>
     internal const string ComponentAttribute = "flowscope.component";
+
+    /// <summary>Values are cut to this length when a span is too large to store whole (see <see cref="PayloadLayout.MaxPayloadBytes"/>).</summary>
+    private const int ReducedValueLength = 256;
 
     private readonly int _maxAttributes;
     private readonly int _maxValueLength;
@@ -20,25 +24,17 @@ internal sealed class SpanConverter
     private readonly string _instance;
     private readonly Redactor _redactor;
 
-    // Scratch list for one span's attributes (one pump, one converter): records keep an exact-size copy, not a
-    // List with up to eight slots of slack and its own object.
+    // Scratch lists for one span (one pump, one converter).
     private readonly List<KeyValuePair<string, string>> _attributes = new(16);
+    private readonly List<SpanEvent> _events = new(8);
+    private StageEntry[] _stages = new StageEntry[16];
 
     // Request names repeat ("GET /rooms/{id}"); keep one string per method and route (bounded).
     private readonly Dictionary<(string Method, string Target), string> _requestNames = new();
     private const int MaxCachedNames = 4_096;
 
-    // A request record's attributes repeat from request to request (method, path, scheme, route, status): the last
-    // array made for each request name is shared by the following records with the same attributes. Records are
-    // immutable, and every array a stored trace keeps is one more object the GC copies (bounded like the names).
-    private readonly Dictionary<string, KeyValuePair<string, string>[]> _requestAttributes = new(ReferenceEqualityComparer.Instance);
-
-    // The last integer value seen for each tag key (by reference: keys are nearly always literals) and its text.
-    private readonly Dictionary<string, (long Number, string Text)> _lastNumbers = new(ReferenceEqualityComparer.Instance);
-    private const int MaxRememberedNumbers = 512;
-
     // Whether each attribute key a request record always carries is secret, asked once (the redactor's settings do
-    // not change): the pump converts every request, and a verdict look-up per key was one hash of the key each time.
+    // not change).
     private readonly RequestKeys _requestKeys;
 
     public SpanConverter(FlowScopeOptions options, string instance, Redactor? redactor = null)
@@ -51,51 +47,147 @@ internal sealed class SpanConverter
         _instance = instance;
     }
 
-    /// <summary>Converts one activity; returns its record (tests and single-span callers).</summary>
-    public SpanRecord Convert(Activity activity)
-    {
-        var output = new List<SpanRecord>(1);
-        Convert(activity, output);
-        return output[0];
-    }
-
-    /// <summary>Gets the name of the process instance written into every record.</summary>
+    /// <summary>Gets the name of the process instance written into every span.</summary>
     internal string Instance => _instance;
 
     /// <summary>
-    /// Converts one activity into <paramref name="output"/>: its own record first, then, for a request, one record
-    /// per pipeline stage it passed through. With <paramref name="compactStages"/> (what the pump does for the
-    /// in-memory store) a request's stages are not added as records but kept compactly in the request record's
-    /// <see cref="SpanRecord.Stages"/>, to be expanded into the same records when read.
+    /// Encodes <paramref name="activity"/> as one payload appended to <paramref name="batch"/>. Returns the spans it
+    /// stands for (1, or for a request 1 + its stages).
     /// </summary>
-    public void Convert(Activity activity, List<SpanRecord> output, bool compactStages = false)
+    public int Convert(Activity activity, SpanBatch batch)
     {
-        if (HttpRequestInfo.Get(activity) is HttpRequestInfo http)
+        var writer = batch.Writer;
+        var start = writer.Begin();
+        var spans = Write(activity, writer, reduced: false);
+        if (writer.PayloadPosition > PayloadLayout.MaxPayloadBytes)
         {
-            ConvertRequest(activity, http, output, compactStages);
-            return;
+            writer.Abandon();
+            start = writer.Begin();
+            spans = Write(activity, writer, reduced: true);
         }
 
-        var attributes = ScratchAttributes();
-        var name = activity.DisplayName;
-        if (string.Equals(activity.OperationName, FlowScopeSources.HostingOperationName, StringComparison.Ordinal)
-            && string.Equals(name, FlowScopeSources.HostingOperationName, StringComparison.Ordinal))
-        {
-            name = "HTTP request";
-        }
-
-        var component = CopyTags(activity, attributes);
-        var events = CopyEvents(activity, null);
-        output.Add(Record(activity, ParentOf(activity), name, component, activity.Status, activity.StatusDescription, attributes, events));
+        batch.Commit(start, writer.End(), spans);
+        return spans;
     }
 
-    private void ConvertRequest(Activity activity, HttpRequestInfo http, List<SpanRecord> output, bool compactStages)
+    /// <summary>The records <paramref name="activity"/> becomes when read back: its own, then its stages (tests, tools).</summary>
+    public IReadOnlyList<SpanRecord> ConvertToRecords(Activity activity)
     {
+        var batch = new SpanBatch();
+        Convert(activity, batch);
+        return batch.Decode();
+    }
+
+    /// <summary>The record of <paramref name="activity"/> itself, as read back (tests).</summary>
+    public SpanRecord ConvertOne(Activity activity) => ConvertToRecords(activity)[0];
+
+    private int Write(Activity activity, PayloadWriter writer, bool reduced)
+    {
+        var valueLength = reduced ? Math.Min(_maxValueLength, ReducedValueLength) : _maxValueLength;
+        var http = HttpRequestInfo.Get(activity) as HttpRequestInfo;
         var attributes = ScratchAttributes();
+        var events = ScratchEvents();
         var status = activity.Status;
         var statusMessage = activity.StatusDescription;
-        var target = http.Route ?? http.Path;
-        var name = RequestName(http.Method, target);
+        string name;
+        var requestEnd = activity.StartTimeUtc + activity.Duration;
+        if (http is not null)
+        {
+            name = RequestName(http.Method, http.Route ?? http.Path);
+            AddRequestAttributes(http, attributes);
+            if (http.Exception is { } exception)
+            {
+                status = ActivityStatusCode.Error;
+                statusMessage ??= exception.Message;
+                AddAttribute(attributes, "error.type", exception.GetType().FullName ?? exception.GetType().Name);
+
+                // The exception event sits on the stage that threw it; without stages it goes on the request.
+                if (http.StageCount == 0 && !reduced)
+                {
+                    events.Add(ExceptionEvent(exception, requestEnd));
+                }
+            }
+            else if (http.StatusCode >= 500)
+            {
+                status = ActivityStatusCode.Error;
+                AddAttribute(attributes, "error.type", http.StatusCode.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        else
+        {
+            name = activity.DisplayName;
+            if (string.Equals(activity.OperationName, FlowScopeSources.HostingOperationName, StringComparison.Ordinal)
+                && string.Equals(name, FlowScopeSources.HostingOperationName, StringComparison.Ordinal))
+            {
+                name = "HTTP request";
+            }
+        }
+
+        var component = CopyTags(activity, attributes) ?? InferComponent(activity);
+        if (!reduced)
+        {
+            CopyEvents(activity, events);
+            if (http?.RootEvents is { } rootEvents)
+            {
+                AppendCapped(events, rootEvents);
+            }
+        }
+
+        PayloadHeader.Write(
+            writer.Header,
+            activity.Kind,
+            status,
+            TraceId128.Of(activity.TraceId),
+            SpanIdOf(activity.SpanId),
+            ParentOf(activity),
+            activity.HasRemoteParent,
+            activity.StartTimeUtc.Ticks,
+            activity.Duration.Ticks);
+        writer.WriteText(name);
+        writer.WriteText(component);
+        writer.WriteText(activity.Source.Name);
+        writer.WriteText(_instance);
+        WriteAttributes(writer, attributes, valueLength);
+
+        byte flags = 0;
+        if (statusMessage is not null)
+        {
+            flags |= PayloadLayout.HasStatusMessage;
+            writer.WriteText(statusMessage, _maxValueLength);
+        }
+
+        if (events.Count > 0)
+        {
+            flags |= PayloadLayout.HasEvents;
+            events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
+            WriteEvents(writer, events, activity.StartTimeUtc.Ticks, valueLength);
+        }
+
+        var links = 0;
+        foreach (var _ in activity.EnumerateLinks())
+        {
+            links++;
+        }
+
+        if (links > 0)
+        {
+            flags |= PayloadLayout.HasLinks;
+            writer.WriteVarUInt((ulong)links);
+            foreach (var link in activity.EnumerateLinks())
+            {
+                var linked = TraceId128.Of(link.Context.TraceId);
+                writer.WriteUInt64BigEndian(linked.High);
+                writer.WriteUInt64BigEndian(linked.Low);
+                writer.WriteUInt64BigEndian(SpanIdOf(link.Context.SpanId));
+            }
+        }
+
+        PayloadHeader.AddFlags(writer.Header, (byte)(flags | (reduced ? PayloadLayout.Truncated : 0)));
+        return 1 + (http is null ? 0 : WriteStages(http, writer, activity.StartTimeUtc.Ticks, requestEnd.Ticks, valueLength, reduced));
+    }
+
+    private void AddRequestAttributes(HttpRequestInfo http, List<KeyValuePair<string, string>> attributes)
+    {
         var keys = _requestKeys;
         AddAttribute(attributes, "http.request.method", http.Method, keys.Method);
         AddAttribute(attributes, "url.path", http.Path, keys.Path);
@@ -112,48 +204,134 @@ internal sealed class SpanConverter
 
         if (http.StatusCode != 0)
         {
-            AddAttribute(attributes, "http.response.status_code", http.StatusCode.ToString(CultureInfo.InvariantCulture), keys.StatusCode);
-        }
-
-        List<SpanEvent>? events = null;
-        var requestEnd = activity.StartTimeUtc + activity.Duration;
-        if (http.Exception is { } exception)
-        {
-            status = ActivityStatusCode.Error;
-            statusMessage ??= exception.Message;
-            AddAttribute(attributes, "error.type", exception.GetType().FullName ?? exception.GetType().Name);
-
-            // The exception event sits on the stage that threw it; without stages it goes on the request.
-            if (http.StageCount == 0)
-            {
-                events = [ExceptionEvent(exception, requestEnd)];
-            }
-        }
-        else if (http.StatusCode >= 500)
-        {
-            status = ActivityStatusCode.Error;
-            AddAttribute(attributes, "error.type", http.StatusCode.ToString(CultureInfo.InvariantCulture));
-        }
-
-        var component = CopyTags(activity, attributes);
-        events = CopyEvents(activity, events);
-        if (http.RootEvents is { } rootEvents)
-        {
-            events ??= new List<SpanEvent>(rootEvents.Count);
-            AppendCapped(events, rootEvents);
-        }
-
-        var record = Record(activity, ParentOf(activity), name, component, status, statusMessage, attributes, events, http, requestEnd);
-        output.Add(record);
-        if (!compactStages && record.Stages is { } stages)
-        {
-            stages.Expand(output);
-            record.Stages = null;
+            AddAttribute(attributes, "http.response.status_code", StatusText(http.StatusCode), keys.StatusCode);
         }
     }
 
-    /// <summary>The attribute carrying a stage's own time, without the stages nested in it.</summary>
-    internal const string SelfTimeAttribute = "flowscope.self_time_ms";
+    /// <summary>Writes the stage section of a request; returns the number of stages written.</summary>
+    private int WriteStages(HttpRequestInfo http, PayloadWriter writer, long requestStart, long requestEnd, int valueLength, bool reduced)
+    {
+        var count = Math.Min(http.StageCount, PayloadLayout.MaxStages);
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        if (_stages.Length < count)
+        {
+            _stages = new StageEntry[Math.Max(count, _stages.Length * 2)];
+        }
+
+        var array = http.StageArray;
+        var hasDetails = http.HasDetails;
+        var failed = 0;
+        ushort components = 0;
+        var sectionOffset = writer.PayloadPosition;
+        writer.WriteVarUInt((ulong)http.StagesWithChildren);
+        for (var i = 0; i < count; i++)
+        {
+            var stage = array[i];
+            var start = ToUtcTicks(http, stage.Start);
+            var end = stage.End == 0 ? requestEnd : ToUtcTicks(http, stage.End);
+            var definition = stage.Definition;
+            components |= definition.ComponentBit;
+            byte flags = 0;
+            if (stage.Failed)
+            {
+                flags |= PayloadLayout.StageFailed | PayloadLayout.StageHasDetails | PayloadLayout.StageHasStatusMessage;
+                failed++;
+            }
+            else if (hasDetails && HasDetails(http.GetDetails(i)))
+            {
+                flags |= PayloadLayout.StageHasDetails;
+            }
+
+            writer.WriteVarUInt((ulong)stage.DefinitionId);
+            writer.WriteVarInt(start - requestStart);
+            writer.WriteVarUInt((ulong)Math.Max(0, end - start));
+            writer.WriteVarUInt((ulong)(stage.Parent + 1));
+            writer.WriteByte(flags);
+            _stages[i] = new StageEntry { StartTicks = start, DurationTicks = Math.Max(0, end - start), Flags = flags };
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var flags = _stages[i].Flags;
+            if ((flags & PayloadLayout.StageHasDetails) == 0)
+            {
+                continue;
+            }
+
+            var details = hasDetails ? http.GetDetails(i) : default;
+            if ((flags & PayloadLayout.StageHasStatusMessage) != 0)
+            {
+                writer.WriteText(details.Exception?.Message ?? http.LastException?.Message ?? "failed", _maxValueLength);
+            }
+
+            var attributes = ScratchAttributes();
+            if (details.Attributes is { } extra)
+            {
+                foreach (var pair in extra)
+                {
+                    AddAttribute(attributes, pair.Key, pair.Value);
+                }
+            }
+
+            WriteAttributes(writer, attributes, valueLength);
+            var events = ScratchEvents();
+            if (!reduced)
+            {
+                if (details.Exception is { } exception)
+                {
+                    events.Add(ExceptionEvent(exception, new DateTime(_stages[i].EndTicks, DateTimeKind.Utc)));
+                }
+
+                if (http.StageEvents(i) is { } logs)
+                {
+                    AppendCapped(events, logs);
+                }
+            }
+
+            WriteEvents(writer, events, requestStart, valueLength);
+        }
+
+        PayloadHeader.SetStages(writer.Header, count, failed, sectionOffset, components);
+        return count;
+    }
+
+    private static bool HasDetails(HttpRequestInfo.StageDetails details) =>
+        details.Exception is not null || details.Events is not null || details.Attributes is not null;
+
+    // UTC ticks exactly as HttpRequestInfo.ToUtc maps stopwatch timestamps.
+    private static long ToUtcTicks(HttpRequestInfo http, long timestamp) =>
+        http.BaseUtc.Ticks + Stopwatch.GetElapsedTime(http.BaseTimestamp, timestamp).Ticks;
+
+    private static void WriteAttributes(PayloadWriter writer, List<KeyValuePair<string, string>> attributes, int valueLength)
+    {
+        writer.WriteVarUInt((ulong)attributes.Count);
+        foreach (var pair in attributes)
+        {
+            writer.WriteText(pair.Key);
+            writer.WriteText(pair.Value, valueLength);
+        }
+    }
+
+    private void WriteEvents(PayloadWriter writer, List<SpanEvent> events, long spanStart, int valueLength)
+    {
+        writer.WriteVarUInt((ulong)events.Count);
+        foreach (var e in events)
+        {
+            writer.WriteText(e.Name, _maxValueLength);
+            writer.WriteVarInt(e.Timestamp.UtcTicks - spanStart);
+            var attributes = e.Attributes;
+            writer.WriteVarUInt((ulong)attributes.Count);
+            for (var i = 0; i < attributes.Count; i++)
+            {
+                writer.WriteText(attributes[i].Key);
+                writer.WriteText(attributes[i].Value, valueLength);
+            }
+        }
+    }
 
     /// <summary>
     /// The parent as FlowScope shows it: a span started inside a request belongs under the pipeline stage that was
@@ -167,22 +345,32 @@ internal sealed class SpanConverter
             return 0;
         }
 
-        var number = SpanRecord.NumberOf(parentId);
+        var number = SpanIdOf(parentId);
         if (activity.Parent is { } parent && HttpRequestInfo.Get(parent) is HttpRequestInfo http && http.StageCount > 0)
         {
             var stage = http.FindStageAt(http.ToTimestamp(activity.StartTimeUtc));
             if (stage >= 0)
             {
-                return RequestStages.StageSpanIdValue(number, stage);
+                return StageSection.StageSpanId(number, stage);
             }
         }
 
         return number;
     }
 
-    /// <summary>A stable id for stage <paramref name="index"/> of the request span whose id is the number <paramref name="request"/>.</summary>
-    internal static string StageSpanId(ulong request, int index) =>
-        RequestStages.StageSpanIdValue(request, index).ToString("x16", CultureInfo.InvariantCulture);
+    /// <summary>An activity span id as the number its 16 hex digits spell.</summary>
+    internal static ulong SpanIdOf(ActivitySpanId id)
+    {
+        // The activity keeps its id as text; a vectorised decode of that text is several times faster than the id's
+        // own CopyTo (which decodes digit by digit), and the pump does this for every span it converts.
+        Span<byte> bytes = stackalloc byte[8];
+        if (System.Convert.FromHexString(id.ToHexString(), bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 8)
+        {
+            id.CopyTo(bytes);
+        }
+
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
 
     private string? CopyTags(Activity activity, List<KeyValuePair<string, string>> attributes)
     {
@@ -197,37 +385,33 @@ internal sealed class SpanConverter
 
             if (tag.Value is not null)
             {
-                AddAttribute(attributes, tag.Key, FormatTagValue(tag.Key, tag.Value));
+                AddAttribute(attributes, tag.Key, FormatValue(tag.Value));
             }
         }
 
         return component;
     }
 
-    private List<SpanEvent>? CopyEvents(Activity activity, List<SpanEvent>? events)
+    private void CopyEvents(Activity activity, List<SpanEvent> events)
     {
         foreach (var e in activity.EnumerateEvents())
         {
-            events ??= new List<SpanEvent>(4);
             if (events.Count >= _maxEvents)
             {
                 break;
             }
 
-            events.Add(new SpanEvent(Truncate(e.Name), e.Timestamp, ConvertTags(e.EnumerateTagObjects())));
+            events.Add(new SpanEvent(e.Name, e.Timestamp, ConvertTags(e.EnumerateTagObjects())));
         }
 
         if (SideEvents.Get(activity) is { } side)
         {
-            events ??= new List<SpanEvent>(side.Count);
             AppendCapped(events, side);
         }
-
-        return events;
     }
 
-    /// <summary>Appends events up to the cap. Thread-safe (reads settings only).</summary>
-    internal void AppendCapped(List<SpanEvent> events, IReadOnlyList<SpanEvent> more)
+    /// <summary>Appends events up to the cap.</summary>
+    private void AppendCapped(List<SpanEvent> events, IReadOnlyList<SpanEvent> more)
     {
         for (var i = 0; i < more.Count && events.Count < _maxEvents; i++)
         {
@@ -241,83 +425,10 @@ internal sealed class SpanConverter
         return _attributes;
     }
 
-    private static KeyValuePair<string, string>[] ToArray(List<KeyValuePair<string, string>> attributes) =>
-        attributes.Count == 0 ? [] : attributes.ToArray();
-
-    /// <summary>The attributes as an array: the one the previous request of this name got when they are the same.</summary>
-    private KeyValuePair<string, string>[] SharedArray(string requestName, List<KeyValuePair<string, string>> attributes)
+    private List<SpanEvent> ScratchEvents()
     {
-        if (attributes.Count == 0)
-        {
-            return [];
-        }
-
-        if (_requestAttributes.TryGetValue(requestName, out var shared) && SameAttributes(shared, attributes))
-        {
-            return shared;
-        }
-
-        shared = attributes.ToArray();
-        _requestAttributes[requestName] = shared;
-        return shared;
-    }
-
-    private static bool SameAttributes(KeyValuePair<string, string>[] shared, List<KeyValuePair<string, string>> attributes)
-    {
-        if (shared.Length != attributes.Count)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < shared.Length; i++)
-        {
-            if (!string.Equals(shared[i].Key, attributes[i].Key, StringComparison.Ordinal)
-                || !string.Equals(shared[i].Value, attributes[i].Value, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private SpanRecord Record(Activity activity, ulong parent, string name, string? component, ActivityStatusCode status, string? statusMessage, List<KeyValuePair<string, string>> attributes, List<SpanEvent>? events, HttpRequestInfo? http = null, DateTime requestEnd = default)
-    {
-        List<SpanLink>? links = null;
-        foreach (var link in activity.EnumerateLinks())
-        {
-            links ??= new List<SpanLink>(2);
-            links.Add(new SpanLink(link.Context.TraceId.ToHexString(), link.Context.SpanId.ToHexString()));
-        }
-
-        if (events is not null)
-        {
-            events.Sort(static (a, b) => a.Timestamp.CompareTo(b.Timestamp));
-        }
-
-        var record = new SpanRecord(
-            activity.TraceId,
-            activity.SpanId,
-            parent,
-            name,
-            activity.Kind,
-            component ?? InferComponent(activity),
-            new DateTimeOffset(activity.StartTimeUtc, TimeSpan.Zero),
-            activity.Duration,
-            status,
-            statusMessage is null ? null : Truncate(statusMessage),
-            http is null ? ToArray(attributes) : SharedArray(name, attributes),
-            (IReadOnlyList<SpanEvent>?)events ?? [],
-            (IReadOnlyList<SpanLink>?)links ?? [],
-            activity.Source.Name,
-            _instance,
-            activity.HasRemoteParent);
-        if (http is not null)
-        {
-            record.Stages = RequestStages.Capture(this, http, record, requestEnd);
-        }
-
-        return record;
+        _events.Clear();
+        return _events;
     }
 
     internal static string InferComponent(Activity activity)
@@ -369,7 +480,7 @@ internal sealed class SpanConverter
         return result is null ? [] : [.. result];
     }
 
-    /// <summary>Adds a redacted, truncated attribute up to the cap. Thread-safe for a caller's own list (reads settings only).</summary>
+    /// <summary>Adds a redacted attribute up to the cap (values are cut to length when written).</summary>
     internal void AddAttribute(List<KeyValuePair<string, string>> attributes, string key, string value)
     {
         if (attributes.Count < _maxAttributes)
@@ -383,7 +494,7 @@ internal sealed class SpanConverter
     {
         if (attributes.Count < _maxAttributes)
         {
-            attributes.Add(new KeyValuePair<string, string>(key, Truncate(_redactor.Value(key, value, secret))));
+            attributes.Add(new KeyValuePair<string, string>(key, _redactor.Value(key, value, secret)));
         }
     }
 
@@ -398,8 +509,20 @@ internal sealed class SpanConverter
         public readonly bool StatusCode = redactor.IsSecret("http.response.status_code");
     }
 
-    internal string Truncate(string value) =>
-        value.Length <= _maxValueLength ? value : string.Concat(value.AsSpan(0, _maxValueLength), "…");
+    private static readonly string[] s_statusTexts = BuildStatusTexts();
+
+    private static string[] BuildStatusTexts()
+    {
+        var texts = new string[600];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            texts[i] = i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return texts;
+    }
+
+    private static string StatusText(int code) => (uint)code < (uint)s_statusTexts.Length ? s_statusTexts[code] : code.ToString(CultureInfo.InvariantCulture);
 
     private string RequestName(string method, string target)
     {
@@ -412,45 +535,10 @@ internal sealed class SpanConverter
         if (_requestNames.Count >= MaxCachedNames)
         {
             _requestNames.Clear();
-            _requestAttributes.Clear();
         }
 
         _requestNames[(method, target)] = name;
         return name;
-    }
-
-    /// <summary>
-    /// A tag's value as text. An integer value gets the text the previous span's value of the same key got when the
-    /// two are equal: ports, status codes and counts repeat from span to span, and each copy of their text was one
-    /// more small string kept by every stored span (most numbers have no cached text of their own).
-    /// </summary>
-    private string FormatTagValue(string key, object value)
-    {
-        long number;
-        switch (value)
-        {
-            case int i: number = i; break;
-            case long l: number = l; break;
-            case short h: number = h; break;
-            case ushort u: number = u; break;
-            case uint u: number = u; break;
-            case byte b: number = b; break;
-            default: return FormatValue(value);
-        }
-
-        if (_lastNumbers.TryGetValue(key, out var last) && last.Number == number)
-        {
-            return last.Text;
-        }
-
-        var text = number.ToString(CultureInfo.InvariantCulture);
-        if (_lastNumbers.Count >= MaxRememberedNumbers)
-        {
-            _lastNumbers.Clear();
-        }
-
-        _lastNumbers[key] = (number, text);
-        return text;
     }
 
     internal static string FormatValue(object value) => value switch

@@ -34,12 +34,21 @@ internal sealed record TraceSummaryDto(
     bool Routine,
     int DatabaseCount,
     int NPlusOne,
-    int DuplicateQueries)
+    int DuplicateQueries,
+    string KeptBecause)
 {
     public static TraceSummaryDto From(TraceSummary s, RoutineRequests routine) => new(
         s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
         s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version,
-        s.Kind, routine.IsRoutine(s), s.DatabaseCount, s.NPlusOne, s.DuplicateQueries);
+        s.Kind, routine.IsRoutine(s), s.DatabaseCount, s.NPlusOne, s.DuplicateQueries, RetentionName(s.KeptBecause));
+
+    internal static string RetentionName(TraceRetention reason) => reason switch
+    {
+        TraceRetention.Error => "error",
+        TraceRetention.Slow => "slow",
+        TraceRetention.Sampled => "sampled",
+        _ => "recent",
+    };
 }
 
 /// <summary>The live stream's <c>evicted</c> event: traces the store no longer holds.</summary>
@@ -62,7 +71,8 @@ internal sealed record SpanDto(
     IReadOnlyList<SpanEventDto> Events,
     IReadOnlyList<SpanLinkDto> Links,
     string Source,
-    string Instance)
+    string Instance,
+    double? SelfTimeMs)
 {
     public static SpanDto From(SpanRecord s)
     {
@@ -82,7 +92,7 @@ internal sealed record SpanDto(
         return new SpanDto(
             s.TraceId, s.SpanId, s.ParentSpanId, s.Name, KindName(s.Kind), s.Component, s.StartTime,
             s.Duration.TotalMilliseconds, StatusName(s.Status), s.StatusMessage, ToMap(s.Attributes), events, links,
-            s.Source, s.Instance);
+            s.Source, s.Instance, s.SelfTime?.TotalMilliseconds);
     }
 
     private static Dictionary<string, string> ToMap(IReadOnlyList<KeyValuePair<string, string>> attributes)
@@ -129,6 +139,8 @@ internal sealed record StatsResponse(
     int MaxTraces,
     long Buffered,
     int BufferCapacity,
+    long MemoryBytes,
+    long MemoryCapacityBytes,
     int LiveSubscribers,
     double UptimeSeconds,
     DateTimeOffset StartedAt,
@@ -169,6 +181,11 @@ internal sealed record MetricsResponse(
     }
 }
 
+internal sealed record RoutesResponse(IReadOnlyList<RouteDto> Routes, int Tracked);
+
+/// <summary>What the store saw and keeps of one route (see <see cref="TraceRouteStats"/>).</summary>
+internal sealed record RouteDto(string Route, long Seen, int Kept, int KeptForError, int KeptAsSlow, int KeptAsSample);
+
 internal sealed record ProblemResponse(string Type, string Title, int Status, string Detail, string? Parameter);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
@@ -180,6 +197,7 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(MapResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
+[JsonSerializable(typeof(RoutesResponse))]
 [JsonSerializable(typeof(Operator.OperatorResponse))]
 [JsonSerializable(typeof(Operator.FaultListResponse))]
 [JsonSerializable(typeof(Operator.FaultDto))]

@@ -24,67 +24,35 @@ namespace FlowScope.Embedded.Dashboard;
 /// <summary>The dashboard's endpoints: static files, the JSON API and the live stream.</summary>
 internal static class DashboardEndpoints
 {
-    internal const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-        "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
     public static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern)
     {
         var group = endpoints.MapGroup(pattern);
-        group.MapGet("/", Guard(ServeIndexAsync)).WithDisplayName("FlowScope dashboard");
-        group.MapGet("/api/traces", Guard(ListTracesAsync)).WithDisplayName("FlowScope API: traces");
-        group.MapGet("/api/traces/{traceId}", Guard(GetTraceAsync)).WithDisplayName("FlowScope API: trace");
-        group.MapGet("/api/stats", Guard(GetStatsAsync)).WithDisplayName("FlowScope API: stats");
-        group.MapGet("/api/map", Guard(GetMapAsync)).WithDisplayName("FlowScope API: component map");
-        group.MapGet("/api/metrics", Guard(GetMetricsAsync)).WithDisplayName("FlowScope API: metrics");
-        group.MapGet("/api/stream", Guard(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
-        Operator.OperatorEndpoints.Map(group, Guard);
-        group.MapGet("/api/{**rest}", Guard(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
-        group.MapGet("/{**asset}", Guard(ServeAssetAsync)).WithDisplayName("FlowScope dashboard asset");
+        group.MapGet("/", DashboardGuard.Page(ServeIndexAsync)).WithDisplayName("FlowScope dashboard");
+        group.MapGet("/api/traces", DashboardGuard.Api(ListTracesAsync)).WithDisplayName("FlowScope API: traces");
+        group.MapGet("/api/traces/{traceId}", DashboardGuard.Api(GetTraceAsync)).WithDisplayName("FlowScope API: trace");
+        group.MapGet("/api/stats", DashboardGuard.Api(GetStatsAsync)).WithDisplayName("FlowScope API: stats");
+        group.MapGet("/api/map", DashboardGuard.Api(GetMapAsync)).WithDisplayName("FlowScope API: component map");
+        group.MapGet("/api/metrics", DashboardGuard.Api(GetMetricsAsync)).WithDisplayName("FlowScope API: metrics");
+        group.MapGet("/api/routes", DashboardGuard.Api(GetRoutesAsync)).WithDisplayName("FlowScope API: routes seen and kept");
+        group.MapGet("/api/stream", DashboardGuard.Api(LiveStream.RunAsync)).WithDisplayName("FlowScope API: live stream");
+        Operator.OperatorEndpoints.Map(group, DashboardGuard.Api);
+        group.MapGet("/api/{**rest}", DashboardGuard.Api(ctx => WriteProblemAsync(ctx, StatusCodes.Status404NotFound, "Not found", "No FlowScope API at this path.", null))).WithDisplayName("FlowScope API: not found");
+        group.MapGet("/{**asset}", DashboardGuard.Page(ServeAssetAsync)).WithDisplayName("FlowScope dashboard asset");
+
+        // Not part of the app's API description or of its HTTP metrics.
+        group.ExcludeFromDescription();
+        group.DisableHttpMetrics();
         return group;
     }
-
-    /// <summary>
-    /// Runs before every dashboard handler: keeps the request and everything it does out of the captured data,
-    /// applies the loopback-only default and sets the security headers.
-    /// </summary>
-    private static RequestDelegate Guard(RequestDelegate handler) => context =>
-    {
-        if (context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
-        {
-            HttpRequestInfo.MarkIgnored(activity);
-        }
-
-        CaptureSuppression.SuppressCurrentFlow();
-
-        var access = context.RequestServices.GetRequiredService<DashboardAccess>();
-        switch (access.Decide(context))
-        {
-            case DashboardAccess.Decision.NotFound:
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            case DashboardAccess.Decision.Unauthorized:
-                return WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Access token required", "Open the FlowScope access link the app logged at start.", null);
-            case DashboardAccess.Decision.RedirectWithCookie:
-                access.SetCookieAndRedirect(context);
-                return Task.CompletedTask;
-        }
-
-        var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "no-referrer";
-        return handler(context);
-    };
 
     private static Task ServeIndexAsync(HttpContext context)
     {
         var path = context.Request.PathBase.Add(context.Request.Path).Value ?? string.Empty;
         if (!path.EndsWith('/'))
         {
-            // Relative asset and API URLs in the page need the trailing slash.
-            context.Response.Redirect(path + "/" + context.Request.QueryString.Value);
+            // Relative asset and API URLs in the page need the trailing slash. The redirect is relative too
+            // ("_flowscope/"), so it keeps whatever prefix a proxy stripped before the request reached the app.
+            context.Response.Redirect(path[(path.LastIndexOf('/') + 1)..] + "/" + context.Request.QueryString.Value);
             return Task.CompletedTask;
         }
 
@@ -161,23 +129,25 @@ internal static class DashboardEndpoints
     {
         var services = context.RequestServices;
         var buffer = services.GetRequiredService<SpanBuffer>();
-        var store = services.GetRequiredService<ITraceStore>().GetStats();
+        var totals = services.GetRequiredService<PumpCounters>().Read(buffer, services.GetRequiredService<ITraceStore>());
+        var store = totals.Store;
         var runtime = services.GetRequiredService<FlowScopeRuntime>();
         var time = services.GetRequiredService<TimeProvider>();
         var options = services.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
-        var buffered = buffer.Count;
         var stats = new StatsResponse(
-            Captured: buffer.Accepted + buffered,
-            Dropped: buffer.Dropped,
+            Captured: totals.Captured,
+            Dropped: totals.Dropped,
             Rejected: store.RejectedSpans,
-            Failed: services.GetRequiredService<PumpCounters>().Failed,
+            Failed: totals.Failed,
             EvictedTraces: store.EvictedTraces,
             EvictedSpans: store.EvictedSpans,
             StoredTraces: store.StoredTraces,
             StoredSpans: store.StoredSpans,
             MaxTraces: options.MaxTraces,
-            Buffered: buffered,
+            Buffered: totals.Buffered,
             BufferCapacity: buffer.Capacity,
+            MemoryBytes: store.MemoryBytes,
+            MemoryCapacityBytes: store.CapacityBytes,
             LiveSubscribers: services.GetRequiredService<LiveSubscriptions>().Count,
             UptimeSeconds: Math.Round((time.GetUtcNow() - runtime.StartedAt).TotalSeconds, 1),
             StartedAt: runtime.StartedAt,
@@ -185,6 +155,22 @@ internal static class DashboardEndpoints
             Extensions: Contributions(services));
         return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
     }
+
+    private static Task GetRoutesAsync(HttpContext context)
+    {
+        var routes = context.RequestServices.GetRequiredService<ITraceStore>().GetRouteStats();
+        var dtos = new RouteDto[Math.Min(routes.Count, MaxRoutesListed)];
+        for (var i = 0; i < dtos.Length; i++)
+        {
+            var r = routes[i];
+            dtos[i] = new RouteDto(r.Route, r.Seen, r.Kept, r.KeptForError, r.KeptAsSlow, r.KeptAsSample);
+        }
+
+        return WriteJsonAsync(context, new RoutesResponse(dtos, routes.Count), DashboardJsonContext.Default.RoutesResponse);
+    }
+
+    /// <summary>The busiest routes listed by <c>api/routes</c> (the store tracks at most 2 048).</summary>
+    private const int MaxRoutesListed = 500;
 
     private static Task GetMapAsync(HttpContext context)
     {

@@ -9,7 +9,7 @@ internal static class QueryParser
 {
     internal const int MaxTextLength = 256;
 
-    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort", "statusClass", "kind", "nPlusOne"];
+    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort", "statusClass", "kind", "nPlusOne", "kept"];
 
     public static bool TryParse(IQueryCollection query, out TraceQuery result, out QueryError? error)
     {
@@ -154,6 +154,18 @@ internal static class QueryParser
             return false;
         }
 
+        TraceRetention? kept = null;
+        if (Text("kept") is { } keptText)
+        {
+            if (!Enum.TryParse<TraceRetention>(keptText, ignoreCase: true, out var reason) || !Enum.IsDefined(reason) || char.IsDigit(keptText[0]))
+            {
+                error = new QueryError("kept", $"Parameter 'kept' must be 'recent', 'error', 'slow' or 'sampled' (was '{Shorten(keptText)}').");
+                return false;
+            }
+
+            kept = reason;
+        }
+
         var cursor = Text("cursor");
         if (cursor is { Length: > 200 })
         {
@@ -179,6 +191,7 @@ internal static class QueryParser
             StatusClass = statusClass,
             Kind = kind,
             NPlusOne = nPlusOne,
+            KeptBecause = kept,
         };
         return true;
     }

@@ -12,6 +12,7 @@ using FlowScope.Embedded.Instrumentation.Pipeline;
 using FlowScope.Embedded.Internal;
 using FlowScope.Embedded.Metrics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.AspNetCore.Mvc;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -72,7 +73,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.TryAddSingleton<ITraceStore>(sp =>
         {
             var options = Options(sp);
-            return new InMemoryTraceStore(options.MaxTraces, options.MaxSpansPerTrace);
+            return new InMemoryTraceStore(options.MaxStoreMegabytes * 1024L * 1024, options.MaxSpansPerTrace, options.MaxTraces, options.Retention);
         });
         services.AddSingleton<LiveSignal>();
         services.AddSingleton<PumpCounters>();
@@ -93,6 +94,8 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<RoutineRequests>();
         services.AddSingleton<DashboardAccess>();
+        services.AddSingleton<DashboardRequests>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpLoggingInterceptor, DashboardHttpLoggingInterceptor>());
         services.AddSingleton<OperatorAccess>();
         services.AddAntiforgery();
         services.AddSingleton<FaultInjector>();

@@ -1,3 +1,4 @@
+using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FlowScope.Embedded.Internal;
@@ -26,7 +27,24 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
         }
 
         Range(nameof(options.BufferCapacity), options.BufferCapacity, 16, 4_000_000);
-        Range(nameof(options.MaxTraces), options.MaxTraces, 1, 10_000_000);
+        Range(nameof(options.MaxStoreMegabytes), options.MaxStoreMegabytes, InMemoryTraceStore.MinCapacityBytes / (1024 * 1024), 1024 * 1024);
+        Range(nameof(options.MaxTraces), options.MaxTraces, 0, 100_000_000);
+        var retention = options.Retention;
+        foreach (var (key, share) in new[] { ("ErrorShare", retention.ErrorShare), ("SlowShare", retention.SlowShare), ("SampleShare", retention.SampleShare) })
+        {
+            if (!(share >= 0 && share <= 0.5))
+            {
+                failures.Add($"FlowScope:Retention:{key} must be between 0 and 0.5 (was {share}).");
+            }
+        }
+
+        if (retention.ErrorShare + retention.SlowShare + retention.SampleShare > 0.75)
+        {
+            failures.Add("FlowScope:Retention: ErrorShare + SlowShare + SampleShare must leave at least a quarter of the store to the newest traces (at most 0.75 together).");
+        }
+
+        Range("Retention:SamplesPerRoute", retention.SamplesPerRoute, 0, 10_000);
+        Positive("Retention:SlowThreshold", retention.SlowThreshold, TimeSpan.FromDays(1));
         Range(nameof(options.MaxSpansPerTrace), options.MaxSpansPerTrace, 1, 1_000_000);
         Range(nameof(options.MaxAttributesPerSpan), options.MaxAttributesPerSpan, 0, 10_000);
         Range(nameof(options.MaxAttributeValueLength), options.MaxAttributeValueLength, 16, 1_000_000);
@@ -43,6 +61,7 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
             failures.Add("FlowScope:OperatorAuthorizationPolicy must name a policy registered with AddAuthorization, or be left unset.");
         }
 
+        failures.AddRange(Dashboard.HostCheck.Validate(options.DashboardAllowedHosts));
         Positive(nameof(options.LiveUpdateInterval), options.LiveUpdateInterval, TimeSpan.FromSeconds(10));
         Positive(nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMinutes(10));
 

@@ -1,15 +1,17 @@
+using System.Diagnostics;
 using FlowScope.Embedded.Buffering;
+using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Metrics;
 
 /// <summary>
 /// The live map of the app: nodes are components (each middleware, endpoint or action, queue, worker, outbound
 /// host, custom source), edges are parent → child calls between them with counts, errors and latency percentiles.
-/// Fed by the pump with every stored span. Spans usually end before their parent, so a child waits (bounded) until
-/// its parent is seen. Every structure has a cap; what falls outside is counted. Span ids are kept as numbers (the
-/// 16 hex digits parsed), and a request's compact stages (<see cref="SpanRecord.Stages"/>) are observed directly,
-/// exactly as their expanded records would be, without building them.
+/// Fed by the pump with every stored batch, read in its encoded form. Spans usually end before their parent, so a
+/// child waits (bounded) until its parent is seen. Every structure has a cap; what falls outside is counted. A
+/// request's stages are observed from its payload's stage section: their nodes by stage kind, without names.
 /// </summary>
 internal sealed class ComponentGraph : ISpanBatchObserver
 {
@@ -24,10 +26,9 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     // Edges by their two nodes' stats objects: one node is one object, so identity is equality and hashing is cheap.
     private readonly Dictionary<(NodeStats From, NodeStats To), EdgeStats> _edges = new();
 
-    // The node of a (component, name) pair by string identity: stage names, routes and components are the same
-    // string objects on every request, so most look-ups hash two references instead of two strings. Bounded.
-    private readonly Dictionary<(string Component, string Name), NodeStats> _nodesByReference = new(ReferencePairComparer.Instance);
-    private const int MaxNodesByReference = 4_096;
+    // The node of each stage kind (by definition number): stages need no name look-up. Bounded.
+    private readonly Dictionary<int, NodeStats> _stageKindNodes = new();
+    private const int MaxStageKindNodes = 4_096;
 
     // Recently seen spans (span id → node) so children can find their parent's node: two generations of up to
     // half of MaxRememberedSpans each; when the newer is full the older is dropped. No per-span removal.
@@ -38,82 +39,78 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     private readonly Dictionary<ulong, List<Call>> _waiting = new();
     private readonly Queue<ulong> _waitingOrder = new();
 
-    // Scratch for one request's stages: their nodes (null when lost to the node cap), ids and self times.
+    // Scratch for one request's stages: their entries, nodes (null when lost to the node cap), ids and self times.
+    private StageEntry[] _stages = new StageEntry[16];
     private NodeStats?[] _stageNodes = new NodeStats?[16];
     private ulong[] _stageIds = new ulong[16];
-    private double[] _stageSelf = new double[16];
-    private long[] _stageStart = new long[16];
-    private long[] _stageDuration = new long[16];
+    private long[] _stageSelf = new long[16];
     private int _waitingCount;
     private long _overflow;
 
-    public void Observe(IReadOnlyList<SpanRecord> spans)
+    public void Observe(SpanBatch batch)
     {
         lock (_lock)
         {
-            for (var i = 0; i < spans.Count; i++)
+            for (var i = 0; i < batch.Count; i++)
             {
-                ObserveCore(spans[i]);
+                ObserveCore(new SpanPayload(batch.GetPayload(i)));
             }
         }
     }
 
-    private void ObserveCore(SpanRecord span)
+    private void ObserveCore(SpanPayload span)
     {
-        var isError = span.Status == System.Diagnostics.ActivityStatusCode.Error;
-        double? selfMs = span.GetAttribute(Capture.SpanConverter.SelfTimeAttribute) is { } self
-            && double.TryParse(self, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : null;
-        var node = ObserveSpan(NodeOf(span), span.SpanIdNumber, span.ParentSpanIdNumber, null, span.Duration.TotalMilliseconds, isError, span.EndTime, selfMs);
-
-        if (span.Stages is { } stages)
+        var node = ObserveSpan(NodeFor(NodeOf(span)), span.SpanId, span.ParentId == 0 ? null : span.ParentId, null, Milliseconds(span.DurationTicks), span.IsError, span.EndTicks, null);
+        if (span.StageCount > 0)
         {
-            ObserveStages(stages, node);
+            ObserveStages(span, node);
         }
     }
 
+    private static double Milliseconds(long ticks) => ticks / (double)TimeSpan.TicksPerMillisecond;
+
     /// <summary>
-    /// Observes a request's compact stages as the records they expand to (in order: parents come first). A request
-    /// whose stages have the same kinds, names and nesting as one seen before (every request of a route, usually)
-    /// is counted through that request's <see cref="StageShape"/>: its nodes and edges without any look-up.
+    /// Observes a request's stages as the spans they are read as (in order: parents come first). A request whose
+    /// stages have the same kinds and nesting as one seen before (every request of a route, usually) is counted
+    /// through that request's <see cref="StageShape"/>: its nodes and edges without any look-up.
     /// </summary>
-    private void ObserveStages(Capture.RequestStages stages, NodeStats? requestNode)
+    private void ObserveStages(SpanPayload request, NodeStats? requestNode)
     {
-        var count = stages.Count;
-        if (_stageNodes.Length < count)
+        var count = request.StageCount;
+        if (_stages.Length < count)
         {
-            var length = Math.Max(count, _stageNodes.Length * 2);
+            var length = Math.Max(count, _stages.Length * 2);
+            _stages = new StageEntry[length];
             _stageNodes = new NodeStats?[length];
             _stageIds = new ulong[length];
-            _stageSelf = new double[length];
-            _stageStart = new long[length];
-            _stageDuration = new long[length];
+            _stageSelf = new long[length];
         }
 
-        stages.SpanIdValues(_stageIds);
-        stages.Timings(_stageStart, _stageDuration, _stageSelf);
+        var stages = _stages.AsSpan(0, count);
+        request.Stages().ReadEntries(stages, out var withChildren);
+        StageSection.SelfTimes(stages, _stageSelf);
+        var rootId = request.SpanId;
+        for (var i = 0; i < count; i++)
+        {
+            _stageIds[i] = StageSection.StageSpanId(rootId, i);
+        }
+
         var slot = ShapeSlot(stages);
         if (requestNode is not null && _shapes[slot] is { } shape && shape.Matches(stages, requestNode))
         {
-            ObserveShape(shape, stages);
+            ObserveShape(shape, stages, withChildren);
             return;
         }
 
-        var rootId = stages.Root;
         var edges = new EdgeStats?[count];
         var cacheable = requestNode is not null;
         for (var i = 0; i < count; i++)
         {
-            var parent = stages.ParentOf(i);
-            var parentNode = parent < 0 ? requestNode : _stageNodes[parent];
-            var parentId = parent < 0 ? rootId : _stageIds[parent];
-
-            var selfMs = StageSelfMs(i);
-            var duration = new TimeSpan(_stageDuration[i]);
-            var end = new DateTimeOffset(_stageStart[i] + _stageDuration[i], TimeSpan.Zero);
+            var stage = stages[i];
+            var parentNode = stage.Parent < 0 ? requestNode : _stageNodes[stage.Parent];
+            var parentId = stage.Parent < 0 ? rootId : _stageIds[stage.Parent];
             var overflowBefore = _overflow;
-            var node = ObserveSpan(new NodeKey(stages.ComponentOf(i), stages.NameOf(i)), _stageIds[i], parentId, parentNode, duration.TotalMilliseconds, stages.IsFailed(i), end, selfMs, remember: stages.MayBeParent(i));
+            var node = ObserveSpan(NodeForStage(stage.Definition), _stageIds[i], parentId, parentNode, Milliseconds(stage.DurationTicks), stage.Failed, stage.EndTicks, StageSelfMs(i), remember: StageSection.MayBeParent(withChildren, i));
             _stageNodes[i] = node;
             if (node is null || parentNode is null || _overflow != overflowBefore)
             {
@@ -131,20 +128,27 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         }
     }
 
+    /// <summary>The node key of a stage kind (its definition's component and name).</summary>
+    private static NodeKey StageNode(int definition)
+    {
+        var kind = StageDefinition.FromId(definition);
+        return new NodeKey(kind.Component, kind.Name);
+    }
+
     /// <summary>Counts a request's stages through the nodes and edges of an identical earlier request.</summary>
-    private void ObserveShape(StageShape shape, Capture.RequestStages stages)
+    private void ObserveShape(StageShape shape, ReadOnlySpan<StageEntry> stages, ulong withChildren)
     {
         var nodes = shape.Nodes;
         var edges = shape.Edges;
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
-            var failed = stages.IsFailed(i);
-            var durationMs = new TimeSpan(_stageDuration[i]).TotalMilliseconds;
-            node.Add(durationMs, failed, _stageStart[i] + _stageDuration[i], StageSelfMs(i));
-            edges[i]?.Add(durationMs, failed);
+            var stage = stages[i];
+            var durationMs = Milliseconds(stage.DurationTicks);
+            node.Add(durationMs, stage.Failed, stage.EndTicks, StageSelfMs(i));
+            edges[i]?.Add(durationMs, stage.Failed);
             var spanId = _stageIds[i];
-            if (stages.MayBeParent(i))
+            if (StageSection.MayBeParent(withChildren, i))
             {
                 Remember(spanId, node);
             }
@@ -153,37 +157,34 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         }
     }
 
-    // A stage's self time as its record's self-time attribute holds it: rounded to three decimals ("0.###").
-    private double StageSelfMs(int index) => Math.Round(_stageSelf[index], 3, MidpointRounding.AwayFromZero);
+    private double StageSelfMs(int index) => Milliseconds(_stageSelf[index]);
 
     // Shapes by a hash of the request's last stage's kind (usually the action's result or the endpoint) and stage
     // count; a new shape in a slot replaces the old one.
     private readonly StageShape?[] _shapes = new StageShape?[MaxShapes];
     private const int MaxShapes = 256;
 
-    private static int ShapeSlot(Capture.RequestStages stages)
+    private static int ShapeSlot(ReadOnlySpan<StageEntry> stages)
     {
-        var last = stages.Count - 1;
-        var hash = (stages.DefinitionIdOf(last) * -1640531535) ^ (stages.Count * 0x2545F491);
+        var hash = (stages[^1].Definition * -1640531535) ^ (stages.Length * 0x2545F491);
         return (int)((uint)hash % MaxShapes);
     }
 
-    /// <summary>The nodes and edges of a request's stages, for requests whose stages have the same definitions (kinds and names) and parents.</summary>
+    /// <summary>The nodes and edges of a request's stages, for requests whose stages have the same kinds and parents.</summary>
     private sealed class StageShape
     {
         private readonly int[] _definitions;
         private readonly int[] _parents;
         private readonly NodeStats _requestNode;
 
-        public StageShape(Capture.RequestStages stages, NodeStats requestNode, NodeStats[] nodes, EdgeStats?[] edges)
+        public StageShape(ReadOnlySpan<StageEntry> stages, NodeStats requestNode, NodeStats[] nodes, EdgeStats?[] edges)
         {
-            var count = stages.Count;
-            _definitions = new int[count];
-            _parents = new int[count];
-            for (var i = 0; i < count; i++)
+            _definitions = new int[stages.Length];
+            _parents = new int[stages.Length];
+            for (var i = 0; i < stages.Length; i++)
             {
-                _definitions[i] = stages.DefinitionIdOf(i);
-                _parents[i] = stages.ParentOf(i);
+                _definitions[i] = stages[i].Definition;
+                _parents[i] = stages[i].Parent;
             }
 
             _requestNode = requestNode;
@@ -196,16 +197,16 @@ internal sealed class ComponentGraph : ISpanBatchObserver
         /// <summary>The edge from each stage's parent to it; <see langword="null"/> where both are one component.</summary>
         public EdgeStats?[] Edges { get; }
 
-        public bool Matches(Capture.RequestStages stages, NodeStats requestNode)
+        public bool Matches(ReadOnlySpan<StageEntry> stages, NodeStats requestNode)
         {
-            if (stages.Count != _definitions.Length || !ReferenceEquals(requestNode, _requestNode))
+            if (stages.Length != _definitions.Length || !ReferenceEquals(requestNode, _requestNode))
             {
                 return false;
             }
 
             for (var i = 0; i < _definitions.Length; i++)
             {
-                if (stages.DefinitionIdOf(i) != _definitions[i] || stages.ParentOf(i) != _parents[i])
+                if (stages[i].Definition != _definitions[i] || stages[i].Parent != _parents[i])
                 {
                     return false;
                 }
@@ -219,15 +220,14 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     /// Counts one span in its node, remembers it, links it to its parent (now, or when the parent comes) and links
     /// the children that waited for it. Returns its node, or <see langword="null"/> when the node cap left none.
     /// </summary>
-    private NodeStats? ObserveSpan(NodeKey key, ulong spanId, ulong? parentId, NodeStats? knownParent, double durationMs, bool isError, DateTimeOffset end, double? selfMs, bool remember = true)
+    private NodeStats? ObserveSpan(NodeStats? node, ulong spanId, ulong? parentId, NodeStats? knownParent, double durationMs, bool isError, long endTicks, double? selfMs, bool remember = true)
     {
-        var node = NodeFor(key);
         if (node is null)
         {
             return null;
         }
 
-        node.Add(durationMs, isError, end.UtcTicks, selfMs);
+        node.Add(durationMs, isError, endTicks, selfMs);
         if (remember)
         {
             Remember(spanId, node);
@@ -270,12 +270,7 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     /// <summary>The node a key is counted in: its own, "(other)" of its component once the node cap is reached, or none.</summary>
     private NodeStats? NodeFor(NodeKey key)
     {
-        if (_nodesByReference.TryGetValue((key.Component, key.Name), out var node))
-        {
-            return node;
-        }
-
-        if (!_nodes.TryGetValue(key, out node))
+        if (!_nodes.TryGetValue(key, out var node))
         {
             if (_nodes.Count >= MaxNodes)
             {
@@ -292,20 +287,25 @@ internal sealed class ComponentGraph : ISpanBatchObserver
             }
         }
 
-        if (_nodesByReference.Count >= MaxNodesByReference)
-        {
-            _nodesByReference.Clear();
-        }
-
-        _nodesByReference[(key.Component, key.Name)] = node;
         return node;
     }
 
-    /// <summary>A span id as a number: its 16 hex digits; any other form is hashed.</summary>
-    internal static ulong IdOf(string spanId) =>
-        spanId.Length == 16 && ulong.TryParse(spanId, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var value)
-            ? value
-            : (ulong)(uint)StringComparer.Ordinal.GetHashCode(spanId) | 0x8000_0000_0000_0000UL;
+    /// <summary>The node of a stage kind, looked up once per kind.</summary>
+    private NodeStats? NodeForStage(int definition)
+    {
+        if (_stageKindNodes.TryGetValue(definition, out var node))
+        {
+            return node;
+        }
+
+        node = NodeFor(StageNode(definition));
+        if (node is not null && _stageKindNodes.Count < MaxStageKindNodes)
+        {
+            _stageKindNodes.Add(definition, node);
+        }
+
+        return node;
+    }
 
     private void AddEdge(NodeStats from, Call call)
     {
@@ -389,20 +389,22 @@ internal sealed class ComponentGraph : ISpanBatchObserver
     }
 
     /// <summary>The node a span is drawn in.</summary>
-    internal static NodeKey NodeOf(SpanRecord span)
+    internal static NodeKey NodeOf(SpanPayload span)
     {
-        var name = span.Component switch
+        span.ReadTexts(out var nameText, out var componentText, out var sourceText, out _);
+        var component = componentText.ToString();
+        var name = component switch
         {
             SpanComponents.Server => "server",
-            SpanComponents.Queue => span.GetAttribute("messaging.destination.name") ?? span.Name,
-            SpanComponents.HttpClient => span.GetAttribute("server.address") ?? HostOf(span.GetAttribute("url.full")) ?? span.Name,
-            SpanComponents.Database => span.GetAttribute("db.namespace") ?? span.GetAttribute("db.system.name") ?? span.GetAttribute("db.system") ?? span.Name,
-            SpanComponents.Worker => span.GetAttribute("flowscope.worker.name") ?? span.Name,
-            SpanComponents.Custom when span.Source.Length > 0 && !span.Source.StartsWith(FlowScopeSources.Prefix, StringComparison.Ordinal) => span.Source,
-            _ => span.Name,
+            SpanComponents.Queue => span.GetAttribute("messaging.destination.name") ?? nameText.ToString(),
+            SpanComponents.HttpClient => span.GetAttribute("server.address") ?? HostOf(span.GetAttribute("url.full")) ?? nameText.ToString(),
+            SpanComponents.Database => span.GetAttribute("db.namespace") ?? span.GetAttribute("db.system.name") ?? span.GetAttribute("db.system") ?? nameText.ToString(),
+            SpanComponents.Worker => span.GetAttribute("flowscope.worker.name") ?? nameText.ToString(),
+            SpanComponents.Custom when !sourceText.IsEmpty && !sourceText.ToString().StartsWith(FlowScopeSources.Prefix, StringComparison.Ordinal) => sourceText.ToString(),
+            _ => nameText.ToString(),
         };
 
-        return new NodeKey(span.Component, name);
+        return new NodeKey(component, name);
     }
 
     private static string? HostOf(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Authority : null;
@@ -461,17 +463,6 @@ internal sealed class ComponentGraph : ISpanBatchObserver
                 SelfTimes.Add(self);
             }
         }
-    }
-
-    /// <summary>Compares (component, name) pairs by string identity.</summary>
-    private sealed class ReferencePairComparer : IEqualityComparer<(string, string)>
-    {
-        public static readonly ReferencePairComparer Instance = new();
-
-        public bool Equals((string, string) x, (string, string) y) => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2);
-
-        public int GetHashCode((string, string) obj) =>
-            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item2));
     }
 
     private sealed class EdgeStats

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Metrics;
 
@@ -26,23 +26,23 @@ internal sealed class RequestMetrics : ISpanBatchObserver
 
     public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
-    public void Observe(IReadOnlyList<SpanRecord> spans)
+    public void Observe(SpanBatch batch)
     {
         lock (_lock)
         {
-            for (var i = 0; i < spans.Count; i++)
+            for (var i = 0; i < batch.Count; i++)
             {
-                ObserveOne(spans[i]);
+                ObserveOne(new SpanPayload(batch.GetPayload(i)));
             }
         }
     }
 
-    private void ObserveOne(SpanRecord span)
+    private void ObserveOne(SpanPayload span)
     {
-        var failed = span.Status == ActivityStatusCode.Error | _failed.TakeFailedBelow(span.SpanIdNumber) | StagesFailed(span);
-        if (failed && span.ParentSpanIdNumber is { } parent)
+        var failed = span.IsError | _failed.TakeFailedBelow(span.SpanId) | StagesFailed(span);
+        if (failed && span.ParentId != 0)
         {
-            _failed.MarkParent(parent);
+            _failed.MarkParent(span.ParentId);
         }
 
         if (TraceKinds.UnitOf(span) is not { } kind)
@@ -50,36 +50,38 @@ internal sealed class RequestMetrics : ISpanBatchObserver
             return;
         }
 
-        var durationMs = span.Duration.TotalMilliseconds;
+        var durationMs = span.DurationTicks / (double)TimeSpan.TicksPerMillisecond;
         var clientError = false;
         if (kind == TraceKinds.Http)
         {
-            var status = span.GetAttribute("http.response.status_code");
-            clientError = status is { Length: 3 } && status[0] == '4';
+            clientError = span.TryGetAttribute(s_status, out var status) && status.ToString() is { Length: 3 } code && code[0] == '4';
             _routes.Add(span, durationMs);
         }
 
-        For(kind).Add(span.EndTime.UtcTicks, durationMs, failed, clientError);
+        For(kind).Add(span.EndTicks, durationMs, failed, clientError);
     }
 
+    private static readonly int s_status = WellKnownStrings.NumberOf("http.response.status_code");
+
     /// <summary>Whether one of a request's pipeline stages, or a span started under one, failed.</summary>
-    private bool StagesFailed(SpanRecord span)
+    private bool StagesFailed(SpanPayload span)
     {
-        if (span.Stages is not { } stages)
+        var count = span.StageCount;
+        if (count == 0)
         {
             return false;
         }
 
-        var failed = stages.FailedCount > 0;
+        var failed = span.FailedStages > 0;
         if (_failed.IsEmpty)
         {
             return failed;
         }
 
-        for (var i = 0; i < stages.Count; i++)
+        for (var i = 0; i < count; i++)
         {
             // Take every mark, so none lingers.
-            failed |= _failed.TakeFailedBelow(stages.SpanIdValue(i));
+            failed |= _failed.TakeFailedBelow(StageSection.StageSpanId(span.SpanId, i));
         }
 
         return failed;

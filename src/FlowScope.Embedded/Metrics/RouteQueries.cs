@@ -1,5 +1,6 @@
 using System.Globalization;
 using FlowScope.Embedded.Storage;
+using FlowScope.Embedded.Storage.Encoding;
 
 namespace FlowScope.Embedded.Metrics;
 
@@ -15,15 +16,15 @@ internal sealed class RouteQueries
     private readonly Dictionary<string, Stats> _routes = new(StringComparer.Ordinal);
     private long _overflow;
 
-    public void Add(SpanRecord request, double durationMs)
+    public void Add(SpanPayload request, double durationMs)
     {
         // Requests without a route template (static files, unmatched paths) would make a route of every path.
-        if (request.GetAttribute("http.route") is null)
+        if (!request.TryGetAttribute(s_route, out _))
         {
             return;
         }
 
-        var name = request.Name;
+        var name = request.Name.ToString();
         if (!_routes.TryGetValue(name, out var stats))
         {
             if (_routes.Count >= MaxRoutes)
@@ -69,6 +70,8 @@ internal sealed class RouteQueries
         Array.Sort(result, static (a, b) => b.QueriesPerRequest.CompareTo(a.QueriesPerRequest) is var c and not 0 ? c : string.CompareOrdinal(a.Route, b.Route));
         return (result, _overflow);
     }
+
+    private static readonly int s_route = WellKnownStrings.NumberOf("http.route");
 
     private static int Count(string? text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 

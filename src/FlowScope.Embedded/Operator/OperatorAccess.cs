@@ -16,7 +16,7 @@ namespace FlowScope.Embedded.Operator;
 /// satisfies <see cref="FlowScopeOptions.OperatorAuthorizationPolicy"/>, or — without a policy — a loopback caller.
 /// Operator actions are POST or DELETE requests with ASP.NET Core's antiforgery token in a header.
 /// </summary>
-internal sealed class OperatorAccess(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory)
+internal sealed class OperatorAccess(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, DashboardAccess dashboard)
 {
     private readonly string? _policy = options.Value.OperatorAuthorizationPolicy;
     private readonly ILogger _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Operator");
@@ -28,7 +28,7 @@ internal sealed class OperatorAccess(IOptions<FlowScopeOptions> options, ILogger
     {
         if (_policy is null)
         {
-            return DashboardAccess.IsLocal(context)
+            return dashboard.IsLocalOperator(context)
                 ? new Verdict(true, StatusCodes.Status200OK, null)
                 : new Verdict(false, StatusCodes.Status403Forbidden, "Operator actions are allowed from loopback only. Set FlowScope:OperatorAuthorizationPolicy to let signed-in operators act from elsewhere.");
         }

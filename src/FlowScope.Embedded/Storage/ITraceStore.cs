@@ -7,10 +7,11 @@ namespace FlowScope.Embedded.Storage;
 public interface ITraceStore
 {
     /// <summary>
-    /// Adds a batch of finished spans. Spans join their trace whether or not it already exists (late spans of a
-    /// trace whose root has ended are normal). Called from FlowScope's single background pump.
+    /// Adds a batch of finished spans in their encoded form. Spans join their trace whether or not it already exists
+    /// (late spans of a trace whose root has ended are normal). Called from FlowScope's single background pump; the
+    /// batch is valid only until the call returns, so copy what you keep.
     /// </summary>
-    ValueTask AddAsync(IReadOnlyList<SpanRecord> spans, CancellationToken cancellationToken = default);
+    ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default);
 
     /// <summary>Queries trace summaries, newest first, one page at a time.</summary>
     /// <exception cref="ArgumentException">The query's cursor is not one this store issued.</exception>
@@ -27,4 +28,7 @@ public interface ITraceStore
 
     /// <summary>Gets the store's counters.</summary>
     TraceStoreStats GetStats();
+
+    /// <summary>Gets what the store saw and keeps of each route, busiest first; empty for a store that does not track routes.</summary>
+    IReadOnlyList<TraceRouteStats> GetRouteStats() => [];
 }

@@ -42,23 +42,26 @@ public sealed record TraceSummary
     /// <summary>Gets the instance that recorded the root span.</summary>
     public string? Instance { get; init; }
 
+    /// <summary>Gets how many database commands the trace's spans issued (as their local roots counted them).</summary>
+    public int DatabaseCount { get; init; }
+
+    /// <summary>
+    /// Gets the largest number of times one normalised database statement ran in the trace, when that reached the
+    /// N+1 threshold; 0 otherwise.
+    /// </summary>
+    public int NPlusOne { get; init; }
+
+    /// <summary>Gets how many database commands repeated an earlier one exactly (same statement and parameter values).</summary>
+    public int DuplicateQueries { get; init; }
+
+    /// <summary>Gets why the store keeps the trace: it is recent, or it was kept for an error, as slow, or as a sample of its route.</summary>
+    public TraceRetention KeptBecause { get; init; }
+
     /// <summary>
     /// Gets what kind of work the trace's root is: <c>http</c>, <c>connection</c>, <c>message</c>, <c>worker</c>,
     /// <c>simulator</c> or <c>other</c>.
     /// </summary>
     public string Kind { get; init; } = "other";
-
-    /// <summary>Gets how many database commands the root's work issued (<c>flowscope.db.count</c>), 0 when none or unknown.</summary>
-    public int DatabaseCount { get; init; }
-
-    /// <summary>
-    /// Gets the largest number of times one statement (its literals and parameters aside) ran in the trace when that
-    /// reached the N+1 threshold (<c>flowscope.db.n_plus_one</c>); 0 when no statement did.
-    /// </summary>
-    public int NPlusOne { get; init; }
-
-    /// <summary>Gets how many database commands repeated an earlier one exactly, values included (<c>flowscope.db.duplicates</c>).</summary>
-    public int DuplicateQueries { get; init; }
 
     /// <summary>
     /// Gets the store's change number of the trace's last update: larger means more recent. The live stream
@@ -66,6 +69,31 @@ public sealed record TraceSummary
     /// </summary>
     public long Version { get; init; }
 }
+
+/// <summary>Why a store keeps a trace (see <see cref="RetentionOptions"/>).</summary>
+public enum TraceRetention
+{
+    /// <summary>The trace is among the newest (or still receiving spans).</summary>
+    Recent,
+
+    /// <summary>Kept because a span failed.</summary>
+    Error,
+
+    /// <summary>Kept because it was slower than its route's recent p99 or than the slow threshold.</summary>
+    Slow,
+
+    /// <summary>Kept as one of the few ordinary traces of its route.</summary>
+    Sampled,
+}
+
+/// <summary>What a store saw and keeps of one route (a root span's name).</summary>
+/// <param name="Route">The route: the name of the traces' root span.</param>
+/// <param name="Seen">Traces of the route the store was given since it started.</param>
+/// <param name="Kept">Traces of the route held now.</param>
+/// <param name="KeptForError">Of those, kept for an error.</param>
+/// <param name="KeptAsSlow">Of those, kept as slow outliers.</param>
+/// <param name="KeptAsSample">Of those, kept as the route's sample.</param>
+public sealed record TraceRouteStats(string Route, long Seen, int Kept, int KeptForError, int KeptAsSlow, int KeptAsSample);
 
 /// <summary>One trace with all its stored spans.</summary>
 /// <param name="Summary">The trace summary.</param>
@@ -158,9 +186,6 @@ public sealed record TraceQuery
     /// <summary>Gets the kind of root work to include (see <see cref="TraceSummary.Kind"/>); <see langword="null"/> for any.</summary>
     public string? Kind { get; init; }
 
-    /// <summary>Gets whether to include only traces that repeated one statement at least the N+1 threshold times.</summary>
-    public bool NPlusOne { get; init; }
-
     /// <summary>Gets an attribute some span must carry.</summary>
     public string? AttributeKey { get; init; }
 
@@ -175,6 +200,12 @@ public sealed record TraceQuery
 
     /// <summary>Gets the latest trace start to include.</summary>
     public DateTimeOffset? To { get; init; }
+
+    /// <summary>Gets the reason of keeping a trace must be; <see langword="null"/> for any.</summary>
+    public TraceRetention? KeptBecause { get; init; }
+
+    /// <summary>Gets whether only traces with an N+1 mark (a normalised statement repeated at least the threshold) match.</summary>
+    public bool NPlusOne { get; init; }
 
     /// <summary>Gets the page size.</summary>
     public int Limit { get; init; } = DefaultLimit;
@@ -192,7 +223,7 @@ public sealed record TraceStoreStats
     /// <summary>Gets the number of spans held.</summary>
     public long StoredSpans { get; init; }
 
-    /// <summary>Gets the number of traces evicted to stay within the trace limit.</summary>
+    /// <summary>Gets the number of traces evicted to stay within the memory cap (or the trace limit).</summary>
     public long EvictedTraces { get; init; }
 
     /// <summary>Gets the number of spans that left with evicted traces.</summary>
@@ -203,4 +234,10 @@ public sealed record TraceStoreStats
 
     /// <summary>Gets the store's current change number.</summary>
     public long Version { get; init; }
+
+    /// <summary>Gets the memory the store holds, in bytes (0 when the store does not measure it).</summary>
+    public long MemoryBytes { get; init; }
+
+    /// <summary>Gets the store's memory cap, in bytes (0 when it has none).</summary>
+    public long CapacityBytes { get; init; }
 }

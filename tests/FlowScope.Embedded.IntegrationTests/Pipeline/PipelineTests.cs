@@ -140,7 +140,7 @@ public sealed class PipelineTests
 
         foreach (var stage in chain)
         {
-            var self = double.Parse(stage.GetAttribute("flowscope.self_time_ms")!, System.Globalization.CultureInfo.InvariantCulture);
+            var self = stage.SelfTime!.Value.TotalMilliseconds;
             Assert.InRange(self, 0, stage.Duration.TotalMilliseconds + 0.001);
             Assert.True(stage.StartTime >= root.StartTime && stage.EndTime <= root.EndTime + TimeSpan.FromMilliseconds(1), $"{stage.Name} lies outside the request");
         }

@@ -71,11 +71,23 @@ public sealed class AccessTests
 
         using var exchange = await app.Client.GetAsync($"/_flowscope/?access_token={token}&trace=abc");
         Assert.Equal(HttpStatusCode.Redirect, exchange.StatusCode);
-        Assert.Equal("/_flowscope/?trace=abc", exchange.Headers.Location?.OriginalString);
+        // Relative, so it also holds for the browser behind a proxy that stripped a prefix (…/proxy/_flowscope/).
+        Assert.Equal("./?trace=abc", exchange.Headers.Location?.OriginalString);
+        Assert.Equal("/_flowscope/?trace=abc", new Uri(new Uri("http://localhost/_flowscope/?access_token=x"), exchange.Headers.Location!).PathAndQuery);
+        Assert.Equal("/proxy/_flowscope/?trace=abc", new Uri(new Uri("http://localhost/proxy/_flowscope/?access_token=x"), exchange.Headers.Location!).PathAndQuery);
         var cookie = Assert.Single(exchange.Headers.GetValues("Set-Cookie"));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("path=/_flowscope", cookie, StringComparison.OrdinalIgnoreCase);
+
+        // No Path attribute: the browser scopes the cookie to the dashboard as it sees it, prefix included.
+        Assert.DoesNotContain("path=", cookie, StringComparison.OrdinalIgnoreCase);
+        foreach (var dashboard in new[] { "http://localhost/_flowscope/", "http://localhost/proxy/_flowscope/" })
+        {
+            var jar = new CookieContainer();
+            jar.SetCookies(new Uri(dashboard), cookie);
+            Assert.Single(jar.GetCookies(new Uri(dashboard + "api/traces")));
+            Assert.Empty(jar.GetCookies(new Uri(new Uri(dashboard), "/hello/1")));
+        }
 
         using var withCookie = new HttpRequestMessage(HttpMethod.Get, "/_flowscope/api/traces");
         withCookie.Headers.Add("Cookie", cookie.Split(';')[0]);

@@ -1,5 +1,6 @@
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Redis.Internal;
+using FlowScope.Embedded.Redis.Sharding;
 using FlowScope.Embedded.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -35,13 +36,18 @@ internal sealed class RedisStack : IAsyncDisposable
 
     public RedisStreamReader Reader => Runtime.Reader!;
 
-    public RedisIndexProcessor Index => Runtime.Index!;
+    public RedisIndexGroup Index => Runtime.Index!;
 
-    public static async Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true)
+    public RedisKeyLayout Layout => Runtime.Layout!;
+
+    public static Task<RedisStack> StartAsync(RedisServer server, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true, Action<FlowScopeOptions>? configureCore = null) =>
+        StartAsync(server.ConnectionString, prefix, instance, configure, time, start, configureCore);
+
+    public static async Task<RedisStack> StartAsync(string connectionString, string prefix, string instance, Action<RedisStreamsOptions>? configure = null, TimeProvider? time = null, bool start = true, Action<FlowScopeOptions>? configureCore = null)
     {
         var options = new RedisStreamsOptions
         {
-            ConnectionString = server.ConnectionString,
+            ConnectionString = connectionString,
             KeyPrefix = prefix,
             PollInterval = TimeSpan.FromMilliseconds(200),
             RetryBaseDelay = TimeSpan.FromMilliseconds(50),
@@ -54,6 +60,7 @@ internal sealed class RedisStack : IAsyncDisposable
         Assert.True(validation.Succeeded, validation.FailureMessage);
 
         var core = new FlowScopeOptions { InstanceName = instance };
+        configureCore?.Invoke(core);
         var signal = new LiveSignal();
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         var connection = new RedisConnection(wrapped, NullLogger<RedisConnection>.Instance);
@@ -86,10 +93,24 @@ internal sealed class RedisStack : IAsyncDisposable
     }
 
     /// <summary>A separate plain connection for assertions against Redis itself.</summary>
-    public static async Task<ConnectionMultiplexer> ConnectAsync(RedisServer server) =>
-        await ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",abortConnect=false,connectTimeout=2000");
+    public static Task<ConnectionMultiplexer> ConnectAsync(RedisServer server) => ConnectAsync(server.ConnectionString);
+
+    public static async Task<ConnectionMultiplexer> ConnectAsync(string connectionString) =>
+        await ConnectionMultiplexer.ConnectAsync(connectionString + ",abortConnect=false,connectTimeout=2000");
 
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Counts the distinct spans in every shard's stream (a batch written twice counts once).</summary>
+    public async Task<int> CountDistinctSpansAsync(IDatabase db)
+    {
+        var spans = 0;
+        foreach (var shard in Layout.Shards)
+        {
+            spans += await CountDistinctSpansAsync(db, shard.StreamKey);
+        }
+
+        return spans;
+    }
 
     /// <summary>Counts the distinct spans in the stream (a batch written twice counts once).</summary>
     public static async Task<int> CountDistinctSpansAsync(IDatabase db, string streamKey)
@@ -101,7 +122,7 @@ internal sealed class RedisStack : IAsyncDisposable
             var decoded = StreamEntryFormat.Decode(entry);
             if (batches.Add(decoded.BatchId))
             {
-                spans += decoded.Spans.Count;
+                spans += decoded.Batch.SpanCount;
             }
         }
 

@@ -35,6 +35,19 @@ public static class TestSpans
         return spans;
     }
 
+    /// <summary>The payload of a stream entry holding <paramref name="spans"/>, as a writer makes it.</summary>
+    public static byte[] EntryPayload(IReadOnlyList<SpanRecord> spans, bool compress)
+    {
+        var serialized = new System.Buffers.ArrayBufferWriter<byte>();
+        SpanBatch.Encode(spans).WriteTo(serialized);
+        return compress ? Redis.Internal.StreamEntryFormat.Compress(serialized.WrittenSpan) : serialized.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Adds records the way the pump adds spans: encoded, in one batch.</summary>
+    public static ValueTask AddAsync(this ITraceStore store, IReadOnlyList<SpanRecord> spans) => store.AddAsync(SpanBatch.Encode(spans));
+
+    internal static bool TryEnqueue(this Redis.Internal.RedisStreamWriter writer, IReadOnlyList<SpanRecord> spans) => writer.TryEnqueue(SpanBatch.Encode(spans));
+
     /// <summary><paramref name="traceCount"/> traces of <paramref name="spansPerTrace"/> spans, flattened.</summary>
     public static SpanRecord[] Traces(string instance, int traceCount, int spansPerTrace = 3)
     {

@@ -9,14 +9,14 @@ public sealed class EvictionFeedTests
     [Fact]
     public async Task Changes_name_the_traces_evicted_since_the_reader_s_version()
     {
-        var store = new InMemoryTraceStore(maxTraces: 3, maxSpansPerTrace: 10);
+        var store = NewStore(maxTraces: 3, maxSpansPerTrace: 10);
         await store.AddAsync([Root(1), Root(2), Root(3)]);
         var seen = store.GetStats().Version;
         await store.AddAsync([Root(4), Root(5)]);
 
         var changes = await store.GetChangesAsync(seen, 100);
 
-        Assert.Equal([TraceId(1), TraceId(2)], changes.Evicted);
+        Assert.Equal([TraceId(1), TraceId(2)], changes.Evicted.Order(StringComparer.Ordinal));
         Assert.False(changes.EvictedOverflow);
         Assert.Empty((await store.GetChangesAsync(changes.Version, 100)).Evicted);
     }
@@ -24,7 +24,7 @@ public sealed class EvictionFeedTests
     [Fact]
     public async Task A_trace_evicted_and_started_again_by_a_late_span_is_not_reported_gone()
     {
-        var store = new InMemoryTraceStore(maxTraces: 2, maxSpansPerTrace: 10);
+        var store = NewStore(maxTraces: 2, maxSpansPerTrace: 10);
         await store.AddAsync([Root(1), Root(2)]);
         await store.AddAsync([Root(3)]);
         await store.AddAsync([Span(TraceId(1), SpanId(100), parent: SpanId(1))]);
@@ -39,10 +39,10 @@ public sealed class EvictionFeedTests
     [Fact]
     public async Task A_reader_further_behind_than_the_remembered_evictions_is_told_to_resync()
     {
-        var store = new InMemoryTraceStore(maxTraces: 1, maxSpansPerTrace: 10);
+        var store = NewStore(maxTraces: 1, maxSpansPerTrace: 10);
         await store.AddAsync([Root(1)]);
         var seen = store.GetStats().Version;
-        for (var i = 2; i < EvictionLog.DefaultCapacity + 10; i++)
+        for (var i = 2; i < Storage.Memory.RecentEvictions.Capacity + 10; i++)
         {
             await store.AddAsync([Root(i)]);
         }
@@ -56,7 +56,7 @@ public sealed class EvictionFeedTests
     [Fact]
     public async Task Queries_filter_by_status_class_kind_and_N_plus_one()
     {
-        var store = new InMemoryTraceStore(maxTraces: 100, maxSpansPerTrace: 10);
+        var store = NewStore(maxTraces: 100, maxSpansPerTrace: 10);
         await store.AddAsync([
             Span(TraceId(1), SpanId(1), name: "GET /ok", attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")]),
             Span(TraceId(2), SpanId(2), name: "GET /missing", attributes: [("http.request.method", "GET"), ("http.response.status_code", "404")]),

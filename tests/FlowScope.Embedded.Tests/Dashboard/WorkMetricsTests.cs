@@ -42,7 +42,7 @@ public sealed class WorkMetricsTests
         }
 
         spans.Add(Unit(100, 100, null, SpanComponents.Server, ActivityKind.Server, 33_300, attributes: [("http.request.method", "GET"), ("flowscope.connection", "websocket")]));
-        metrics.Observe(spans);
+        metrics.Observe(Batch([.. spans]));
 
         var snapshot = metrics.Snapshot(Now);
         Assert.Equal(20, snapshot.Http.Total);
@@ -58,7 +58,7 @@ public sealed class WorkMetricsTests
 
         // A simulator run sends a message; its handler (a consumer with a worker unit in it) fails to send a notification.
         // The children end first, as spans do.
-        metrics.Observe([
+        metrics.Observe(Batch(
             Unit(1, 4, 3, SpanComponents.Queue, ActivityKind.Producer, 0.1, ActivityStatusCode.Error),
             Unit(1, 3, 2, SpanComponents.Worker, ActivityKind.Internal, 1),
             Unit(1, 2, 9, SpanComponents.Queue, ActivityKind.Consumer, 1.2),
@@ -67,8 +67,7 @@ public sealed class WorkMetricsTests
 
             // A healthy one of each.
             Unit(2, 23, 22, SpanComponents.Worker, ActivityKind.Internal, 1),
-            Unit(2, 22, null, SpanComponents.Queue, ActivityKind.Consumer, 1),
-        ]);
+            Unit(2, 22, null, SpanComponents.Queue, ActivityKind.Consumer, 1)));
 
         var snapshot = metrics.Snapshot(Now);
         Assert.Equal(0.5, Kind(snapshot, "worker").ErrorRate);
@@ -81,12 +80,11 @@ public sealed class WorkMetricsTests
     public void Client_errors_are_counted_apart_from_failures()
     {
         var metrics = new RequestMetrics();
-        metrics.Observe([
+        metrics.Observe(Batch(
             Unit(1, 1, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "404")]),
             Unit(2, 2, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "429")]),
             Unit(3, 3, null, SpanComponents.Server, ActivityKind.Server, 1, ActivityStatusCode.Error, ("http.request.method", "GET"), ("http.response.status_code", "500")),
-            Unit(4, 4, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")]),
-        ]);
+            Unit(4, 4, null, SpanComponents.Server, ActivityKind.Server, 1, attributes: [("http.request.method", "GET"), ("http.response.status_code", "200")])));
 
         var http = metrics.Snapshot(Now).Http;
         Assert.Equal(2, http.ClientErrorsLastMinute);
@@ -102,7 +100,7 @@ public sealed class WorkMetricsTests
             TraceId(n), SpanId(n), null, $"GET {route}", ActivityKind.Server, SpanComponents.Server, T0, TimeSpan.FromMilliseconds(5), ActivityStatusCode.Unset, null,
             [new("http.request.method", "GET"), new("http.route", route), new("http.response.status_code", "200"), new("flowscope.db.count", commands.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("flowscope.db.n_plus_one", nPlusOne.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             [], [], "test", "test-instance");
-        metrics.Observe([Request(1, "/articles", 24, 23), Request(2, "/articles", 2, 0), Request(3, "/tags", 1, 0)]);
+        metrics.Observe(Batch(Request(1, "/articles", 24, 23), Request(2, "/articles", 2, 0), Request(3, "/tags", 1, 0)));
 
         var routes = metrics.Snapshot(Now).Routes;
         var articles = routes.Single(r => r.Route == "GET /articles");

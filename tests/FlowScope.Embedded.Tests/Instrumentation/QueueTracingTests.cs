@@ -79,8 +79,8 @@ public sealed class QueueTracingTests : IDisposable
         // Shown as queue spans by their kind: the app's exporters get no FlowScope-only attribute for it.
         Assert.Null(consumer.GetTagItem("flowscope.component"));
         var converter = new SpanConverter(new FlowScopeOptions(), "test");
-        Assert.Equal("queue", converter.Convert(consumer).Component);
-        Assert.Equal("queue", converter.Convert(producer).Component);
+        Assert.Equal("queue", converter.ConvertOne(consumer).Component);
+        Assert.Equal("queue", converter.ConvertOne(producer).Component);
         Assert.Equal("rabbitmq", consumer.GetTagItem("messaging.system"));
         Assert.Equal("process", consumer.GetTagItem("messaging.operation.type"));
         Assert.Equal("m-1", consumer.GetTagItem("messaging.message.id"));

@@ -57,11 +57,11 @@ export function buildTree(spans) {
   return { nodes, roots, order };
 }
 
-// Self time: the span's own attribute when the instrumentation measured it,
+// Self time: as the instrumentation measured it (pipeline stages: selfTimeMs),
 // otherwise its duration minus the union of its children's intervals.
 function selfTime(node) {
-  const attr = Number(node.span.attributes?.['flowscope.self_time_ms']);
-  if (Number.isFinite(attr) && attr >= 0) return attr;
+  const measured = node.span.selfTimeMs;
+  if (Number.isFinite(measured) && measured >= 0) return measured;
   if (!node.children.length || !Number.isFinite(node.start)) return node.dur;
   const iv = node.children
     .filter((c) => Number.isFinite(c.start))
@@ -135,8 +135,7 @@ export function mapFromSpans(spans) {
     n.count++;
     if (s.status === 'error') n.errorCount++;
     n.durations.push(Number(s.durationMs) || 0);
-    const self = Number(s.attributes?.['flowscope.self_time_ms']);
-    if (Number.isFinite(self)) n.selfTimes.push(self);
+    if (Number.isFinite(s.selfTimeMs)) n.selfTimes.push(s.selfTimeMs);
   }
   for (const s of spans) {
     const from = s.parentSpanId && spanNode.get(s.parentSpanId);

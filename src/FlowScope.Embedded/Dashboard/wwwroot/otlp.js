@@ -69,6 +69,8 @@ function spanToOtlp(s) {
   const end = String(BigInt(start) + BigInt(Math.round((Number(s.durationMs) || 0) * 1e6)));
   const attributes = Object.entries(s.attributes || {}).map(([k, v]) => attr(k, v));
   if (s.component) attributes.push(attr('flowscope.component', s.component));
+  // OTLP has no field for a stage's own time: it travels as an attribute and comes back as selfTimeMs.
+  if (Number.isFinite(s.selfTimeMs)) attributes.push(attr('flowscope.self_time_ms', s.selfTimeMs));
   const out = {
     traceId: s.traceId,
     spanId: s.spanId,
@@ -153,6 +155,8 @@ export function fromOtlpText(text) {
         const all = attrsToObject(sp.attributes, where, MAX_ATTRIBUTES + 1);
         const component = COMPONENTS.has(all['flowscope.component']) ? all['flowscope.component'] : guessComponent(sp, all);
         delete all['flowscope.component'];
+        const selfTime = Number(all['flowscope.self_time_ms']);
+        delete all['flowscope.self_time_ms'];
         const attributes = Object.fromEntries(Object.entries(all).slice(0, MAX_ATTRIBUTES));
         const links = Array.isArray(sp.links) ? sp.links : [];
         links.forEach((l, li) => {
@@ -175,6 +179,7 @@ export function fromOtlpText(text) {
           status: code === 2 ? 'error' : code === 1 ? 'ok' : 'unset',
           statusMessage: sp.status?.message ? cap(String(sp.status.message)) : null,
           attributes,
+          selfTimeMs: Number.isFinite(selfTime) && selfTime >= 0 && selfTime <= Number(durNs) / 1e6 ? selfTime : null,
           events: (Array.isArray(sp.events) ? sp.events : []).slice(0, MAX_EVENTS).map((e, ei) => ({
             name: cap(String(e?.name ?? '')),
             timestamp: NANOS.test(String(e?.timeUnixNano ?? '')) ? nanosToIso(String(e.timeUnixNano)) : nanosToIso(st),

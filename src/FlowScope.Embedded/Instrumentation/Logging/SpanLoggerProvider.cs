@@ -107,7 +107,7 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
                 attributes.Add(new("log.event_id", eventId.Name ?? eventId.Id.ToString(CultureInfo.InvariantCulture)));
             }
 
-            List<string>? secrets = null;
+            List<KeyValuePair<string, string>>? replaced = null;
             if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
             {
                 foreach (var pair in properties)
@@ -118,11 +118,11 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
                     }
 
                     var raw = SpanConverter.FormatValue(pair.Value);
-                    var kept = provider._redactor.Value(pair.Key, raw);
+                    var kept = provider._redactor.LogValue(pair.Key, raw);
                     if (!ReferenceEquals(kept, raw) && kept != raw)
                     {
-                        // The formatted message repeats the value: remember it to scrub the message too.
-                        (secrets ??= []).Add(raw);
+                        // The formatted message repeats the value: put what was kept in its place there too.
+                        (replaced ??= []).Add(new(raw, kept));
                     }
 
                     if (attributes.Count < provider._maxAttributes)
@@ -132,7 +132,8 @@ internal sealed class SpanLoggerProvider : ILoggerProvider
                 }
             }
 
-            message = Redactor.Scrub(message, secrets);
+            // Then any query left in the text itself (a URL interpolated into the message rather than passed as a property).
+            message = provider._redactor.RedactText(Redactor.Scrub(message, replaced));
 
             if (exception is not null)
             {

@@ -31,12 +31,12 @@ internal sealed class PipelineInstrumentation
     private readonly StageDefinition _unmatchedEndpoint = new("EndpointMiddleware", SpanComponents.Middleware, "Microsoft.AspNetCore.Routing.EndpointMiddleware");
     private readonly EndpointStages _endpoints = new();
 
-    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null)
+    public PipelineInstrumentation(IOptions<FlowScopeOptions> options, ILoggerFactory loggerFactory, RequestMetrics metrics, FaultInjector? faults = null, Redactor? redactor = null)
     {
         var value = options.Value;
         _faults = faults is { Enabled: true } ? faults : null;
         Enabled = value.Enabled && value.CaptureMiddleware;
-        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics);
+        Settings = new RequestCaptureSettings(value.DashboardPath, value.MaxEventsPerSpan, metrics, redactor);
         _logger = loggerFactory.CreateLogger("FlowScope.Embedded.Pipeline");
     }
 
@@ -291,6 +291,9 @@ internal sealed class InstrumentingApplicationBuilder(IApplicationBuilder inner,
     }
 
     public IApplicationBuilder New() => new InstrumentingApplicationBuilder(inner.New(), instrumentation);
+
+    /// <summary>A branch whose middleware are not timed (FlowScope's own dashboard).</summary>
+    public IApplicationBuilder NewUninstrumented() => inner.New();
 
     public RequestDelegate Build() => inner.Build();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Instrumentation;
 using FlowScope.Embedded.Queues.Internal;
 using FlowScope.Embedded.Workers.Internal;
 
@@ -59,26 +60,7 @@ public sealed class QueueProcessScope : IDisposable
         }
 
         _disposed = true;
-        try
-        {
-            if (_activity is not null)
-            {
-                if (_activity.IsAllDataRequested)
-                {
-                    _activity.SetTag(MessagingAttributes.Outcome, _outcome.ToAttribute());
-                }
-
-                _activity.Dispose();
-                if (Activity.Current == _activity || Activity.Current is null)
-                {
-                    Activity.Current = _previous;
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            InstrumentationFailures.Report("queue", ex);
-        }
+        OwnSpans.End(_activity, _previous, MessagingAttributes.Outcome, _outcome.ToAttribute(), "queue");
     }
 
     internal static void RecordFailure(Activity? activity, Exception exception) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Instrumentation;
 using System.Text.Json.Serialization.Metadata;
 using FlowScope.Embedded.Steps.Internal;
 using FlowScope.Embedded.Workers.Internal;
@@ -189,27 +190,7 @@ public sealed class FlowScopeStep : IDisposable
             return;
         }
 
-        try
-        {
-            if (_activity.IsAllDataRequested)
-            {
-                _activity.SetTag(StepAttributes.Outcome, _failed ? "error" : "ok");
-                if (_dropped > 0)
-                {
-                    _activity.SetTag(StepAttributes.ObservationsDropped, _dropped);
-                }
-            }
-
-            _activity.Dispose();
-            if (Activity.Current == _activity || Activity.Current is null)
-            {
-                Activity.Current = _previous;
-            }
-        }
-        catch (Exception ex)
-        {
-            InstrumentationFailures.Report("step", ex);
-        }
+        OwnSpans.End(_activity, _previous, StepAttributes.Outcome, _failed ? "error" : "ok", "step", _dropped);
     }
 
     private void AddObservation(string key, object value, string type, bool truncated, string? error = null)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FlowScope.Embedded.Instrumentation;
 using FlowScope.Embedded.Workers.Internal;
 
 namespace FlowScope.Embedded.Workers;
@@ -46,23 +47,12 @@ public sealed class WorkerUnitOfWork : IDisposable
         try
         {
             _worker.EndUnit(_error);
-            if (_activity is not null)
-            {
-                if (_activity.IsAllDataRequested)
-                {
-                    _activity.SetTag(WorkerTracing.OutcomeAttribute, _error is null ? "ok" : "error");
-                }
-
-                _activity.Dispose();
-                if (Activity.Current == _activity || Activity.Current is null)
-                {
-                    Activity.Current = _previous;
-                }
-            }
         }
         catch (Exception ex)
         {
             InstrumentationFailures.Report("worker", ex);
         }
+
+        OwnSpans.End(_activity, _previous, WorkerTracing.OutcomeAttribute, _error is null ? "ok" : "error", "worker");
     }
 }

@@ -1,3 +1,5 @@
+using FlowScope.Embedded.Metrics;
+
 namespace FlowScope.Embedded.Queues.Internal;
 
 /// <summary>The live counters of one in-process queue. Updated by the queue, read by <see cref="QueueRegistry"/>.</summary>
@@ -7,9 +9,11 @@ internal sealed class QueueMetrics
     internal const int WaitSampleCount = 1_024;
     internal const int MaxErrorLength = 1_024;
 
-    private readonly RateWindow _enqueueRate = new(RateWindowSeconds);
-    private readonly RateWindow _dequeueRate = new(RateWindowSeconds);
-    private readonly WaitSamples _waits = new(WaitSampleCount);
+    // The rates and the wait reservoir are not thread-safe: the queue pays far more per message than this lock.
+    private readonly Lock _lock = new();
+    private readonly RateWindow _enqueueRate = new();
+    private readonly RateWindow _dequeueRate = new();
+    private readonly DurationReservoir _waits = new(WaitSampleCount);
 
     private long _enqueued;
     private long _dequeued;
@@ -23,7 +27,10 @@ internal sealed class QueueMetrics
     public void Enqueued(DateTimeOffset now)
     {
         Interlocked.Increment(ref _enqueued);
-        _enqueueRate.Add(now);
+        lock (_lock)
+        {
+            _enqueueRate.Add(now, error: false);
+        }
     }
 
     public void Rejected() => Interlocked.Increment(ref _rejected);
@@ -32,8 +39,11 @@ internal sealed class QueueMetrics
     {
         Interlocked.Increment(ref _dequeued);
         Interlocked.Increment(ref _inFlight);
-        _dequeueRate.Add(now);
-        _waits.Add(wait.TotalMilliseconds);
+        lock (_lock)
+        {
+            _dequeueRate.Add(now, error: false);
+            _waits.Add(wait.TotalMilliseconds);
+        }
     }
 
     public void Succeeded()
@@ -62,7 +72,15 @@ internal sealed class QueueMetrics
 
     public QueueMetricsSnapshot Snapshot(string name, string messageType, int depth, int capacity, DateTimeOffset now, IReadOnlyList<DeadLetterSnapshot> deadLetters)
     {
-        var (p50, p95) = _waits.Percentiles();
+        double[] waits;
+        double enqueueRate, dequeueRate;
+        lock (_lock)
+        {
+            waits = _waits.Percentiles(50, 95);
+            enqueueRate = _enqueueRate.Over(now, RateWindowSeconds).PerSecond;
+            dequeueRate = _dequeueRate.Over(now, RateWindowSeconds).PerSecond;
+        }
+
         return new QueueMetricsSnapshot(
             name,
             messageType,
@@ -70,16 +88,16 @@ internal sealed class QueueMetrics
             capacity,
             Interlocked.Read(ref _enqueued),
             Interlocked.Read(ref _dequeued),
-            Math.Round(_enqueueRate.PerSecond(now), 3),
-            Math.Round(_dequeueRate.PerSecond(now), 3),
+            enqueueRate,
+            dequeueRate,
             Math.Max(0, Volatile.Read(ref _inFlight)),
             Interlocked.Read(ref _succeeded),
             Interlocked.Read(ref _retries),
             Interlocked.Read(ref _deadLettered),
             Interlocked.Read(ref _rejected),
             Math.Max(0, Volatile.Read(ref _pendingRetries)),
-            p50,
-            p95,
+            waits[0],
+            waits[1],
             deadLetters);
     }
 }
