@@ -57,7 +57,16 @@ const list = new TraceList({
   onEvicted: (ids) => { if (state.traceId && ids.includes(state.traceId)) traceView.markEvicted(state.traceId); },
 });
 
-const header = new Header({ onStats: (s) => { if (!source.isImported) list.setCapacity(Number(s?.maxTraces)); } });
+// The list holds as many rows as the store holds traces, at most 5 000 (the newest; older ones stay searchable): a
+// store limited by count (MaxTraces) sets it exactly; a store capped in memory holds thousands, and rows whose trace it
+// lets go are marked by the eviction feed. No change until the first stats come.
+const ListCapacity = (s) => {
+  if (!s) return undefined;
+  const max = Number(s.maxTraces) || 0;
+  return max > 0 ? Math.min(5000, max) : Math.min(5000, Math.max(1000, Number(s.storedTraces) || 0));
+};
+
+const header = new Header({ onStats: (s) => { if (!source.isImported) list.setCapacity(ListCapacity(s)); } });
 
 const traceView = new TraceView($('detail'), {
   onSpanSelect: (spanId) => { state.spanId = spanId; writeUrl({ push: false }); },
@@ -539,7 +548,7 @@ source.onChange(() => {
     list.upsert([...source.imported.values()].map((t) => t.summary), { force: true });
     toast(`Imported ${formatCount(source.imported.size)} trace(s) from ${source.importName}.`);
   } else {
-    list.setCapacity(Number(header.stats?.maxTraces) || 5000);
+    list.setCapacity(ListCapacity(header.stats));
     loadHistory();
   }
   applyFilters();

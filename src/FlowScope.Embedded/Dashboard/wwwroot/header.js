@@ -5,7 +5,7 @@
 // figures and nothing of the live app.
 import { fetchMetrics, fetchStats } from './api.js';
 import { h } from './dom.js';
-import { formatCount, formatUptime, formatDuration } from './format.js';
+import { formatBytes, formatCount, formatDuration, formatUptime } from './format.js';
 
 const INTERVAL_MS = 2000;
 const $ = (id) => document.getElementById(id);
@@ -158,8 +158,11 @@ export class Header {
     const dropped = num(s.dropped), evicted = num(s.evictedTraces), evictedSpans = num(s.evictedSpans);
     $('stat-captured').textContent = formatCount(num(s.captured));
     $('stat-captured-box').title = `${formatCount(num(s.captured))} spans captured (every recorded span: requests, pipeline stages, logs, database, queue, worker and custom spans) · ${formatCount(num(s.storedSpans))} spans stored · buffer ${formatCount(num(s.buffered))}/${formatCount(num(s.bufferCapacity))}`;
-    $('stat-kept').textContent = s.maxTraces ? `${formatCount(num(s.storedTraces))}/${formatCount(num(s.maxTraces))}` : formatCount(num(s.storedTraces));
-    $('stat-kept-box').title = `${formatCount(num(s.storedTraces))} traces held by the store${s.maxTraces ? ` (at most ${formatCount(num(s.maxTraces))}: older ones are evicted)` : ''}`;
+    $('stat-kept').textContent = formatCount(num(s.storedTraces));
+    $('stat-kept-box').title = `${formatCount(num(s.storedTraces))} traces held by the store${s.maxTraces ? ` (at most ${formatCount(num(s.maxTraces))})` : ''}: errors, slow outliers and a sample of every route are kept longer than the rest`;
+    const memory = num(s.memoryBytes), cap = num(s.memoryCapacityBytes);
+    $('stat-memory').textContent = cap > 0 ? `${formatBytes(memory)}/${formatBytes(cap)}` : formatBytes(memory);
+    $('stat-memory-box').title = `The store holds ${formatBytes(memory)} of its ${formatBytes(cap)} cap (FlowScope:MaxStoreMegabytes); when full, the oldest traces make room`;
     $('stat-dropped').textContent = formatCount(dropped);
     $('stat-evicted').textContent = formatCount(evicted);
     $('stat-dropped-box').title = `${formatCount(dropped)} spans dropped (buffer full) · ${formatCount(num(s.rejected))} rejected (trace too large) · ${formatCount(num(s.failed))} failed`;
@@ -171,7 +174,7 @@ export class Header {
     this.history = this.history.filter((x) => x.at >= now - 60000);
     const parts = [];
     if (dropped > 0) parts.push(`${formatCount(dropped)} span${dropped === 1 ? '' : 's'} dropped because the capture buffer (${formatCount(num(s.bufferCapacity))}) was full`);
-    if (evicted > 0) parts.push(`${formatCount(evicted)} older trace${evicted === 1 ? '' : 's'} evicted to stay within the store's limit${s.maxTraces ? ` of ${formatCount(num(s.maxTraces))}` : ''}`);
+    if (evicted > 0) parts.push(`${formatCount(evicted)} older trace${evicted === 1 ? '' : 's'} evicted to stay within the store's ${formatBytes(num(s.memoryCapacityBytes))}`);
     const redis = s.extensions?.redis;
     if (redis) {
       $('stat-captured-box').title += ` · Redis: ${formatCount(num(redis.persisted))} persisted, ${formatCount(num(redis.waiting))} waiting, ${formatCount(num(redis.dropped))} dropped`;

@@ -113,7 +113,7 @@ export class TraceView {
       const missing = err?.status === 404;
       if (missing && !source.isImported) this.onMissing?.(traceId);
       const msg = missing
-        ? 'This trace was evicted: the store keeps a bounded number of traces (FlowScope:MaxTraces) and drops the least recently changed first.'
+        ? 'This trace was evicted: the store is capped in memory (FlowScope:MaxStoreMegabytes) and lets the oldest ordinary traces go first.'
         : `Could not load the trace: ${err?.message || err}`;
       this.el.replaceChildren(h('div', { class: 'error-box', role: 'alert' },
         h('p', { text: msg }), h('p', { class: 'muted' }, 'Trace ID: ', h('code', { text: traceId })),
