@@ -53,12 +53,14 @@ public class SerializationBenchmarks
     [Benchmark]
     public byte[] Batch100ToUtf8Direct() => JsonSerializer.SerializeToUtf8Bytes<IReadOnlyList<TraceSummaryDto>>(ToDtos(), DashboardJsonContext.Default.IReadOnlyListTraceSummaryDto);
 
+    private static readonly RoutineRequests Routine = new(FlowScopeOptions.DefaultRoutinePaths);
+
     private TraceSummaryDto[] ToDtos()
     {
         var dtos = new TraceSummaryDto[_summaries.Count];
         for (var i = 0; i < dtos.Length; i++)
         {
-            dtos[i] = TraceSummaryDto.From(_summaries[i]);
+            dtos[i] = TraceSummaryDto.From(_summaries[i], Routine);
         }
 
         return dtos;

@@ -48,6 +48,18 @@ public sealed class FlowScopeOptions
     public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// The default routine request paths: health checks, OpenAPI documents and UIs, the favicon, robots.txt,
+    /// <c>/.well-known/</c> and static files by their extension.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultRoutinePaths =
+    [
+        "/health*", "/healthz", "/ready", "/readyz", "/live", "/livez", "/alive", "/ping",
+        "/openapi/*", "/swagger*", "/scalar*", "/favicon.ico", "/robots.txt", "/sitemap.xml", "/.well-known/*",
+        "*.js", "*.mjs", "*.css", "*.map", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.svg", "*.ico", "*.webp", "*.avif",
+        "*.woff", "*.woff2", "*.ttf", "*.otf", "*.eot",
+    ];
+
+    /// <summary>
     /// Gets or sets whether FlowScope runs at all. <see langword="false"/> is a kill switch: nothing is captured,
     /// no FlowScope code runs on the request path and the dashboard is not mapped.
     /// </summary>
@@ -222,6 +234,15 @@ public sealed class FlowScopeOptions
     /// <summary>Gets or sets how many recent traces a new live-stream connection receives first.</summary>
     /// <value>The default value is <see cref="DefaultHydrationTraceCount"/>.</value>
     public int HydrationTraceCount { get; set; } = DefaultHydrationTraceCount;
+
+    /// <summary>
+    /// Gets the request paths the dashboard's trace list folds away as routine (one toggle shows them). <c>*</c>
+    /// matches any characters; matching ignores case and is done on the route template, or on the path for requests
+    /// without one. Routine requests are still recorded, counted in every figure and found by search, and a routine
+    /// request that fails with a server error is never folded away. Add your own; clear the list to fold nothing.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultRoutinePaths"/>.</value>
+    public IList<string> RoutinePaths { get; } = new List<string>(DefaultRoutinePaths);
 
     /// <summary>Gets or sets how many live-stream connections may be open at once; further ones get 429.</summary>
     /// <value>The default value is <see cref="DefaultMaxLiveSubscribers"/>.</value>

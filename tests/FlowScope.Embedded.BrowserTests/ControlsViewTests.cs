@@ -193,11 +193,10 @@ public sealed partial class ControlsViewTests(BrowserFixture fixture)
         d.AssertNoErrors();
     }
 
+    // The docs' screenshots come from the sample (SampleDashboardTests); these, of the test app, stay with the build.
     private static string ScreenshotDir()
     {
-        var dir = Environment.GetEnvironmentVariable("FLOWSCOPE_SCREENSHOT_DIR") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots", "test-app");
         Directory.CreateDirectory(dir);
         return dir;
     }

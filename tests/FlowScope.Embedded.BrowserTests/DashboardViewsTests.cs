@@ -65,7 +65,8 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
         await d.WaitLiveAsync();
         var queue = page.Locator("#map-host .node[data-id='queue:order-events']");
         await Expect(queue).ToBeVisibleAsync();
-        await Expect(page.Locator("#map-host .edge-label").First).ToContainTextAsync("err");
+        // Edges carry their call count and p50 latency (and their error rate when calls failed).
+        await Expect(page.Locator("#map-host .edge-label").First).ToHaveTextAsync(new Regex(@"^[\d,.]+k? · (\d.*% err · )?[\d.]+ (µs|ms|s)$"));
 
         // A request made now runs as bubbles along the edges it touched.
         await fixture.App.GetAsync("orders/5");
@@ -173,9 +174,8 @@ public sealed class DashboardViewsTests(BrowserFixture fixture)
 
         await fixture.App.GetAsync("signup/9?fail=true");
 
-        var dir = Environment.GetEnvironmentVariable("FLOWSCOPE_SCREENSHOT_DIR") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        // The docs' screenshots come from the sample (SampleDashboardTests); these, of the test app, stay with the build.
+        var dir = Path.Combine(AppContext.BaseDirectory, "screenshots", "test-app");
         Directory.CreateDirectory(dir);
         await using var d = await DashboardPage.OpenAsync(fixture, fixture.App.Dashboard);
         var page = d.Page;

@@ -30,15 +30,17 @@ internal sealed record TraceSummaryDto(
     string? Method,
     int? StatusCode,
     long Version,
+    string Kind,
+    bool Routine,
     int DatabaseCount,
     int NPlusOne,
     int DuplicateQueries,
     string KeptBecause)
 {
-    public static TraceSummaryDto From(TraceSummary s) => new(
+    public static TraceSummaryDto From(TraceSummary s, RoutineRequests routine) => new(
         s.TraceId, s.Name, s.StartTime, s.Duration.TotalMilliseconds, s.IsError ? "error" : "ok", s.SpanCount,
         s.ErrorCount, s.RejectedSpanCount, s.Components, s.Instance, s.Route, s.Method, s.StatusCode, s.Version,
-        s.DatabaseCount, s.NPlusOne, s.DuplicateQueries, RetentionName(s.KeptBecause));
+        s.Kind, routine.IsRoutine(s), s.DatabaseCount, s.NPlusOne, s.DuplicateQueries, RetentionName(s.KeptBecause));
 
     internal static string RetentionName(TraceRetention reason) => reason switch
     {
@@ -48,6 +50,11 @@ internal sealed record TraceSummaryDto(
         _ => "recent",
     };
 }
+
+/// <summary>The live stream's <c>evicted</c> event: traces the store no longer holds.</summary>
+/// <param name="TraceIds">The evicted traces' ids, oldest eviction first.</param>
+/// <param name="Overflow">More were evicted than listed: check the rest of the list against the store.</param>
+internal sealed record EvictedEvent(IReadOnlyList<string> TraceIds, bool Overflow);
 
 internal sealed record SpanDto(
     string TraceId,
@@ -129,6 +136,7 @@ internal sealed record StatsResponse(
     long EvictedSpans,
     long StoredTraces,
     long StoredSpans,
+    int MaxTraces,
     long Buffered,
     int BufferCapacity,
     long MemoryBytes,
@@ -141,6 +149,10 @@ internal sealed record StatsResponse(
 
 internal sealed record MapResponse(IReadOnlyList<ComponentNode> Nodes, IReadOnlyList<ComponentEdge> Edges, long Overflow);
 
+/// <summary>
+/// <c>api/metrics</c>. The top-level request figures are the HTTP requests' (connections excluded); <c>kinds</c> has
+/// the same figures for every kind of work, <c>routes</c> the database commands per request of each route.
+/// </summary>
 internal sealed record MetricsResponse(
     double RequestsPerSecond,
     long InFlight,
@@ -149,11 +161,25 @@ internal sealed record MetricsResponse(
     double LatencyP99Ms,
     double ErrorRate,
     long RequestsLastMinute,
+    long ClientErrorsLastMinute,
     long RequestsTotal,
     long ErrorsTotal,
     double UptimeSeconds,
+    IReadOnlyList<KindMetricsSnapshot> Kinds,
+    IReadOnlyList<RouteQueriesSnapshot> Routes,
+    long RoutesOverflow,
     IReadOnlyList<QueueMetricsSnapshot> Queues,
-    IReadOnlyList<WorkerSnapshot> Workers);
+    IReadOnlyList<WorkerSnapshot> Workers)
+{
+    public static MetricsResponse From(RequestMetricsSnapshot m, double uptimeSeconds, IReadOnlyList<QueueMetricsSnapshot> queues, IReadOnlyList<WorkerSnapshot> workers)
+    {
+        var http = m.Http;
+        return new MetricsResponse(
+            http.PerSecond, m.InFlight, http.P50Ms, http.P95Ms, http.P99Ms, http.ErrorRate, http.LastMinute,
+            http.ClientErrorsLastMinute, http.Total, http.ErrorsTotal, uptimeSeconds, m.Kinds, m.Routes,
+            m.RoutesOverflow, queues, workers);
+    }
+}
 
 internal sealed record RoutesResponse(IReadOnlyList<RouteDto> Routes, int Tracked);
 
@@ -167,6 +193,7 @@ internal sealed record ProblemResponse(string Type, string Title, int Status, st
 [JsonSerializable(typeof(TraceDetailResponse))]
 [JsonSerializable(typeof(IReadOnlyList<TraceSummaryDto>))]
 [JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(EvictedEvent))]
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(MapResponse))]
 [JsonSerializable(typeof(MetricsResponse))]

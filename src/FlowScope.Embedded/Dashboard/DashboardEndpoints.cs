@@ -65,31 +65,8 @@ internal static class DashboardEndpoints
         return ServeFileAsync(context, asset);
     }
 
-    private static async Task ServeFileAsync(HttpContext context, string path)
-    {
-        var assets = context.RequestServices.GetRequiredService<DashboardAssets>();
-        if (!assets.TryGet(path, out var asset))
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-
-        var response = context.Response;
-        response.Headers.ETag = asset.ETag;
-        response.Headers.CacheControl = "no-cache";
-        if (context.Request.Headers.IfNoneMatch.Contains(asset.ETag))
-        {
-            response.StatusCode = StatusCodes.Status304NotModified;
-            return;
-        }
-
-        response.ContentType = asset.ContentType;
-        response.ContentLength = asset.Content.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await response.Body.WriteAsync(asset.Content, context.RequestAborted).ConfigureAwait(false);
-        }
-    }
+    private static Task ServeFileAsync(HttpContext context, string path) =>
+        context.RequestServices.GetRequiredService<DashboardAssets>().ServeAsync(context, path);
 
     private static async Task ListTracesAsync(HttpContext context)
     {
@@ -111,10 +88,11 @@ internal static class DashboardEndpoints
             return;
         }
 
+        var routine = context.RequestServices.GetRequiredService<RoutineRequests>();
         var traces = new TraceSummaryDto[page.Traces.Count];
         for (var i = 0; i < traces.Length; i++)
         {
-            traces[i] = TraceSummaryDto.From(page.Traces[i]);
+            traces[i] = TraceSummaryDto.From(page.Traces[i], routine);
         }
 
         await WriteJsonAsync(context, new TraceListResponse(traces, page.NextCursor), DashboardJsonContext.Default.TraceListResponse).ConfigureAwait(false);
@@ -143,7 +121,7 @@ internal static class DashboardEndpoints
             spans[i] = SpanDto.From(trace.Spans[i]);
         }
 
-        var response = new TraceDetailResponse(trace.Summary.TraceId, TraceSummaryDto.From(trace.Summary), spans);
+        var response = new TraceDetailResponse(trace.Summary.TraceId, TraceSummaryDto.From(trace.Summary, context.RequestServices.GetRequiredService<RoutineRequests>()), spans);
         await WriteJsonAsync(context, response, DashboardJsonContext.Default.TraceDetailResponse).ConfigureAwait(false);
     }
 
@@ -165,6 +143,7 @@ internal static class DashboardEndpoints
             EvictedSpans: store.EvictedSpans,
             StoredTraces: store.StoredTraces,
             StoredSpans: store.StoredSpans,
+            MaxTraces: options.MaxTraces,
             Buffered: totals.Buffered,
             BufferCapacity: buffer.Capacity,
             MemoryBytes: store.MemoryBytes,
@@ -204,18 +183,9 @@ internal static class DashboardEndpoints
     {
         var services = context.RequestServices;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var requests = services.GetRequiredService<RequestMetrics>().Snapshot(now);
         var runtime = services.GetRequiredService<FlowScopeRuntime>();
-        var response = new MetricsResponse(
-            requests.RequestsPerSecond,
-            requests.InFlight,
-            requests.LatencyP50Ms,
-            requests.LatencyP95Ms,
-            requests.LatencyP99Ms,
-            requests.ErrorRate,
-            requests.RequestsLastMinute,
-            requests.RequestsTotal,
-            requests.ErrorsTotal,
+        var response = MetricsResponse.From(
+            services.GetRequiredService<RequestMetrics>().Snapshot(now),
             Math.Round((now - runtime.StartedAt).TotalSeconds, 1),
             services.GetRequiredService<QueueRegistry>().Snapshot(),
             services.GetRequiredService<WorkerRegistry>().Snapshot());
@@ -264,7 +234,7 @@ internal static class DashboardEndpoints
     internal static Task WriteJsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(value, typeInfo, "application/json; charset=utf-8", context.RequestAborted);
+        return ResponseCompression.WriteJsonAsync(context, value, typeInfo, "application/json; charset=utf-8");
     }
 
     internal static Task WriteProblemAsync(HttpContext context, int status, string title, string detail, string? parameter)

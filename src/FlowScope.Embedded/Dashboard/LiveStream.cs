@@ -16,7 +16,8 @@ namespace FlowScope.Embedded.Dashboard;
 /// (<c>event: hydrate</c>), then every created or updated trace (<c>event: traces</c>) in batches gathered over
 /// <see cref="FlowScopeOptions.LiveUpdateInterval"/>, with heartbeats while idle. Each batch's id is the store
 /// version it reaches, so a reconnecting client that sends <c>Last-Event-ID</c> resumes exactly where it stopped
-/// for as long as the store still holds those traces. Each connection reads the store at its own pace: a slow
+/// for as long as the store still holds those traces. Traces the store evicted meanwhile are named just before
+/// (<c>event: evicted</c>), so a list can mark or drop the rows that point at them. Each connection reads the store at its own pace: a slow
 /// client gets bigger batches, never an unbounded queue.
 /// </summary>
 internal static class LiveStream
@@ -58,6 +59,7 @@ internal static class LiveStream
         var options = services.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
         var store = services.GetRequiredService<ITraceStore>();
         var signal = services.GetRequiredService<LiveSignal>();
+        var routine = services.GetRequiredService<RoutineRequests>();
         var time = services.GetRequiredService<TimeProvider>();
         var aborted = context.RequestAborted;
 
@@ -67,71 +69,100 @@ internal static class LiveStream
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var writer = new EventWriter(response);
-        writer.Comment("FlowScope live stream");
-        writer.Retry(2000);
+        var body = ResponseCompression.ForEventStream(context);
+        try
+        {
+            var writer = new EventWriter(response, body);
+            writer.Comment("FlowScope live stream");
+            writer.Retry(2000);
 
-        long cursor;
-        if (TryGetLastEventId(context.Request, out var lastEventId))
-        {
-            cursor = lastEventId;
-        }
-        else
-        {
-            // Read the version first: anything that changes during hydration is sent again afterwards, never missed.
-            cursor = store.GetStats().Version;
-            IReadOnlyList<TraceSummary> recent = [];
-            if (options.HydrationTraceCount > 0)
+            long cursor;
+            if (TryGetLastEventId(context.Request, out var lastEventId))
             {
-                recent = (await store.QueryAsync(new TraceQuery { Limit = Math.Min(options.HydrationTraceCount, TraceQuery.MaxLimit) }, aborted).ConfigureAwait(false)).Traces;
+                cursor = lastEventId;
+            }
+            else
+            {
+                // Read the version first: anything that changes during hydration is sent again afterwards, never missed.
+                cursor = store.GetStats().Version;
+                IReadOnlyList<TraceSummary> recent = [];
+                if (options.HydrationTraceCount > 0)
+                {
+                    recent = (await store.QueryAsync(new TraceQuery { Limit = Math.Min(options.HydrationTraceCount, TraceQuery.MaxLimit) }, aborted).ConfigureAwait(false)).Traces;
+                }
+
+                writer.Event("hydrate", cursor, Serialize(recent, routine));
             }
 
-            writer.Event("hydrate", cursor, Serialize(recent));
-        }
+            await writer.FlushAsync(aborted).ConfigureAwait(false);
 
-        await writer.FlushAsync(aborted).ConfigureAwait(false);
-
-        while (!aborted.IsCancellationRequested)
-        {
-            // Take the wake-up before looking, so a change between the look and the wait is not slept through.
-            var changed = signal.WaitAsync();
-            var sent = false;
-            while (true)
+            while (!aborted.IsCancellationRequested)
             {
-                var changes = await store.GetChangesAsync(cursor, MaxTracesPerEvent, aborted).ConfigureAwait(false);
-                if (changes.Traces.Count == 0)
+                // Take the wake-up before looking, so a change between the look and the wait is not slept through.
+                var changed = signal.WaitAsync();
+                var sent = false;
+                while (true)
                 {
-                    // The store may have restarted its numbering (see GetChangesAsync); follow it.
+                    var changes = await store.GetChangesAsync(cursor, MaxTracesPerEvent, aborted).ConfigureAwait(false);
+                    if (changes.Traces.Count == 0)
+                    {
+                        // The store may have restarted its numbering (see GetChangesAsync); follow it.
+                        cursor = changes.Version;
+                        break;
+                    }
+
                     cursor = changes.Version;
-                    break;
+                    if (changes.Evicted.Count > 0 || changes.EvictedOverflow)
+                    {
+                        writer.Event("evicted", null, DashboardEndpoints.Serialize(new EvictedEvent(changes.Evicted, changes.EvictedOverflow), DashboardJsonContext.Default.EvictedEvent));
+                    }
+
+                    writer.Event("traces", cursor, Serialize(changes.Traces, routine));
+                    sent = true;
+                    if (!changes.HasMore)
+                    {
+                        break;
+                    }
                 }
 
-                cursor = changes.Version;
-                writer.Event("traces", cursor, Serialize(changes.Traces));
-                sent = true;
-                if (!changes.HasMore)
+                if (sent)
                 {
-                    break;
+                    await writer.FlushAsync(aborted).ConfigureAwait(false);
                 }
-            }
 
-            if (sent)
+                var heartbeat = Task.Delay(options.HeartbeatInterval, time, aborted);
+                var woke = await Task.WhenAny(changed, heartbeat).ConfigureAwait(false);
+                aborted.ThrowIfCancellationRequested();
+                if (woke == heartbeat)
+                {
+                    writer.Event("heartbeat", null, "{}");
+                    await writer.FlushAsync(aborted).ConfigureAwait(false);
+                    continue;
+                }
+
+                // Gather the burst into one batch.
+                await Task.Delay(options.LiveUpdateInterval, time, aborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (body != response.Body)
             {
-                await writer.FlushAsync(aborted).ConfigureAwait(false);
+                // Ends the gzip stream; nothing more reaches a client that has gone.
+                await DisposeQuietlyAsync(body).ConfigureAwait(false);
             }
+        }
+    }
 
-            var heartbeat = Task.Delay(options.HeartbeatInterval, time, aborted);
-            var woke = await Task.WhenAny(changed, heartbeat).ConfigureAwait(false);
-            aborted.ThrowIfCancellationRequested();
-            if (woke == heartbeat)
-            {
-                writer.Event("heartbeat", null, "{}");
-                await writer.FlushAsync(aborted).ConfigureAwait(false);
-                continue;
-            }
-
-            // Gather the burst into one batch.
-            await Task.Delay(options.LiveUpdateInterval, time, aborted).ConfigureAwait(false);
+    private static async ValueTask DisposeQuietlyAsync(Stream stream)
+    {
+        try
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The connection is gone: ending the gzip stream has nowhere to write. Nothing to report.
         }
     }
 
@@ -146,19 +177,19 @@ internal static class LiveStream
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out version) && version >= 0;
     }
 
-    private static string Serialize(IReadOnlyList<TraceSummary> traces)
+    private static string Serialize(IReadOnlyList<TraceSummary> traces, RoutineRequests routine)
     {
         var dtos = new TraceSummaryDto[traces.Count];
         for (var i = 0; i < dtos.Length; i++)
         {
-            dtos[i] = TraceSummaryDto.From(traces[i]);
+            dtos[i] = TraceSummaryDto.From(traces[i], routine);
         }
 
         return DashboardEndpoints.Serialize<IReadOnlyList<TraceSummaryDto>>(dtos, DashboardJsonContext.Default.IReadOnlyListTraceSummaryDto);
     }
 
     /// <summary>Writes the text/event-stream format.</summary>
-    private sealed class EventWriter(HttpResponse response)
+    private sealed class EventWriter(HttpResponse response, Stream body)
     {
         private readonly StringBuilder _pending = new();
 
@@ -184,7 +215,13 @@ internal static class LiveStream
             {
                 var bytes = Encoding.UTF8.GetBytes(_pending.ToString());
                 _pending.Clear();
-                await response.Body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                await body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (body != response.Body)
+            {
+                // Ends the compressed block, so the batch can be decoded now.
+                await body.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -9,7 +9,7 @@ internal static class QueryParser
 {
     internal const int MaxTextLength = 256;
 
-    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort", "kept"];
+    private static readonly string[] s_known = ["name", "status", "minDurationMs", "maxDurationMs", "q", "from", "to", "limit", "cursor", "component", "attr", "sort", "statusClass", "kind", "nPlusOne", "kept"];
 
     public static bool TryParse(IQueryCollection query, out TraceQuery result, out QueryError? error)
     {
@@ -121,6 +121,39 @@ internal static class QueryParser
                 return false;
         }
 
+        int? statusClass = null;
+        if (Text("statusClass") is { } classText)
+        {
+            // "4xx", "4XX" or "4".
+            var digits = classText.Length == 3 && classText.EndsWith("xx", StringComparison.OrdinalIgnoreCase) ? classText[..1] : classText;
+            if (digits.Length != 1 || digits[0] < '1' || digits[0] > '5')
+            {
+                error = new QueryError("statusClass", $"Parameter 'statusClass' must be one of 1xx, 2xx, 3xx, 4xx, 5xx (was '{Shorten(classText)}').");
+                return false;
+            }
+
+            statusClass = digits[0] - '0';
+        }
+
+        string? kind = null;
+        if (Text("kind") is { } kindText)
+        {
+            if (!TraceKinds.TryParse(kindText, out var canonical))
+            {
+                error = new QueryError("kind", $"Parameter 'kind' must be one of {string.Join(", ", TraceKinds.All)} (was '{Shorten(kindText)}').");
+                return false;
+            }
+
+            kind = canonical;
+        }
+
+        var nPlusOne = false;
+        if (Text("nPlusOne") is { } nPlusOneText && !bool.TryParse(nPlusOneText, out nPlusOne))
+        {
+            error = new QueryError("nPlusOne", $"Parameter 'nPlusOne' must be 'true' or 'false' (was '{Shorten(nPlusOneText)}').");
+            return false;
+        }
+
         TraceRetention? kept = null;
         if (Text("kept") is { } keptText)
         {
@@ -155,6 +188,9 @@ internal static class QueryParser
             AttributeKey = attributeKey,
             AttributeValue = attributeValue,
             Sort = sort,
+            StatusClass = statusClass,
+            Kind = kind,
+            NPlusOne = nPlusOne,
             KeptBecause = kept,
         };
         return true;

@@ -92,6 +92,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMetrics>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<RoutineRequests>();
         services.AddSingleton<DashboardAccess>();
         services.AddSingleton<DashboardRequests>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpLoggingInterceptor, DashboardHttpLoggingInterceptor>());

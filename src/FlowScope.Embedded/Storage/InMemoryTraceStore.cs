@@ -180,6 +180,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             SetRoute(ref slot, payload);
             slot.StatusCode = payload.TryGetAttribute(WellKnownStrings.NumberOf("http.response.status_code"), out var code)
                 && ushort.TryParse(code.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var status) ? status : (ushort)0;
+            slot.Kind = KindIndex(TraceKinds.Of(payload));
         }
 
         if (HasDatabaseMarks(payload))
@@ -224,6 +225,19 @@ internal sealed class InMemoryTraceStore : ITraceStore
         {
             route.Sampled--;
         }
+    }
+
+    private static byte KindIndex(string kind)
+    {
+        for (var i = 0; i < TraceKinds.All.Count; i++)
+        {
+            if (ReferenceEquals(TraceKinds.All[i], kind))
+            {
+                return (byte)i;
+            }
+        }
+
+        return (byte)(TraceKinds.All.Count - 1);
     }
 
     private static bool HasDatabaseMarks(SpanPayload payload) => payload.TryGetAttribute(WellKnownStrings.NumberOf("flowscope.db.count"), out _);
@@ -509,6 +523,16 @@ internal sealed class InMemoryTraceStore : ITraceStore
             return false;
         }
 
+        if (query.StatusClass is { } statusClass && entry.StatusCode / 100 != statusClass)
+        {
+            return false;
+        }
+
+        if (query.Kind is { } kind && !string.Equals(TraceKinds.All[entry.Kind], kind, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         if (name is not null && !RootNameMatches(entry, name))
         {
             return false;
@@ -618,6 +642,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
             NPlusOne = entry.NPlusOne,
             DuplicateQueries = entry.DuplicateQueries,
             KeptBecause = entry.Retention,
+            Kind = TraceKinds.All[entry.Kind],
         };
     }
 
@@ -661,7 +686,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
                 afterVersion = 0;
             }
 
-            var (evicted, overflow) = _evictions.Since(afterVersion, maxCount);
+            var (evicted, overflow) = _evictions.Since(afterVersion, maxCount, id => _table.Find(id) < 0);
             var first = _table.Newest;
             if (first < 0 || _table[first].Version <= afterVersion)
             {

@@ -58,6 +58,12 @@ public sealed record TraceSummary
     public TraceRetention KeptBecause { get; init; }
 
     /// <summary>
+    /// Gets what kind of work the trace's root is: <c>http</c>, <c>connection</c>, <c>message</c>, <c>worker</c>,
+    /// <c>simulator</c> or <c>other</c>.
+    /// </summary>
+    public string Kind { get; init; } = "other";
+
+    /// <summary>
     /// Gets the store's change number of the trace's last update: larger means more recent. The live stream
     /// uses it as its event id.
     /// </summary>
@@ -105,10 +111,16 @@ public sealed record TracePage(IReadOnlyList<TraceSummary> Traces, string? NextC
 /// <param name="HasMore">Whether more changes are waiting.</param>
 public sealed record TraceChanges(IReadOnlyList<TraceSummary> Traces, long Version, bool HasMore)
 {
-    /// <summary>Gets the ids of traces evicted after the given version (at most as many as asked for).</summary>
+    /// <summary>
+    /// Gets the ids of traces evicted after the given version, up to <see cref="Version"/> (a bounded number of the
+    /// most recent evictions).
+    /// </summary>
     public IReadOnlyList<string> Evicted { get; init; } = [];
 
-    /// <summary>Gets whether more traces were evicted than <see cref="Evicted"/> lists (or than the store remembers): re-read the list.</summary>
+    /// <summary>
+    /// Gets whether more traces were evicted after the given version than <see cref="Evicted"/> lists: a client that
+    /// keeps a copy of the list should then check the rest of it against the store.
+    /// </summary>
     public bool EvictedOverflow { get; init; }
 }
 
@@ -164,6 +176,15 @@ public sealed record TraceQuery
     /// span (a middleware type, a route, an action), case-insensitive.
     /// </summary>
     public string? Component { get; init; }
+
+    /// <summary>
+    /// Gets the class of HTTP status code the trace's root request must have answered: 2 for 2xx, 4 for 4xx (client
+    /// errors) and so on; <see langword="null"/> for any.
+    /// </summary>
+    public int? StatusClass { get; init; }
+
+    /// <summary>Gets the kind of root work to include (see <see cref="TraceSummary.Kind"/>); <see langword="null"/> for any.</summary>
+    public string? Kind { get; init; }
 
     /// <summary>Gets an attribute some span must carry.</summary>
     public string? AttributeKey { get; init; }

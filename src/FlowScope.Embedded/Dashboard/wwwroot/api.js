@@ -66,9 +66,10 @@ const FATAL_RETRY_MS = 15000;
 // Live feed of trace summaries: SSE first, polling api/traces only while the
 // stream stays down. States: connecting | live | reconnecting | polling.
 export class LiveFeed {
-  constructor({ onTraces, onState }) {
+  constructor({ onTraces, onState, onEvicted }) {
     this.onTraces = onTraces;
     this.onState = onState;
+    this.onEvicted = onEvicted;
     this.state = 'connecting';
     this.es = null;
     this.downTimer = null;
@@ -118,6 +119,12 @@ export class LiveFeed {
     es.addEventListener('hydrate', (e) => this.#deliver(e, 'hydrate'));
     es.addEventListener('traces', (e) => this.#deliver(e, 'traces'));
     es.addEventListener('heartbeat', () => {});
+    es.addEventListener('evicted', (e) => {
+      let data;
+      try { data = JSON.parse(e.data); } catch { return; }
+      const ids = Array.isArray(data?.traceIds) ? data.traceIds.filter((id) => typeof id === 'string') : [];
+      this.onEvicted?.(ids, data?.overflow === true);
+    });
     es.addEventListener('error', () => {
       if (this.es !== es) return;
       if (es.readyState === EventSource.CLOSED) {

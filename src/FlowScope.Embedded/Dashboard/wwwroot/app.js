@@ -1,19 +1,16 @@
 // FlowScope dashboard entry point: views, URL state, live feed, import/export.
+// The flow map, replay, compare, controls and the import/export code load when
+// first used, to keep the first load small.
 import { LiveFeed, queryTraces, isValidId, isSupported } from './api.js';
 import { TraceList, emptyFilters } from './trace-list.js';
 import { TraceView } from './trace-view.js';
-import { MapView } from './map-view.js';
-import { ReplayView, SPEEDS } from './replay.js';
-import { CompareView } from './compare.js';
 import { Header } from './header.js';
-import { toOtlp, readImportFile, ImportError } from './otlp.js';
-import { source, loadTraces, spanMatches } from './model.js';
-import { h, download, toast, isTyping } from './dom.js';
+import { source, spanMatches, REPLAY_SPEEDS, importedFigures } from './model.js';
+import { h, toast, isTyping } from './dom.js';
 import { formatCount } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ['traces', 'map', 'replay', 'compare', 'controls'];
-const MAX_EXPORT_TRACES = 1000;
 
 const state = {
   view: 'traces',
@@ -25,6 +22,7 @@ const state = {
   feedState: 'connecting',
   compare: { a: null, b: null },
   replay: null, // { trace } | { from, to }
+  speed: 1,
 };
 
 // ---- Theme ------------------------------------------------------------------
@@ -48,55 +46,87 @@ $('theme').addEventListener('click', cycleTheme);
 
 // ---- Views ------------------------------------------------------------------
 
-const header = new Header();
-
 const list = new TraceList({
   scroller: $('list-scroll'),
   spacer: $('list-spacer'),
   emptyEl: $('list-empty'),
   countEl: $('count'),
+  newButton: $('list-new'),
+  routineEl: $('routine-count'),
   onSelect: (id) => selectTrace(id, null, { push: true }),
+  onEvicted: (ids) => { if (state.traceId && ids.includes(state.traceId)) traceView.markEvicted(state.traceId); },
 });
+
+// The list holds as many rows as the store holds traces, at most 5 000 (the newest; older ones stay searchable): a
+// store limited by count (MaxTraces) sets it exactly; a store capped in memory holds thousands, and rows whose trace it
+// lets go are marked by the eviction feed. No change until the first stats come.
+const ListCapacity = (s) => {
+  if (!s) return undefined;
+  const max = Number(s.maxTraces) || 0;
+  return max > 0 ? Math.min(5000, max) : Math.min(5000, Math.max(1000, Number(s.storedTraces) || 0));
+};
+
+const header = new Header({ onStats: (s) => { if (!source.isImported) list.setCapacity(ListCapacity(s)); } });
 
 const traceView = new TraceView($('detail'), {
   onSpanSelect: (spanId) => { state.spanId = spanId; writeUrl({ push: false }); },
   onClose: () => { selectTrace(null, null, { push: true }); list.focus(); },
+  onMissing: (traceId) => list.markEvicted([traceId]),
+  isEvicted: (traceId) => list.isEvicted(traceId),
   onAction: (kind, traceId) => {
     if (kind === 'replay') startReplay({ trace: traceId }, { push: true });
-    else if (kind === 'compare') { state.compare = { a: traceId, b: null }; compare.open(traceId); setView('compare', { push: true }); }
+    else if (kind === 'compare') { state.compare = { a: traceId, b: null }; views.compare().then((c) => c.open(traceId)); setView('compare', { push: true }); }
     else if (kind === 'export') exportTraces([traceId], `flowscope-trace-${traceId}.json`);
     else if (kind === 'open') { setView('traces', { push: false }); selectTrace(traceId, null, { push: true }); }
   },
 });
 
-const mapView = new MapView({
-  host: $('map-host'),
-  card: $('map-card'),
-  getMetrics: () => header.metrics,
-  onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
-  onShowTraces: (node) => {
-    state.filters = { ...emptyFilters(), component: node.component };
-    writeFilterInputs();
-    applyFilters();
-    setView('traces', { push: true });
-  },
-});
+// Views made on first use.
+function lazy(load) {
+  let instance = null;
+  let promise = null;
+  const get = () => {
+    promise ??= load().then((v) => { instance = v; return v; }).catch((err) => { promise = null; throw err; });
+    return promise;
+  };
+  get.now = () => instance;
+  return get;
+}
 
-const replay = new ReplayView($('view-replay'), { onState: () => writeUrl({ push: false }) });
-
-const compare = new CompareView($('view-compare'), {
-  getSummaries: () => list.visibleSummaries(),
-  onChange: (a, b) => { state.compare = { a, b }; writeUrl({ push: false }); },
-  onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
-});
-
-// Controls (fault injection, simulators): loaded on first open to keep the first load small.
-let controls = null;
-let controlsLoad = null;
-function openControls() {
-  if (controls) { controls.activate(); return; }
-  controlsLoad ??= import('./controls.js').then(({ ControlsView }) => {
-    controls = new ControlsView($('view-controls'), {
+const views = {
+  map: lazy(async () => {
+    const { MapView } = await import('./map-view.js');
+    return new MapView({
+      host: $('map-host'),
+      card: $('map-card'),
+      getMetrics: () => (source.isImported ? null : header.metrics),
+      onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
+      onShowTraces: (node) => {
+        state.filters = { ...emptyFilters(), component: node.component };
+        writeFilterInputs();
+        applyFilters();
+        setView('traces', { push: true });
+      },
+    });
+  }),
+  replay: lazy(async () => {
+    const { ReplayView } = await import('./replay.js');
+    const view = new ReplayView($('view-replay'), { onState: () => { state.speed = view.speed; writeUrl({ push: false }); } });
+    view.setSpeed(state.speed);
+    return view;
+  }),
+  compare: lazy(async () => {
+    const { CompareView } = await import('./compare.js');
+    return new CompareView($('view-compare'), {
+      getSummaries: () => list.visibleSummaries(),
+      getAllSummaries: () => list.allSummaries(),
+      onChange: (a, b) => { state.compare = { a, b }; writeUrl({ push: false }); },
+      onOpenTrace: (id) => { setView('traces', { push: true }); selectTrace(id, null, { push: false }); },
+    });
+  }),
+  controls: lazy(async () => {
+    const { ControlsView } = await import('./controls.js');
+    return new ControlsView($('view-controls'), {
       onShowTraces: (filters) => {
         state.filters = { ...emptyFilters(), ...filters };
         writeFilterInputs();
@@ -104,13 +134,11 @@ function openControls() {
         setView('traces', { push: true });
       },
     });
-    return controls;
-  }).catch((err) => {
-    controlsLoad = null;
-    $('view-controls').replaceChildren(h('div', { class: 'error-box', role: 'alert' }, h('p', { text: `Could not load the controls: ${err?.message || err}` })));
-    return null;
-  });
-  controlsLoad.then((view) => { if (view && state.view === 'controls') view.activate(); });
+  }),
+};
+
+function failedToLoad(view, err) {
+  $(`view-${view}`).replaceChildren(h('div', { class: 'error-box', role: 'alert' }, h('p', { text: `Could not load this view: ${err?.message || err}` })));
 }
 
 function setView(view, { push = false, fromUrl = false } = {}) {
@@ -123,10 +151,13 @@ function setView(view, { push = false, fromUrl = false } = {}) {
     tab.setAttribute('aria-selected', String(v === view));
     tab.tabIndex = v === view ? 0 : -1;
   }
-  if (view === 'map') mapView.activate(); else mapView.deactivate();
-  if (view !== 'replay' && prev === 'replay') replay.deactivate();
-  if (view === 'compare') compare.refreshChoices();
-  if (view === 'controls') openControls(); else controls?.deactivate();
+  if (view === 'map') views.map().then((m) => { if (state.view === 'map') m.activate(); }, (err) => failedToLoad('map', err));
+  else views.map.now()?.deactivate();
+  if (view !== 'replay' && prev === 'replay') views.replay.now()?.deactivate();
+  if (view === 'replay') views.replay().catch((err) => failedToLoad('replay', err));
+  if (view === 'compare') views.compare().then((c) => c.refreshChoices(), (err) => failedToLoad('compare', err));
+  if (view === 'controls') views.controls().then((c) => { if (state.view === 'controls') c.activate(); }, (err) => failedToLoad('controls', err));
+  else views.controls.now()?.deactivate();
   if (!fromUrl) writeUrl({ push: push && prev !== view });
 }
 
@@ -146,7 +177,11 @@ for (const tab of document.querySelectorAll('.tab')) {
 
 // ---- URL state (deep links + back button) -------------------------------------
 
-const FILTER_KEYS = { q: 'q', name: 'name', errors: 'errors', component: 'comp', min: 'min', max: 'max', attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort' };
+const FILTER_KEYS = {
+  q: 'q', name: 'name', errors: 'errors', status: 'status', kind: 'kind', nplus: 'nplus', component: 'comp', min: 'min', max: 'max',
+  attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort', routine: 'routine',
+};
+const BOOLEAN_FILTERS = new Set(['errors', 'nplus', 'routine']);
 
 function writeUrl({ push }) {
   const url = new URL(location.href);
@@ -161,7 +196,7 @@ function writeUrl({ push }) {
     set('rtrace', state.replay.trace);
     set('rfrom', state.replay.from);
     set('rto', state.replay.to);
-    if (replay.speed !== 1) set('speed', replay.speed);
+    if (state.speed !== 1) set('speed', state.speed);
   }
   url.search = p.toString();
   url.hash = '';
@@ -176,9 +211,10 @@ function applyUrl() {
   for (const [k, u] of Object.entries(FILTER_KEYS)) {
     const v = p.get(u);
     if (v == null) continue;
-    f[k] = k === 'errors' ? v === '1' || v === 'true' : v;
+    f[k] = BOOLEAN_FILTERS.has(k) ? v === '1' || v === 'true' : v;
   }
   if (!['time', 'duration'].includes(f.sort)) f.sort = 'time';
+  if (!['', '2xx', '3xx', '4xx', '5xx'].includes(f.status)) f.status = '';
   const changed = JSON.stringify(f) !== JSON.stringify(state.filters);
   state.filters = f;
   writeFilterInputs();
@@ -188,14 +224,14 @@ function applyUrl() {
   const view = VIEWS.includes(p.get('view')) ? p.get('view') : 'traces';
   setView(view, { fromUrl: true }); // first, so that state written back below keeps the view's parameters
   const speed = Number(p.get('speed'));
-  if (SPEEDS.includes(speed)) replay.setSpeed(speed);
+  if (REPLAY_SPEEDS.includes(speed)) { state.speed = speed; views.replay.now()?.setSpeed(speed); }
   if (view === 'replay') {
     const spec = id('rtrace') ? { trace: id('rtrace') } : p.get('rfrom') && p.get('rto') ? { from: p.get('rfrom'), to: p.get('rto') } : null;
     if (spec && JSON.stringify(spec) !== JSON.stringify(state.replay)) startReplay(spec, { fromUrl: true });
   }
   if (view === 'compare') {
     const a = id('a'), b = id('b');
-    if (a !== state.compare.a || b !== state.compare.b) { state.compare = { a, b }; compare.setPair(a, b); }
+    if (a !== state.compare.a || b !== state.compare.b) { state.compare = { a, b }; views.compare().then((c) => c.setPair(a, b)); }
   }
 }
 
@@ -218,16 +254,19 @@ function selectTrace(traceId, spanId, { push = false, fromUrl = false } = {}) {
 
 function startReplay(spec, { push = false, fromUrl = false } = {}) {
   state.replay = spec;
-  if (spec.trace) replay.loadTrace(spec.trace);
-  else replay.loadWindow(spec.from, spec.to);
+  views.replay().then((r) => {
+    if (spec.trace) r.loadTrace(spec.trace);
+    else r.loadWindow(spec.from, spec.to);
+  }, (err) => failedToLoad('replay', err));
   if (!fromUrl) setView('replay', { push });
 }
 
 // ---- Filters ------------------------------------------------------------------
 
 const inputs = {
-  q: $('f-q'), name: $('f-name'), errors: $('f-errors'), component: $('f-component'),
-  min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), from: $('f-from'), to: $('f-to'), sort: $('f-sort'),
+  q: $('f-q'), name: $('f-name'), errors: $('f-errors'), status: $('f-status'), kind: $('f-kind'), nplus: $('f-nplus'),
+  component: $('f-component'), min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), from: $('f-from'),
+  to: $('f-to'), sort: $('f-sort'), routine: $('f-routine'),
 };
 
 // The custom time range lives in the URL as ISO 8601 and in the inputs as local time.
@@ -244,7 +283,7 @@ const fromLocalInput = (text) => {
 
 function writeFilterInputs() {
   for (const [k, el] of Object.entries(inputs)) {
-    if (k === 'errors') el.checked = !!state.filters.errors;
+    if (BOOLEAN_FILTERS.has(k)) el.checked = !!state.filters[k];
     else if (k === 'from' || k === 'to') el.value = toLocalInput(state.filters[k]);
     else if (el.value !== String(state.filters[k] ?? '')) el.value = String(state.filters[k] ?? '');
   }
@@ -254,7 +293,7 @@ function writeFilterInputs() {
 function readFilterInputs() {
   const f = {};
   for (const [k, el] of Object.entries(inputs)) {
-    f[k] = k === 'errors' ? el.checked : k === 'from' || k === 'to' ? fromLocalInput(el.value) : el.value.trim();
+    f[k] = BOOLEAN_FILTERS.has(k) ? el.checked : k === 'from' || k === 'to' ? fromLocalInput(el.value) : el.value.trim();
   }
   if (f.range !== 'custom') { f.from = ''; f.to = ''; }
   $('f-custom').hidden = f.range !== 'custom';
@@ -263,19 +302,22 @@ function readFilterInputs() {
 
 let filterTimer = 0;
 let urlTimer = 0;
-$('filters').addEventListener('input', () => {
+function onFilterInput() {
   state.filters = readFilterInputs();
   clearTimeout(filterTimer);
   filterTimer = setTimeout(applyFilters, 150);
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => writeUrl({ push: false }), 500);
-});
-$('filters').addEventListener('change', () => {
+}
+function onFilterChange() {
   state.filters = readFilterInputs();
   clearTimeout(filterTimer);
   applyFilters();
   writeUrl({ push: true });
-});
+}
+$('filters').addEventListener('input', onFilterInput);
+$('filters').addEventListener('change', onFilterChange);
+$('f-routine').addEventListener('change', onFilterChange);
 $('filters').addEventListener('submit', (e) => e.preventDefault());
 $('f-clear').addEventListener('click', () => {
   state.filters = emptyFilters();
@@ -298,10 +340,22 @@ const attrParam = (a) => (a.value == null ? a.key : `${a.key}=${a.value}`);
 let serverFilterSeq = 0;
 let serverFilterTimer = 0;
 
+// New traces may match the search: it is asked again a second after they arrive — but only while nobody is on
+// the list, whose rows it would move.
+function scheduleSearchRefresh() {
+  if (serverFilterTimer) return; // at most one a second, however fast traces arrive
+  serverFilterTimer = setTimeout(() => {
+    serverFilterTimer = 0;
+    if (list.held) scheduleSearchRefresh();
+    else applyFilters({ asked: false });
+  }, 1000);
+}
+
 // Client-side filters apply at once; full-text and attribute filters need the
 // spans, so they are asked from the server (or evaluated over the imported file).
-async function applyFilters() {
+async function applyFilters({ asked = true } = {}) {
   const f = state.filters;
+  const seq = ++serverFilterSeq; // an answer to an earlier search is stale from now on
   const attr = parseAttr(f.attr);
   const note = $('filter-note');
   if (f.range === 'custom' && (f.from || f.to) && !source.isImported) loadRange(f.from, f.to);
@@ -323,7 +377,7 @@ async function applyFilters() {
     list.setFilters(f, ids);
     return;
   }
-  const seq = ++serverFilterSeq;
+  $('list-scroll').dataset.search = 'asking';
   try {
     const params = { limit: 1000 };
     if (f.q) params.q = f.q;
@@ -341,10 +395,11 @@ async function applyFilters() {
     }
     note.hidden = !approximate;
     note.textContent = approximate ? 'attribute matched as text (server has no attr filter)' : '';
-    list.upsert(page.traces);
-    list.setFilters(f, new Set(page.traces.map((t) => t.traceId)));
+    list.applyResults(f, new Set(page.traces.map((t) => t.traceId)), page.traces, { asked });
+    $('list-scroll').dataset.search = 'answered';
   } catch (err) {
     if (seq !== serverFilterSeq) return;
+    $('list-scroll').dataset.search = 'failed';
     note.hidden = false;
     note.textContent = `search failed: ${err?.message || err}`;
   }
@@ -363,13 +418,17 @@ function ingest(summaries, kind) {
 }
 
 function applyIncoming(summaries, force = false) {
-  const changed = list.upsert(summaries, force);
+  const changed = list.upsert(summaries, { force, live: true });
   if (state.traceId && changed.has(state.traceId)) traceView.refreshSoon();
-  mapView.onTraces(summaries);
-  if (state.filters.q || parseAttr(state.filters.attr)) {
-    clearTimeout(serverFilterTimer);
-    serverFilterTimer = setTimeout(applyFilters, 1000);
-  }
+  views.map.now()?.onTraces(summaries);
+  if (state.filters.q || parseAttr(state.filters.attr)) scheduleSearchRefresh();
+}
+
+function onEvicted(ids, overflow) {
+  if (source.isImported) return;
+  for (const id of ids) state.pending.delete(id);
+  list.markEvicted(ids);
+  if (overflow) list.setCapacity(Math.max(1, Number(header.stats?.storedTraces) || list.capacity));
 }
 
 function renderPending() {
@@ -406,6 +465,7 @@ function renderConnection() {
 
 const feed = new LiveFeed({
   onTraces: (summaries, kind) => ingest(summaries, kind),
+  onEvicted,
   onState: (s) => { state.feedState = s; renderConnection(); },
 });
 
@@ -423,30 +483,36 @@ async function loadRange(from, to) {
   }
 }
 
+// History: the newest traces first (a small first load), then older pages in the
+// background until the list holds as many as the store.
+const FIRST_HISTORY = 200;
+const HISTORY_PAGE = 1000;
+let historyRun = 0;
 async function loadHistory() {
+  const run = ++historyRun;
   try {
-    const page = await queryTraces({ limit: 1000 });
-    if (!source.isImported) list.upsert(page.traces);
+    let page = await queryTraces({ limit: FIRST_HISTORY });
+    if (source.isImported || run !== historyRun) return;
+    list.upsert(page.traces);
+    while (page.nextCursor && list.size < list.capacity) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (source.isImported || run !== historyRun) return;
+      page = await queryTraces({ limit: HISTORY_PAGE, cursor: page.nextCursor });
+      // Older rows join only while nobody is on the list (sorted by duration they could land anywhere).
+      while (list.held && run === historyRun) await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (source.isImported || run !== historyRun) return;
+      list.upsert(page.traces);
+    }
   } catch {
-    // the live stream's hydrate still fills the list
+    // the live stream's hydrate still fills the list; a stale cursor just ends the paging
   }
 }
 
 // ---- Export / import ------------------------------------------------------------
 
 async function exportTraces(ids, filename) {
-  if (!ids.length) { toast('No traces to export.', 'error'); return; }
-  const capped = ids.slice(0, MAX_EXPORT_TRACES);
-  toast(`Exporting ${formatCount(capped.length)} trace(s)…`);
-  try {
-    const traces = await loadTraces(capped);
-    if (!traces.length) { toast('Nothing to export: the traces are no longer stored.', 'error'); return; }
-    download(filename, JSON.stringify(toOtlp(traces)));
-    const spans = traces.reduce((n, t) => n + t.spans.length, 0);
-    toast(`Exported ${formatCount(traces.length)} trace(s), ${formatCount(spans)} spans${ids.length > capped.length ? ` (first ${MAX_EXPORT_TRACES})` : ''}.`);
-  } catch (err) {
-    toast(`Export failed: ${err?.message || err}`, 'error');
-  }
+  const { exportTraces: run } = await import('./transfer.js');
+  return run(ids, filename);
 }
 
 $('export-set').addEventListener('click', () => {
@@ -460,13 +526,8 @@ $('import-file').addEventListener('change', async (e) => {
   const file = input.files?.[0];
   input.value = '';
   if (!file) return;
-  try {
-    const traces = await readImportFile(file);
-    source.setImported(file.name, traces);
-  } catch (err) {
-    const msg = err instanceof ImportError ? err.message : `Could not read the file: ${err?.message || err}`;
-    toast(`Import failed — ${msg} Nothing was changed.`, 'error');
-  }
+  const { importFile } = await import('./transfer.js');
+  await importFile(file);
 });
 
 $('back-live').addEventListener('click', () => source.backToLive());
@@ -476,21 +537,24 @@ source.onChange(() => {
   $('source-banner').hidden = !imported;
   $('source-label').textContent = imported ? `Imported: ${source.importName} · ${formatCount(source.imported.size)} traces` : '';
   document.body.classList.toggle('imported', imported);
+  header.setImported(imported ? importedFigures(source) : null);
   state.pending.clear();
   list.clear();
   selectTrace(null, null, { push: false });
   state.compare = { a: null, b: null };
-  compare.setPair(null, null);
+  views.compare.now()?.setPair(null, null);
   if (imported) {
-    list.upsert([...source.imported.values()].map((t) => t.summary), true);
+    list.setCapacity(Math.max(1, source.imported.size));
+    list.upsert([...source.imported.values()].map((t) => t.summary), { force: true });
     toast(`Imported ${formatCount(source.imported.size)} trace(s) from ${source.importName}.`);
   } else {
+    list.setCapacity(ListCapacity(header.stats));
     loadHistory();
   }
   applyFilters();
   renderConnection();
   renderPending();
-  if (state.view === 'map') mapView.refresh();
+  views.map.now()?.refresh();
 });
 
 // ---- Keyboard -----------------------------------------------------------------
@@ -501,9 +565,10 @@ document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') e.target.blur();
     return;
   }
-  if (e.target.closest?.('button, [role="tab"]') && (e.key === ' ' || e.key === 'Enter')) return;
-  if (state.view === 'replay' && replay.handleKey(e)) { e.preventDefault(); return; }
-  if (state.view === 'map' && mapView.handleKey(e)) { e.preventDefault(); return; }
+  if (e.target.closest?.('button, [role="tab"], [role="radio"]') && (e.key === ' ' || e.key === 'Enter')) return;
+  if (state.view === 'replay' && views.replay.now()?.handleKey(e)) { e.preventDefault(); return; }
+  if (state.view === 'map' && views.map.now()?.handleKey(e)) { e.preventDefault(); return; }
+  if (state.view === 'traces' && state.traceId && traceView.handleKey(e)) { e.preventDefault(); return; }
   const idx = ['1', '2', '3', '4', '5'].indexOf(e.key);
   if (idx >= 0) { setView(VIEWS[idx], { push: true }); e.preventDefault(); return; }
   switch (e.key) {

@@ -1,6 +1,8 @@
 // Compare: two traces of the same operation side by side. Spans are matched by
 // their path of names from the root (plus occurrence index); the table shows
-// both durations, the difference, and spans present in one trace only.
+// both durations, the difference, and spans present in one trace only. Both
+// time lines share one scale (a toggle gives each its own). B defaults to the
+// trace of the same route closest in shape to A.
 import { h, componentTag } from './dom.js';
 import { source, buildTree } from './model.js';
 import { formatDuration, formatClock, parseTime } from './format.js';
@@ -8,9 +10,12 @@ import { formatDuration, formatClock, parseTime } from './format.js';
 const MAX_CHOICES = 300;
 
 export class CompareView {
-  constructor(container, { getSummaries, onChange, onOpenTrace }) {
+  constructor(container, { getSummaries, getAllSummaries, onChange, onOpenTrace }) {
     this.el = container;
     this.getSummaries = getSummaries;
+    this.getAllSummaries = getAllSummaries ?? getSummaries;
+    this.ownScales = false;
+    this.loaded = null;
     this.onChange = onChange;
     this.onOpenTrace = onOpenTrace;
     this.a = null;
@@ -25,7 +30,10 @@ export class CompareView {
         h('h2', { text: 'Compare' }),
         h('label', { class: 'pick' }, h('span', { class: 'pill pill-a', text: 'A' }), this.selA),
         h('label', { class: 'pick' }, h('span', { class: 'pill pill-b', text: 'B' }), this.selB),
-        h('button', { class: 'btn btn-small', type: 'button', title: 'Swap A and B', onclick: () => this.setPair(this.b, this.a) }, '⇄ Swap')),
+        h('button', { class: 'btn btn-small', type: 'button', title: 'Swap A and B', onclick: () => this.setPair(this.b, this.a) }, '⇄ Swap'),
+        this.scaleToggle = h('label', { class: 'check', title: 'Draw each trace on its own time scale instead of one shared scale' },
+          h('input', { type: 'checkbox', id: 'compare-own-scale', onchange: (e) => { this.ownScales = e.target.checked; if (this.loaded) this.#render(...this.loaded); } }),
+          ' each on its own scale')),
       this.body);
     this.#renderEmpty();
   }
@@ -34,16 +42,24 @@ export class CompareView {
     this.body.replaceChildren(h('p', { class: 'empty', text: 'Pick two traces of the same operation — or open a trace and press Compare.' }));
   }
 
+  // The trace of A's route (or name) closest in shape to A: span count, components
+  // and status alike; of equally close ones, the one that ran nearest in time.
   #defaultB(a, current) {
-    const sums = this.getSummaries();
+    const sums = this.getAllSummaries();
     const sa = sums.find((s) => s.traceId === a);
     if (!sa) return current;
-    const same = sums.filter((s) => s.traceId !== a && s.name === sa.name);
+    const same = sums.filter((s) => s.traceId !== a && sameOperation(s, sa));
     if (current && same.some((s) => s.traceId === current)) return current;
-    return same[0]?.traceId ?? null;
+    const at = parseTime(sa.startTime);
+    let best = null, bestScore = Infinity;
+    for (const s of same) {
+      const score = shapeDistance(sa, s) * 1e6 + Math.abs(parseTime(s.startTime) - at) / 1000;
+      if (score < bestScore) { best = s; bestScore = score; }
+    }
+    return best?.traceId ?? null;
   }
 
-  // Opens with trace A and the most recent other trace of the same name as B.
+  // Opens with trace A and, as B, the trace of the same operation closest in shape.
   open(a, b = null) {
     this.setPair(a, b ?? this.#defaultB(a, null));
   }
@@ -51,12 +67,12 @@ export class CompareView {
   #fillSelects() {
     const sums = this.getSummaries().slice(0, MAX_CHOICES);
     const opt = (s) => h('option', { value: s.traceId, text: `${formatClock(parseTime(s.startTime))} · ${s.name ?? '(unnamed)'} · ${formatDuration(s.durationMs)}${s.status === 'error' ? ' · error' : ''}` });
-    const sa = sums.find((s) => s.traceId === this.a);
-    const listA = sa || !this.a ? sums : [{ traceId: this.a, name: this.a }, ...sums];
+    const sa = sums.find((s) => s.traceId === this.a) ?? this.getAllSummaries().find((s) => s.traceId === this.a);
+    const listA = !this.a || sums.some((s) => s.traceId === this.a) ? sums : [sa ?? { traceId: this.a, name: this.a }, ...sums];
     this.selA.replaceChildren(h('option', { value: '', text: '— trace A —' }), ...listA.map(opt));
     this.selA.value = this.a ?? '';
     const name = sa?.name;
-    const listB = sums.filter((s) => s.traceId !== this.a && (!name || s.name === name));
+    const listB = (sa ? this.getAllSummaries() : sums).filter((s) => s.traceId !== this.a && (!sa || sameOperation(s, sa))).slice(0, MAX_CHOICES);
     if (this.b && !listB.some((s) => s.traceId === this.b)) listB.unshift({ traceId: this.b, name: this.b });
     this.selB.replaceChildren(h('option', { value: '', text: name ? `— another "${name}" —` : '— trace B —' }), ...listB.map(opt));
     this.selB.value = this.b ?? '';
@@ -79,6 +95,7 @@ export class CompareView {
     try {
       const [ta, tb] = await Promise.all([source.loadTrace(this.a), source.loadTrace(this.b)]);
       if (this.req !== req) return;
+      this.loaded = [ta, tb];
       this.#render(ta, tb);
     } catch (err) {
       if (this.req !== req) return;
@@ -89,6 +106,9 @@ export class CompareView {
   #render(ta, tb) {
     const rows = diffTraces(ta, tb);
     const totalA = traceTotal(ta), totalB = traceTotal(tb);
+    // One scale for both unless asked: a 1 ms trace then draws a tenth as long as a 10 ms one.
+    const scaleA = this.ownScales ? totalA : Math.max(totalA, totalB);
+    const scaleB = this.ownScales ? totalB : Math.max(totalA, totalB);
     const onlyA = rows.filter((r) => r.a && !r.b).length, onlyB = rows.filter((r) => r.b && !r.a).length;
     const both = rows.filter((r) => r.a && r.b).sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta));
     const nameA = ta.summary?.name ?? '', nameB = tb.summary?.name ?? '';
@@ -103,26 +123,43 @@ export class CompareView {
           h('li', null, h('span', { text: r.name }), h('span', { class: r.delta > 0 ? 'slower' : 'faster', text: ` ${fmtDelta(r.delta)}` }))))));
     const table = h('div', { class: 'diff-table', role: 'table', 'aria-label': 'Span differences' },
       h('div', { class: 'diff-row diff-head', role: 'row' },
-        ['Span', 'Component', 'A', 'B', 'Δ', 'A timeline', 'B timeline'].map((t) => h('span', { role: 'columnheader', text: t }))));
+        ['Span', 'Component', 'A', 'B', 'Δ'].map((t) => h('span', { role: 'columnheader', text: t })),
+        [['A', scaleA], ['B', scaleB]].map(([side, scale]) => h('span', { role: 'columnheader', class: 'timeline-head' },
+          `${side} timeline`, h('span', { class: 'scale', text: `0 – ${formatDuration(scale)}` })))));
     const maxRows = 3000;
     for (const r of rows.slice(0, maxRows)) {
       const cls = r.a && r.b ? (Math.abs(r.delta) >= Math.max(1, 0.2 * Math.max(r.a.dur, r.b.dur)) ? (r.delta > 0 ? 'slower' : 'faster') : '') : r.a ? 'only-a' : 'only-b';
-      const name = h('span', { class: 'diff-name', title: r.key });
+      const name = h('span', { class: 'diff-name', role: 'cell', title: r.key });
       name.style.paddingLeft = `${r.depth * 12 + 4}px`;
       name.append(h('span', { text: r.name }));
       if (!r.b) name.append(h('span', { class: 'pill pill-a small', text: 'only A' }));
       if (!r.a) name.append(h('span', { class: 'pill pill-b small', text: 'only B' }));
       table.append(h('div', { class: `diff-row ${cls}`, role: 'row' },
         name,
-        h('span', null, componentTag(r.component)),
-        h('span', { class: 'num', text: r.a ? formatDuration(r.a.dur) : '—' }),
-        h('span', { class: 'num', text: r.b ? formatDuration(r.b.dur) : '—' }),
-        h('span', { class: 'num delta', text: r.a && r.b ? fmtDelta(r.delta) : '' }),
-        bar(r.a, ta.t0, totalA, 'a'), bar(r.b, tb.t0, totalB, 'b')));
+        h('span', { role: 'cell' }, componentTag(r.component)),
+        h('span', { class: 'num', role: 'cell', text: r.a ? formatDuration(r.a.dur) : '—' }),
+        h('span', { class: 'num', role: 'cell', text: r.b ? formatDuration(r.b.dur) : '—' }),
+        h('span', { class: 'num delta', role: 'cell', text: r.a && r.b ? fmtDelta(r.delta) : '' }),
+        bar(r.a, ta.t0, scaleA, 'a'), bar(r.b, tb.t0, scaleB, 'b')));
     }
-    if (rows.length > maxRows) table.append(h('p', { class: 'muted small', text: `${rows.length - maxRows} more spans not shown.` }));
-    this.body.replaceChildren(summary, table);
+    const more = rows.length > maxRows ? h('p', { class: 'muted small', text: `${rows.length - maxRows} more spans not shown.` }) : null;
+    this.body.replaceChildren(summary, table, ...(more ? [more] : []));
   }
+}
+
+// The same operation: same method and route for requests, else the same name.
+function sameOperation(x, y) {
+  if (x.route || y.route) return x.route === y.route && (x.method ?? null) === (y.method ?? null);
+  return x.name === y.name;
+}
+
+// How different two traces' shapes are (0: same span count, components and status).
+function shapeDistance(a, b) {
+  const spans = Math.abs((a.spanCount || 0) - (b.spanCount || 0)) / Math.max(1, a.spanCount || 0, b.spanCount || 0);
+  const ca = new Set(a.components || []), cb = new Set(b.components || []);
+  const union = new Set([...ca, ...cb]).size || 1;
+  const common = [...ca].filter((c) => cb.has(c)).length;
+  return 2 * spans + (1 - common / union) + (a.status === b.status ? 0 : 0.5);
 }
 
 function card(label, t, total, onOpen) {
@@ -135,7 +172,7 @@ function card(label, t, total, onOpen) {
 }
 
 function bar(side, t0, total, cls) {
-  const track = h('span', { class: 'diff-track' });
+  const track = h('span', { class: 'diff-track', role: 'cell' });
   if (side) {
     const b = h('span', { class: `diff-bar diff-bar-${cls}` });
     b.style.left = `${Math.max(0, ((side.start - t0) / total) * 100)}%`;

@@ -61,6 +61,14 @@ export function formatCount(n) {
   return typeof n === 'number' && Number.isFinite(n) ? countFormat.format(n) : '–';
 }
 
+// Bytes as "840 KB" / "12.3 MB".
+export function formatBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '–';
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  const mb = n / (1024 * 1024);
+  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
+}
+
 // Uptime such as "3h 12m" / "45s".
 export function formatUptime(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';

@@ -62,7 +62,7 @@ export class MapView {
     if (!n) {
       this.card.replaceChildren(
         h('h3', { text: 'Components' }),
-        h('p', { class: 'muted small', text: 'Click a node (or focus it and press Enter) to see its card. Drag to pan, scroll or +/− to zoom, 0 to fit.' }),
+        h('p', { class: 'muted small', text: 'Click a node (or focus it and press Enter) to see its card. Drag to pan, scroll or +/− to zoom, 0 to fit, X to expand the pipeline.' }),
         this.#summaryList());
       return;
     }
@@ -75,7 +75,21 @@ export class MapView {
       ['Latency p95', formatDuration(n.p95Ms)],
     ];
     if (['middleware', 'endpoint', 'controller'].includes(n.component) || n.selfTimeP50Ms > 0) rows.push(['Self time p50', formatDuration(n.selfTimeP50Ms)]);
+    if (n.route) rows.push(['Route', n.route]);
+    if (n.inner?.length) rows.push(['Stages', n.inner.join(', ')]);
     const extra = [];
+    if (n.folded) {
+      extra.push(h('h4', { text: 'Middleware, in order' }), h('ol', { class: 'chain-list' }, n.folded.map((m) => h('li', null,
+        h('span', { text: m.name }),
+        h('span', { class: 'muted', text: ` · self p50 ${formatDuration(m.selfTimeP50Ms)}${m.errorCount ? ` · ${formatCount(m.errorCount)} err` : ''}` })))),
+      h('button', { class: 'btn btn-small', type: 'button', onclick: () => this.map.setExpanded(true) }, 'Expand pipeline'));
+    }
+    const route = this.#routeOf(n, metrics);
+    if (route) extra.push(h('h4', { text: 'Database' }), kv([
+      ['Queries / request', `${route.queriesPerRequest} (max ${formatCount(route.maxQueriesPerRequest)})`],
+      ['N+1 requests', formatCount(route.nPlusOneRequests)],
+      ['Duplicate queries', formatCount(route.duplicateQueries)],
+    ]));
     if (n.component === 'queue') {
       const q = (metrics.queues || []).find((x) => x?.name === n.name);
       extra.push(h('h4', { text: 'Queue' }), q ? this.#queueCard(q) : h('p', { class: 'muted small', text: 'No queue metrics reported for this queue.' }));
@@ -139,9 +153,28 @@ export class MapView {
     return kv(rows);
   }
 
+  // The metrics' route figures of an endpoint or action node.
+  #routeOf(n, metrics) {
+    const routes = Array.isArray(metrics?.routes) ? metrics.routes : [];
+    const template = n.route ?? (n.component === 'endpoint' ? n.name : null);
+    if (!template) return null;
+    return routes.find((r) => String(r.route).endsWith(` ${template}`)) ?? null;
+  }
+
   #summaryList() {
     const metrics = this.getMetrics?.() ?? {};
     const parts = [];
+    const routes = (Array.isArray(metrics.routes) ? metrics.routes : []).filter((r) => r.databaseCommands > 0).slice(0, 12);
+    if (routes.length) {
+      parts.push(h('h4', { text: 'Queries per request, by route' }), h('table', { class: 'route-table' },
+        h('thead', null, h('tr', null, ['Route', 'Req', 'Queries/req', 'Max', 'N+1'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', null, routes.map((r) => h('tr', { class: r.nPlusOneRequests ? 'has-nplus' : null },
+          h('td', { text: r.route, title: r.route }),
+          h('td', { class: 'num', text: formatCount(r.requests) }),
+          h('td', { class: 'num', text: String(r.queriesPerRequest) }),
+          h('td', { class: 'num', text: formatCount(r.maxQueriesPerRequest) }),
+          h('td', { class: 'num', text: r.nPlusOneRequests ? formatCount(r.nPlusOneRequests) : '–' }))))));
+    }
     const queues = Array.isArray(metrics.queues) ? metrics.queues : [];
     const workers = Array.isArray(metrics.workers) ? metrics.workers : [];
     if (queues.length) {

@@ -1,6 +1,23 @@
 // Trace model helpers shared by the views, and the data source (live server or an imported file).
 import { fetchTrace, HttpError } from './api.js';
-import { parseTime } from './format.js';
+import { parseTime, formatDateTime } from './format.js';
+
+export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 5];
+
+// The kind of work a root span stands for (as the server's TraceKinds decides).
+export function kindOf(span) {
+  const a = span?.attributes || {};
+  switch (span?.component) {
+    case 'server':
+      if (span.kind !== 'server') return 'other';
+      if (a['flowscope.connection'] || String(a['http.response.status_code']) === '101') return 'connection';
+      return a['http.request.method'] ? 'http' : 'message';
+    case 'queue': return 'message';
+    case 'worker': return 'worker';
+    case 'simulator': return 'simulator';
+    default: return 'other';
+  }
+}
 
 // Builds a forest from spans in any order. Spans whose parent is missing (or
 // that sit in a parent cycle) become roots. Children are sorted by start time.
@@ -40,11 +57,11 @@ export function buildTree(spans) {
   return { nodes, roots, order };
 }
 
-// Self time: the span's own attribute when the instrumentation measured it,
+// Self time: as the instrumentation measured it (pipeline stages: selfTimeMs),
 // otherwise its duration minus the union of its children's intervals.
 function selfTime(node) {
-  const attr = Number(node.span.attributes?.['flowscope.self_time_ms']);
-  if (Number.isFinite(attr) && attr >= 0) return attr;
+  const measured = node.span.selfTimeMs;
+  if (Number.isFinite(measured) && measured >= 0) return measured;
   if (!node.children.length || !Number.isFinite(node.start)) return node.dur;
   const iv = node.children
     .filter((c) => Number.isFinite(c.start))
@@ -118,8 +135,7 @@ export function mapFromSpans(spans) {
     n.count++;
     if (s.status === 'error') n.errorCount++;
     n.durations.push(Number(s.durationMs) || 0);
-    const self = Number(s.attributes?.['flowscope.self_time_ms']);
-    if (Number.isFinite(self)) n.selfTimes.push(self);
+    if (Number.isFinite(s.selfTimeMs)) n.selfTimes.push(s.selfTimeMs);
   }
   for (const s of spans) {
     const from = s.parentSpanId && spanNode.get(s.parentSpanId);
@@ -161,6 +177,7 @@ export function summarize(traceId, spans, version = 0) {
   }
   const root = tree.roots.find((r) => r.span.component === 'server') ?? tree.roots[0];
   const a = root?.span.attributes || {};
+  const count = (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : 0);
   const status = errors > 0 || root?.span.status === 'error' ? 'error' : root?.span.status === 'ok' ? 'ok' : 'unset';
   return {
     traceId,
@@ -177,6 +194,11 @@ export function summarize(traceId, spans, version = 0) {
     method: a['http.request.method'] ?? null,
     statusCode: a['http.response.status_code'] != null ? Number(a['http.response.status_code']) : null,
     version,
+    kind: root ? kindOf(root.span) : 'other',
+    routine: false,
+    databaseCount: count(a['flowscope.db.count']),
+    nPlusOne: count(a['flowscope.db.n_plus_one']),
+    duplicateQueries: count(a['flowscope.db.duplicates']),
   };
 }
 
@@ -229,6 +251,22 @@ export const source = {
     return fetchTrace(traceId, signal);
   },
 };
+
+// What the header shows of an imported file.
+export function importedFigures(src) {
+  let spans = 0, errors = 0, clientErrors = 0, first = Infinity, last = -Infinity;
+  for (const t of src.imported.values()) {
+    spans += t.spans.length;
+    if (t.summary.status === 'error') errors++;
+    if (t.summary.statusCode >= 400 && t.summary.statusCode < 500) clientErrors++;
+    const at = parseTime(t.summary.startTime);
+    if (Number.isFinite(at)) { first = Math.min(first, at); last = Math.max(last, at); }
+  }
+  return {
+    name: src.importName, traces: src.imported.size, spans, errors, clientErrors,
+    from: Number.isFinite(first) ? formatDateTime(first) : '–', to: Number.isFinite(last) ? formatDateTime(last) : '–',
+  };
+}
 
 // Loads many traces with bounded concurrency; failures (evicted traces) are skipped.
 export async function loadTraces(ids, { signal, concurrency = 6, onProgress } = {}) {

@@ -4,6 +4,14 @@ import { summarize } from './model.js';
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
 const MAX_IMPORT_SPANS = 200000;
 
+// Imported spans are capped as captured ones are (FlowScopeOptions' defaults): text beyond the length ends in "…".
+const MAX_TEXT = 1024;
+const MAX_KEY = 256;
+const MAX_ATTRIBUTES = 64;
+const MAX_EVENTS = 128;
+const MAX_LINKS = 128;
+const cap = (text, max = MAX_TEXT) => (text.length <= max ? text : `${text.slice(0, max)}…`);
+
 const KIND_TO_OTLP = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 const KIND_FROM_OTLP = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
 const KIND_NAMES = { SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2, SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5 };
@@ -61,6 +69,8 @@ function spanToOtlp(s) {
   const end = String(BigInt(start) + BigInt(Math.round((Number(s.durationMs) || 0) * 1e6)));
   const attributes = Object.entries(s.attributes || {}).map(([k, v]) => attr(k, v));
   if (s.component) attributes.push(attr('flowscope.component', s.component));
+  // OTLP has no field for a stage's own time: it travels as an attribute and comes back as selfTimeMs.
+  if (Number.isFinite(s.selfTimeMs)) attributes.push(attr('flowscope.self_time_ms', s.selfTimeMs));
   const out = {
     traceId: s.traceId,
     spanId: s.spanId,
@@ -91,17 +101,22 @@ function anyValue(v) {
   return '';
 }
 
-function attrsToObject(list, where) {
+function attrsToObject(list, where, max = Infinity) {
   if (list == null) return {};
   if (!Array.isArray(list)) throw new ImportError(`${where}: "attributes" must be an array.`);
   const out = {};
+  let n = 0;
   for (const kv of list) {
     if (!kv || typeof kv.key !== 'string') throw new ImportError(`${where}: every attribute needs a string "key".`);
-    out[kv.key] = anyValue(kv.value);
+    if (n >= max) continue;
+    const key = cap(kv.key, MAX_KEY);
+    if (!(key in out)) n++;
+    out[key] = cap(anyValue(kv.value));
   }
   return out;
 }
 
+const COMPONENTS = new Set(['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']);
 const HEX32 = /^[0-9a-f]{32}$/i;
 const HEX16 = /^[0-9a-f]{16}$/i;
 const NANOS = /^\d{1,20}$/;
@@ -137,9 +152,18 @@ export function fromOtlpText(text) {
         if (typeof sp.name !== 'string') throw new ImportError(`${where}: "name" must be a string.`);
         const st = String(sp.startTimeUnixNano ?? ''), en = String(sp.endTimeUnixNano ?? st);
         if (!NANOS.test(st) || !NANOS.test(en)) throw new ImportError(`${where}: start/end times must be Unix nanoseconds.`);
-        const attributes = attrsToObject(sp.attributes, where);
-        const component = attributes['flowscope.component'] || guessComponent(sp, attributes);
-        delete attributes['flowscope.component'];
+        const all = attrsToObject(sp.attributes, where, MAX_ATTRIBUTES + 1);
+        const component = COMPONENTS.has(all['flowscope.component']) ? all['flowscope.component'] : guessComponent(sp, all);
+        delete all['flowscope.component'];
+        const selfTime = Number(all['flowscope.self_time_ms']);
+        delete all['flowscope.self_time_ms'];
+        const attributes = Object.fromEntries(Object.entries(all).slice(0, MAX_ATTRIBUTES));
+        const links = Array.isArray(sp.links) ? sp.links : [];
+        links.forEach((l, li) => {
+          if (!l || !HEX32.test(l.traceId ?? '') || !HEX16.test(l.spanId ?? '')) {
+            throw new ImportError(`${where} link ${li}: "traceId" must be 32 and "spanId" 16 hex digits.`);
+          }
+        });
         const kind = typeof sp.kind === 'string' ? (KIND_NAMES[sp.kind] ?? 1) : Number(sp.kind) || 0;
         const code = typeof sp.status?.code === 'string' ? (STATUS_NAMES[sp.status.code] ?? 0) : Number(sp.status?.code) || 0;
         const durNs = BigInt(en) - BigInt(st);
@@ -147,23 +171,26 @@ export function fromOtlpText(text) {
           traceId: sp.traceId.toLowerCase(),
           spanId: sp.spanId.toLowerCase(),
           parentSpanId: sp.parentSpanId ? sp.parentSpanId.toLowerCase() : null,
-          name: sp.name,
+          name: cap(sp.name),
           kind: KIND_FROM_OTLP[kind] ?? 'internal',
           component,
           startTime: nanosToIso(st),
           durationMs: durNs > 0n ? Number(durNs) / 1e6 : 0,
           status: code === 2 ? 'error' : code === 1 ? 'ok' : 'unset',
-          statusMessage: sp.status?.message ? String(sp.status.message) : null,
+          statusMessage: sp.status?.message ? cap(String(sp.status.message)) : null,
           attributes,
-          events: (Array.isArray(sp.events) ? sp.events : []).map((e, ei) => ({
-            name: String(e?.name ?? ''),
+          selfTimeMs: Number.isFinite(selfTime) && selfTime >= 0 && selfTime <= Number(durNs) / 1e6 ? selfTime : null,
+          events: (Array.isArray(sp.events) ? sp.events : []).slice(0, MAX_EVENTS).map((e, ei) => ({
+            name: cap(String(e?.name ?? '')),
             timestamp: NANOS.test(String(e?.timeUnixNano ?? '')) ? nanosToIso(String(e.timeUnixNano)) : nanosToIso(st),
-            attributes: attrsToObject(e?.attributes, `${where} event ${ei}`),
+            attributes: attrsToObject(e?.attributes, `${where} event ${ei}`, MAX_ATTRIBUTES),
           })),
-          links: (Array.isArray(sp.links) ? sp.links : []).filter((l) => l && l.traceId && l.spanId).map((l) => ({ traceId: String(l.traceId), spanId: String(l.spanId) })),
-          source: scopeName,
-          instance: resAttrs['service.instance.id'] ?? resAttrs['service.name'] ?? null,
+          links: links.slice(0, MAX_LINKS).map((l) => ({ traceId: l.traceId.toLowerCase(), spanId: l.spanId.toLowerCase() })),
+          source: cap(scopeName),
+          instance: cap(String(resAttrs['service.instance.id'] ?? resAttrs['service.name'] ?? '')) || null,
         };
+        // Never mistaken for live data or an injection of this app's (see trace-view.js).
+        Object.defineProperty(span, 'imported', { value: true });
         let t = byTrace.get(span.traceId);
         if (!t) { t = []; byTrace.set(span.traceId, t); }
         t.push(span);

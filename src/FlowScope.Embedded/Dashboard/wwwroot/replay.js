@@ -5,10 +5,10 @@ import { h } from './dom.js';
 import { queryTraces } from './api.js';
 import { FlowMap } from './flow-map.js';
 import { TraceView } from './trace-view.js';
-import { source, loadTraces, mapFromSpans, nodeOf, summarize } from './model.js';
+import { source, loadTraces, mapFromSpans, nodeOf, summarize, REPLAY_SPEEDS } from './model.js';
 import { formatDuration, formatOffset, formatClock, formatCount, parseTime } from './format.js';
 
-export const SPEEDS = [0.25, 0.5, 1, 2, 5];
+export const SPEEDS = REPLAY_SPEEDS;
 export const STEP_MS_AT_1X = 1000; // one span per second at 1x
 const MAX_WINDOW_TRACES = 100;
 const LOG_CONTEXT = 40;
@@ -30,9 +30,9 @@ export class ReplayView {
   }
 
   #build() {
-    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', 'aria-label': 'Previous step', onclick: () => this.step(-1) }, '‹ Prev');
+    this.prevBtn = h('button', { class: 'btn', type: 'button', id: 'replay-prev', title: 'Previous step (←)', onclick: () => this.step(-1) }, '‹ Prev');
     this.playBtn = h('button', { class: 'btn btn-primary', type: 'button', id: 'replay-play', title: 'Play / pause (Space)', 'aria-pressed': 'false', onclick: () => this.toggle() }, '▶ Play');
-    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', 'aria-label': 'Next step', onclick: () => this.step(1) }, 'Next ›');
+    this.nextBtn = h('button', { class: 'btn', type: 'button', id: 'replay-next', title: 'Next step (→)', onclick: () => this.step(1) }, 'Next ›');
     this.speedGroup = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Playback speed' },
       SPEEDS.map((s) => h('button', {
         class: 'seg', type: 'button', role: 'radio', 'aria-checked': String(s === this.speed), dataset: { speed: String(s) },
@@ -63,7 +63,7 @@ export class ReplayView {
     this.mapHost = h('div', { class: 'replay-map' });
     this.map = new FlowMap(this.mapHost, { interactive: true });
     this.map.autoFit = true;
-    this.log = h('ol', { class: 'replay-log', 'aria-label': 'Steps' });
+    this.log = h('ol', { class: 'replay-log', 'aria-label': 'Steps', tabindex: '0' });
     this.log.addEventListener('click', (e) => {
       const li = e.target.closest('li[data-index]');
       if (li) this.go(Number(li.dataset.index));

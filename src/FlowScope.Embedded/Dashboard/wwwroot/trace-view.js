@@ -1,52 +1,41 @@
-// Trace view: header, virtualised waterfall (collapse/expand, total and self
-// time, critical path, logs and exceptions inline), search within the trace
-// and the span panel (attributes, events, links, copy id/JSON).
-import { h, statusBadge, componentTag, copyText, toast } from './dom.js';
+// Trace view: header, a virtualised waterfall that fills the pane (collapse,
+// total and self time, critical path, logs and exceptions inline, repeated
+// queries folded), or a flame graph; search within the trace; keys for the
+// next/previous error and the slowest span; the span panel below, resizable.
+// An error trace opens at its first error.
+import { h, statusBadge, copyText, toast } from './dom.js';
 import { source, buildTree, spanMatches } from './model.js';
-import { parseTime, formatDuration, formatOffset, formatDateTime, formatCount } from './format.js';
+import { parseTime, formatDuration, formatDateTime, formatCount } from './format.js';
+import { renderSpanDetail } from './span-detail.js';
+import { buildRows, rowIndexOf } from './waterfall-rows.js';
+import { spanRowElement, groupRowElement, ROW_H } from './waterfall-row-view.js';
 
-const ROW_H = 24;
-const LEVELS = { trace: 'trace', debug: 'debug', information: 'info', warning: 'warn', error: 'error', critical: 'crit', exception: 'exception' };
+export { injectedFault, attributesTable } from './span-detail.js';
+
 const OVERSCAN = 10;
-const INDENT_PX = 14;
-const FAULT_ID = 'flowscope.fault.id';
-const INJECTED_EXCEPTION = /(^|\.)InjectedFaultException$/;
-
-// The injection (Controls view) that touched a span: { id, delayMs, failure } or null.
-export function injectedFault(span) {
-  const a = span?.attributes;
-  if (!a || a[FAULT_ID] == null || a[FAULT_ID] === '') return null;
-  const delay = Number(a['flowscope.fault.delay_ms']);
-  return {
-    id: String(a[FAULT_ID]),
-    delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0,
-    failure: String(a['flowscope.fault.failure']).toLowerCase() === 'true',
-  };
-}
-
-function describeInjection(f) {
-  const what = [f.delayMs ? `a delay of ${formatDuration(f.delayMs)}` : null, f.failure ? 'a failure' : null].filter(Boolean);
-  return `by fault ${f.id} from the Controls view: ${what.join(' and ') || 'no effect on this call'}. `
-    + 'Not a real slowdown or failure.';
-}
 
 export class TraceView {
-  constructor(container, { onSpanSelect, onClose, onAction, compact = false } = {}) {
+  constructor(container, { onSpanSelect, onClose, onAction, onMissing, isEvicted, compact = false } = {}) {
     this.el = container;
     this.onSpanSelect = onSpanSelect;
     this.onClose = onClose;
     this.onAction = onAction;
+    this.onMissing = onMissing;
+    this.isEvicted = isEvicted;
     this.compact = compact;
     this.traceId = null;
     this.spanId = null;
     this.data = null;
     this.tree = null;
     this.collapsed = new Set();
+    this.openGroups = new Set();
     this.rows = [];
     this.cursor = 0;
     this.matches = [];
     this.matchIndex = -1;
     this.needle = '';
+    this.mode = 'waterfall';
+    this.detailShare = 0.4;
     this.replayCurrent = null;
     this.replayDone = null;
     this.abort = null;
@@ -73,6 +62,7 @@ export class TraceView {
     this.traceId = traceId;
     this.spanId = spanId;
     this.collapsed.clear();
+    this.openGroups.clear();
     this.data = null;
     this.needle = '';
     this.el.replaceChildren(h('p', { class: 'empty loading', text: 'Loading trace…' }));
@@ -82,11 +72,17 @@ export class TraceView {
   // Shows already loaded trace data (replay, compare).
   setData(data, spanId = null) {
     this.#cancel();
-    if (this.traceId !== data.traceId) { this.collapsed.clear(); this.needle = ''; }
+    if (this.traceId !== data.traceId) { this.collapsed.clear(); this.openGroups.clear(); this.needle = ''; }
     this.traceId = data.traceId;
     this.spanId = spanId;
     this.data = data;
     this.#render();
+  }
+
+  // The store no longer holds the open trace: its header says so (the copy shown stays).
+  markEvicted(traceId) {
+    if (traceId !== this.traceId || !this.data || this.el.querySelector('.trace-header .flag-evicted')) return;
+    this.el.querySelector('.trace-title .actions')?.before(h('span', { class: 'row-flag flag-evicted', title: 'The store no longer holds this trace: this copy was loaded before it was evicted', text: 'evicted' }));
   }
 
   refreshSoon() {
@@ -114,8 +110,10 @@ export class TraceView {
     } catch (err) {
       if (ctrl.signal.aborted || err?.name === 'AbortError' || traceId !== this.traceId) return;
       if (this.data) return;
-      const msg = err?.status === 404
-        ? 'Trace not found. It may have been evicted from the store.'
+      const missing = err?.status === 404;
+      if (missing && !source.isImported) this.onMissing?.(traceId);
+      const msg = missing
+        ? 'This trace was evicted: the store is capped in memory (FlowScope:MaxStoreMegabytes) and lets the oldest ordinary traces go first.'
         : `Could not load the trace: ${err?.message || err}`;
       this.el.replaceChildren(h('div', { class: 'error-box', role: 'alert' },
         h('p', { text: msg }), h('p', { class: 'muted' }, 'Trace ID: ', h('code', { text: traceId })),
@@ -139,36 +137,49 @@ export class TraceView {
     if (Number.isFinite(st) && st < t0) t0 = st;
     this.t0 = Number.isFinite(t0) ? t0 : 0;
     this.total = Math.max(Number.isFinite(t1) ? t1 - this.t0 : 0, Number(summary.durationMs) || 0, 0.001);
+    // Errors in tree order (spans, then exceptions recorded on healthy spans), and the slowest span by self time.
+    this.errorIds = tree.order.filter((n) => n.span.status === 'error').map((n) => n.span.spanId);
+    this.slowestId = tree.order.reduce((a, n) => (!a || n.self > a.self ? n : a), null)?.span.spanId ?? null;
 
     const oldScroll = this.scrollEl?.scrollTop ?? 0;
     const sameTrace = this.renderedTrace === this.traceId;
     this.renderedTrace = this.traceId;
 
-    this.scrollEl = h('div', { class: 'wf-scroll', tabindex: '0', role: 'tree', 'aria-label': 'Spans (arrows move, left/right collapse, Enter selects)' });
+    this.scrollEl = h('div', { class: 'wf-scroll', tabindex: '0', role: 'tree', 'aria-label': 'Spans (arrows move, left/right collapse, Enter selects, E next error, S slowest)' });
     this.spacer = h('div', { class: 'wf-spacer' });
     this.scrollEl.append(this.spacer);
     this.scrollEl.addEventListener('scroll', () => this.#schedule());
     this.scrollEl.addEventListener('click', (e) => this.#onClick(e));
     this.scrollEl.addEventListener('keydown', (e) => this.#onKey(e));
-    this.detailEl = h('div', { class: 'span-detail', 'aria-live': 'polite' });
+    this.flameHost = h('div', { class: 'flame-host', hidden: true });
+    this.detailEl = h('div', { class: 'span-detail', 'aria-live': 'polite', hidden: true });
+    this.splitter = h('div', { class: 'splitter', role: 'separator', tabindex: '0', 'aria-orientation': 'horizontal', 'aria-label': 'Resize the span panel (up and down arrows)', hidden: true });
+    this.#wireSplitter();
+    this.bodyEl = h('div', { class: 'wf-body' }, this.#renderScale(), this.scrollEl, this.flameHost);
 
     this.el.replaceChildren(
       this.#renderHeader(summary, tree),
       this.#renderToolbar(),
-      this.#renderScale(),
-      this.scrollEl,
+      this.bodyEl,
+      this.splitter,
       this.detailEl);
-    if (!this.resizeObs) {
-      this.resizeObs = new ResizeObserver(() => this.#schedule());
-    }
+    if (!this.resizeObs) this.resizeObs = new ResizeObserver(() => this.#schedule());
     this.resizeObs.disconnect();
     this.resizeObs.observe(this.scrollEl);
+    this.#applyDetailShare();
 
     this.#rebuildRows();
     if (sameTrace) this.scrollEl.scrollTop = oldScroll;
     if (this.needle) this.#search(this.needle, false);
     if (this.spanId && !tree.nodes.has(this.spanId)) this.spanId = null;
-    this.selectSpan(this.spanId, { notify: false, scroll: !sameTrace });
+    // A failed trace opens at its first error.
+    const openAt = !sameTrace && !this.spanId && this.errorIds.length && !this.replayDone ? this.errorIds[0] : null;
+    if (openAt) {
+      this.selectSpan(openAt, { notify: false, center: true });
+    } else {
+      this.selectSpan(this.spanId, { notify: false, scroll: !sameTrace });
+    }
+    if (this.mode === 'flame') this.#showFlame();
   }
 
   #renderHeader(summary, tree) {
@@ -182,15 +193,22 @@ export class TraceView {
     ];
     if (summary.method || summary.route) meta.push(['Route', `${summary.method ?? ''} ${summary.route ?? ''}`.trim()]);
     if (summary.statusCode != null) meta.push(['HTTP', String(summary.statusCode)]);
+    if (Number(summary.databaseCount) > 0) meta.push(['Queries', formatCount(Number(summary.databaseCount))]);
+    const evicted = this.isEvicted?.(traceId);
     const actions = this.compact ? null : h('div', { class: 'actions' },
       h('button', { class: 'btn btn-small', type: 'button', title: 'Replay this trace step by step (R)', onclick: () => this.onAction?.('replay', traceId) }, '▶ Replay'),
       h('button', { class: 'btn btn-small', type: 'button', title: 'Compare with another trace of the same operation', onclick: () => this.onAction?.('compare', traceId) }, 'Compare'),
       h('button', { class: 'btn btn-small', type: 'button', title: 'Download as OTLP JSON', onclick: () => this.onAction?.('export', traceId) }, 'Export'),
       h('button', { class: 'btn btn-small', type: 'button', 'aria-label': 'Close trace', title: 'Close (Esc)', onclick: () => this.onClose?.() }, '✕'));
+    const badges = [];
+    if (Number(summary.nPlusOne) > 0) badges.push(h('span', { class: 'row-flag flag-nplus', title: 'One statement ran once per item (N+1 queries)', text: `N+1 ×${summary.nPlusOne}` }));
+    if (Number(summary.duplicateQueries) > 0) badges.push(h('span', { class: 'row-flag flag-dup', title: 'Exact repeats: same statement, same values', text: `dup ×${summary.duplicateQueries}` }));
+    if (evicted) badges.push(h('span', { class: 'row-flag flag-evicted', title: 'The store no longer holds this trace: this copy was loaded before it was evicted', text: 'evicted' }));
     return h('header', { class: 'trace-header' },
       h('div', { class: 'trace-title' },
         h('h2', { text: name, title: name }),
         statusBadge(summary.status),
+        badges,
         actions),
       h('dl', { class: 'meta' },
         h('div', null, h('dt', { text: 'Trace' }), h('dd', null,
@@ -210,13 +228,24 @@ export class TraceView {
       if (e.key === 'Escape' && input.value) { e.stopPropagation(); input.value = ''; this.#search('', false); }
     });
     this.searchInput = input;
+    const errors = this.errorIds.length;
+    this.modeGroup = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Trace view' },
+      ['waterfall', 'flame'].map((m) => h('button', {
+        class: 'seg', type: 'button', role: 'radio', 'aria-checked': String(this.mode === m), dataset: { mode: m },
+        title: m === 'flame' ? 'Flame graph: each level of nesting one row (F)' : 'Waterfall: one row per span (F)', onclick: () => this.setMode(m),
+      }, m === 'flame' ? 'Flame graph' : 'Waterfall')));
     return h('div', { class: 'wf-toolbar' },
       input, this.matchEl,
       h('button', { class: 'btn btn-small', type: 'button', title: 'Previous match', 'aria-label': 'Previous match', onclick: () => this.#nextMatch(-1) }, '↑'),
       h('button', { class: 'btn btn-small', type: 'button', title: 'Next match', 'aria-label': 'Next match', onclick: () => this.#nextMatch(1) }, '↓'),
       h('span', { class: 'sep' }),
+      h('button', { class: 'btn btn-small', type: 'button', id: 'wf-prev-error', disabled: !errors, title: 'Previous error (Shift+E)', onclick: () => this.gotoError(-1) }, '‹'),
+      h('button', { class: 'btn btn-small btn-error', type: 'button', id: 'wf-next-error', disabled: !errors, title: 'Next error (E)', onclick: () => this.gotoError(1) }, `${formatCount(errors)} error${errors === 1 ? '' : 's'} ›`),
+      h('button', { class: 'btn btn-small', type: 'button', id: 'wf-slowest', title: 'The span with the most self time (S)', onclick: () => this.gotoSlowest() }, 'Slowest'),
+      h('span', { class: 'sep' }),
       h('button', { class: 'btn btn-small', type: 'button', onclick: () => this.#collapseAll(false) }, 'Expand all'),
       h('button', { class: 'btn btn-small', type: 'button', onclick: () => this.#collapseAll(true) }, 'Collapse all'),
+      this.modeGroup,
       h('span', { class: 'legend' }, h('span', { class: 'crit-swatch' }), 'critical path'));
   }
 
@@ -228,22 +257,45 @@ export class TraceView {
       if (f === 1) tick.classList.add('tick-end');
       ticks.append(tick);
     }
-    return h('div', { class: 'wrow wf-scale', 'aria-hidden': 'true' },
+    this.scaleEl = h('div', { class: 'wrow wf-scale', 'aria-hidden': 'true' },
       h('span', { class: 'wc-name', text: 'Span' }), h('span', { class: 'wc-comp', text: 'Component' }),
       h('span', { class: 'wc-num', text: 'Total' }), h('span', { class: 'wc-num', text: 'Self' }), ticks);
+    return this.scaleEl;
   }
 
-  // Flattens the tree into visible rows (spans plus inline log/exception rows).
+  // ---- Span panel (below the waterfall, resizable) --------------------------------
+
+  #wireSplitter() {
+    let drag = null;
+    this.splitter.addEventListener('pointerdown', (e) => {
+      drag = { y: e.clientY, share: this.detailShare, height: this.el.clientHeight || 1 };
+      this.splitter.setPointerCapture(e.pointerId);
+    });
+    this.splitter.addEventListener('pointermove', (e) => {
+      if (!drag) return;
+      this.detailShare = clamp(drag.share - (e.clientY - drag.y) / drag.height, 0.15, 0.8);
+      this.#applyDetailShare();
+    });
+    const end = () => { drag = null; };
+    this.splitter.addEventListener('pointerup', end);
+    this.splitter.addEventListener('pointercancel', end);
+    this.splitter.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+      e.preventDefault();
+      this.detailShare = clamp(this.detailShare + (e.key === 'ArrowUp' ? 0.05 : -0.05), 0.15, 0.8);
+      this.#applyDetailShare();
+    });
+  }
+
+  #applyDetailShare() {
+    this.detailEl.style.flexBasis = `${Math.round(this.detailShare * 100)}%`;
+    this.splitter.setAttribute('aria-valuenow', String(Math.round(this.detailShare * 100)));
+  }
+
+  // ---- Rows -------------------------------------------------------------------------
+
   #rebuildRows() {
-    const rows = [];
-    const hiddenUnder = [];
-    for (const node of this.tree.order) {
-      while (hiddenUnder.length && node.depth <= hiddenUnder[hiddenUnder.length - 1]) hiddenUnder.pop();
-      if (hiddenUnder.length) continue;
-      rows.push({ node });
-      for (const ev of inlineEvents(node.span)) rows.push({ node, ev });
-      if (this.collapsed.has(node.span.spanId) && node.children.length) hiddenUnder.push(node.depth);
-    }
+    const rows = buildRows(this.tree, this.collapsed, this.openGroups);
     this.rows = rows;
     this.spacer.style.height = `${rows.length * ROW_H}px`;
     for (const el of [...this.spacer.children]) el.remove();
@@ -279,85 +331,29 @@ export class TraceView {
   }
 
   #decorate(el, row, i) {
-    const id = row.node.span.spanId;
-    const sel = !row.ev && id === this.spanId;
-    el.classList.toggle('selected', sel);
     el.classList.toggle('cursor', i === this.cursor);
-    el.classList.toggle('match', !row.ev && !!this.matchSet?.has(id));
-    el.classList.toggle('replay-current', !row.ev && id === this.replayCurrent);
-    el.classList.toggle('replay-done', !row.ev && !!this.replayDone?.has(id) && id !== this.replayCurrent);
-    el.classList.toggle('replay-pending', !row.ev && !!this.replayDone && !this.replayDone.has(id) && id !== this.replayCurrent);
-    if (!row.ev) el.setAttribute('aria-selected', sel ? 'true' : 'false');
+    if (row.group || row.ev) return;
+    const id = row.node.span.spanId;
+    const sel = id === this.spanId;
+    el.classList.toggle('selected', sel);
+    el.classList.toggle('match', !!this.matchSet?.has(id));
+    el.classList.toggle('replay-current', id === this.replayCurrent);
+    el.classList.toggle('replay-done', !!this.replayDone?.has(id) && id !== this.replayCurrent);
+    el.classList.toggle('replay-pending', !!this.replayDone && !this.replayDone.has(id) && id !== this.replayCurrent);
+    el.setAttribute('aria-selected', sel ? 'true' : 'false');
   }
 
   #renderRow(row, i) {
-    const { node, ev } = row;
-    const s = node.span;
-    const el = h('div', { class: 'wrow', id: `wrow-${i}`, dataset: { spanId: s.spanId, index: String(i) } });
-    el.style.transform = `translateY(${i * ROW_H}px)`;
-    if (ev) {
-      const isExc = String(ev.name).toLowerCase() === 'exception';
-      const a = ev.attributes || {};
-      const rawLevel = isExc ? 'exception' : String(a['log.level'] ?? 'log');
-      const level = LEVELS[rawLevel.toLowerCase()] ?? rawLevel;
-      const text = isExc
-        ? `${a['exception.type'] ?? 'Exception'}: ${a['exception.message'] ?? ''}`
-        : String(ev.name ?? '');
-      el.classList.add('wrow-event', isExc || /error|critical/i.test(level) ? 'is-error' : /warn/i.test(level) ? 'is-warn' : 'is-log');
-      el.setAttribute('role', 'none');
-      const injected = isExc && INJECTED_EXCEPTION.test(String(a['exception.type'] ?? ''));
-      const nameCell = h('span', { class: 'wc-name' },
-        h('span', { class: 'ev-level', text: level }),
-        injected ? h('span', { class: 'fault-badge', text: '⚡ injected' }) : null,
-        h('span', { class: 'ev-text', text }));
-      nameCell.style.paddingLeft = `${24 + (node.depth + 1) * INDENT_PX}px`;
-      nameCell.title = a['log.category'] ? `${a['log.category']}\n${text}` : text;
-      const bar = h('span', { class: 'wc-bar' });
-      const mark = h('span', { class: 'event-mark' });
-      mark.style.left = `${clamp(((parseTime(ev.timestamp) - this.t0) / this.total) * 100, 0, 100)}%`;
-      bar.append(mark);
-      el.append(nameCell, h('span', { class: 'wc-num', text: formatOffset(parseTime(ev.timestamp) - this.t0) }), h('span', { class: 'wc-num' }), bar);
-      return el;
-    }
-    const hasKids = node.children.length > 0;
-    const collapsed = this.collapsed.has(s.spanId);
-    el.setAttribute('role', 'treeitem');
-    el.setAttribute('aria-level', String(node.depth + 1));
-    if (hasKids) el.setAttribute('aria-expanded', String(!collapsed));
-    el.classList.toggle('is-error', s.status === 'error');
-    el.classList.toggle('critical', node.critical);
-    const nameCell = h('span', { class: 'wc-name' });
-    nameCell.style.paddingLeft = `${4 + node.depth * INDENT_PX}px`;
-    nameCell.append(hasKids
-      ? h('button', { class: 'toggle', type: 'button', tabindex: '-1', 'aria-label': collapsed ? 'Expand' : 'Collapse', text: collapsed ? '▸' : '▾' })
-      : h('span', { class: 'toggle-spacer', 'aria-hidden': 'true' }));
-    const label = String(s.name ?? '') || '(unnamed)';
-    nameCell.append(h('span', { class: 'span-name', text: label }));
-    const fault = injectedFault(s);
-    if (fault) {
-      el.classList.add('injected');
-      nameCell.append(h('span', { class: 'fault-badge', title: `Injected on purpose ${describeInjection(fault)}`, text: '⚡ injected' }));
-    }
-    if (collapsed) nameCell.append(h('span', { class: 'collapsed-count', text: `+${countDescendants(node)}` }));
-    nameCell.title = fault ? `${label}\nInjected on purpose ${describeInjection(fault)}` : label;
-    const offset = Number.isFinite(node.start) ? node.start - this.t0 : 0;
-    const bar = h('span', { class: 'bar', dataset: { component: s.component || 'custom' } });
-    const left = clamp((offset / this.total) * 100, 0, 100);
-    bar.style.left = `${left}%`;
-    bar.style.width = `${Math.max(clamp((node.dur / this.total) * 100, 0, 100 - left), 0.3)}%`;
-    const track = h('span', { class: 'wc-bar', title: `${formatOffset(offset)} · ${formatDuration(node.dur)} (self ${formatDuration(node.self)})` }, bar);
-    el.append(nameCell,
-      h('span', { class: 'wc-comp' }, componentTag(s.component)),
-      h('span', { class: 'wc-num', text: formatDuration(node.dur) }),
-      h('span', { class: 'wc-num self', text: formatDuration(node.self) }),
-      track);
-    return el;
+    const ctx = { t0: this.t0, total: this.total, collapsed: this.collapsed, openGroups: this.openGroups };
+    return row.group ? groupRowElement(row, i, ctx) : spanRowElement(row, i, ctx);
   }
 
   #onClick(e) {
-    const el = e.target.closest('.wrow[data-span-id]');
+    const el = e.target.closest('.wrow[data-index]');
     if (!el) return;
     this.cursor = Number(el.dataset.index);
+    if (el.dataset.group) { this.#toggleGroup(el.dataset.group); return; }
+    if (!el.dataset.spanId) return;
     if (e.target.closest('.toggle')) { this.#toggle(el.dataset.spanId); return; }
     this.selectSpan(el.dataset.spanId);
   }
@@ -374,9 +370,13 @@ export class TraceView {
       case 'PageUp': c -= page; break;
       case 'Home': c = 0; break;
       case 'End': c = this.rows.length - 1; break;
-      case 'ArrowRight': e.preventDefault(); this.#toggle(row.node.span.spanId, false); return;
-      case 'ArrowLeft': e.preventDefault(); this.#toggle(row.node.span.spanId, true); return;
-      case 'Enter': case ' ': e.preventDefault(); this.selectSpan(row.node.span.spanId); return;
+      case 'ArrowRight': e.preventDefault(); if (row.group) this.#toggleGroup(row.group.key, true); else this.#toggle(row.node.span.spanId, false); return;
+      case 'ArrowLeft': e.preventDefault(); if (row.group) this.#toggleGroup(row.group.key, false); else this.#toggle(row.node.span.spanId, true); return;
+      case 'Enter': case ' ':
+        e.preventDefault();
+        if (row.group) this.#toggleGroup(row.group.key);
+        else this.selectSpan(row.node.span.spanId);
+        return;
       default: return;
     }
     e.preventDefault();
@@ -385,10 +385,32 @@ export class TraceView {
     this.#schedule();
   }
 
-  #scrollToIndex(i) {
+  // Keys that work anywhere while the trace is open: E / Shift+E errors, S slowest, F flame graph.
+  handleKey(e) {
+    if (!this.tree || e.target.closest?.('.span-detail, .wf-toolbar input')) return false;
+    if (e.key === 'e') { this.gotoError(1); return true; }
+    if (e.key === 'E') { this.gotoError(-1); return true; }
+    if (e.key === 's') { this.gotoSlowest(); return true; }
+    if (e.key === 'f') { this.setMode(this.mode === 'flame' ? 'waterfall' : 'flame'); return true; }
+    return false;
+  }
+
+  gotoError(dir) {
+    if (!this.errorIds?.length) return;
+    const at = this.errorIds.indexOf(this.spanId);
+    const next = at < 0 ? (dir > 0 ? 0 : this.errorIds.length - 1) : (at + dir + this.errorIds.length) % this.errorIds.length;
+    this.selectSpan(this.errorIds[next], { center: true });
+  }
+
+  gotoSlowest() {
+    if (this.slowestId) this.selectSpan(this.slowestId, { center: true });
+  }
+
+  #scrollToIndex(i, center = false) {
     const y = i * ROW_H;
     const el = this.scrollEl;
-    if (y < el.scrollTop) el.scrollTop = y;
+    if (center && (y < el.scrollTop || y + ROW_H > el.scrollTop + el.clientHeight)) el.scrollTop = Math.max(0, y - el.clientHeight / 3);
+    else if (y < el.scrollTop) el.scrollTop = y;
     else if (y + ROW_H > el.scrollTop + el.clientHeight) el.scrollTop = y + ROW_H - el.clientHeight + ROW_H;
   }
 
@@ -400,7 +422,18 @@ export class TraceView {
     if (collapse === isCollapsed) return;
     if (collapse) this.collapsed.add(spanId); else this.collapsed.delete(spanId);
     this.#rebuildRows();
-    const idx = this.rows.findIndex((r) => !r.ev && r.node.span.spanId === spanId);
+    const idx = rowIndexOf(this.rows, spanId);
+    if (idx >= 0) this.cursor = idx;
+    this.#schedule();
+  }
+
+  #toggleGroup(key, force) {
+    const open = this.openGroups.has(key);
+    const want = force ?? !open;
+    if (want === open) return;
+    if (want) this.openGroups.add(key); else this.openGroups.delete(key);
+    this.#rebuildRows();
+    const idx = this.rows.findIndex((r) => r.group?.key === key);
     if (idx >= 0) this.cursor = idx;
     this.#schedule();
   }
@@ -411,7 +444,7 @@ export class TraceView {
     this.#rebuildRows();
   }
 
-  // Expands the ancestors of a span so its row exists; returns its row index.
+  // Expands the ancestors (and the repeated-statement group) of a span so its row exists; returns its row index.
   #reveal(spanId) {
     const node = this.tree?.nodes.get(spanId);
     if (!node) return -1;
@@ -420,19 +453,29 @@ export class TraceView {
       if (this.collapsed.delete(p.span.spanId)) changed = true;
     }
     if (changed) this.#rebuildRows();
-    return this.rows.findIndex((r) => !r.ev && r.node.span.spanId === spanId);
+    let idx = rowIndexOf(this.rows, spanId);
+    for (let guard = 0; idx < 0 && guard < 50; guard++) {
+      const group = this.rows.find((r) => r.group && !this.openGroups.has(r.group.key) && containsNode(r.group, node));
+      if (!group) break;
+      this.openGroups.add(group.group.key);
+      this.#rebuildRows();
+      idx = rowIndexOf(this.rows, spanId);
+    }
+    return idx;
   }
 
-  selectSpan(spanId, { notify = true, scroll = true } = {}) {
+  selectSpan(spanId, { notify = true, scroll = true, center = false } = {}) {
     if (!this.tree) return;
     const node = spanId ? this.tree.nodes.get(spanId) : null;
     this.spanId = node ? spanId : null;
+    // The panel first: opening it takes height from the waterfall, which the scrolling below must know.
+    this.#renderDetail(node);
     if (node) {
       const idx = this.#reveal(spanId);
-      if (idx >= 0) { this.cursor = idx; if (scroll) this.#scrollToIndex(idx); }
+      if (idx >= 0) { this.cursor = idx; if (scroll) this.#scrollToIndex(idx, center); }
     }
     this.#renderVisible();
-    this.#renderDetail(node);
+    this.flame?.select(this.spanId);
     if (notify) this.onSpanSelect?.(this.spanId);
   }
 
@@ -465,96 +508,50 @@ export class TraceView {
   }
 
   #renderDetail(node) {
-    if (!node) {
-      this.detailEl.replaceChildren(h('p', { class: 'empty small', text: 'Select a span to see its attributes, events and links.' }));
-      return;
-    }
-    const s = node.span;
-    const offset = Number.isFinite(node.start) ? node.start - this.t0 : NaN;
-    const rows = [
-      ['Span ID', h('span', null, h('code', { class: 'mono', text: s.spanId }),
-        h('button', { class: 'icon-btn', type: 'button', title: 'Copy span id', 'aria-label': 'Copy span id',
-          onclick: async () => toast((await copyText(s.spanId)) ? 'Span id copied' : 'Copy failed') }, 'copy'))],
-      ['Parent', s.parentSpanId ? h('code', { class: 'mono', text: s.parentSpanId }) : '—'],
-      ['Kind', s.kind ?? '—'],
-      ['Start', `${formatDateTime(node.start)} (${formatOffset(offset)})`],
-      ['Duration', `${formatDuration(node.dur)} · self ${formatDuration(node.self)}${node.critical ? ' · on the critical path' : ''}`],
-      ['Status', s.status ?? 'unset'],
-    ];
-    if (s.statusMessage) rows.push(['Message', h('span', { class: 'error-text', text: s.statusMessage })]);
-    const fault = injectedFault(s);
-    if (fault) {
-      rows.push(['Injected', h('span', { class: 'fault-text' },
-        [fault.delayMs ? `delay ${formatDuration(fault.delayMs)}` : null, fault.failure ? 'failure' : null].filter(Boolean).join(' + ') || 'no effect',
-        ' · fault ', h('code', { class: 'mono', text: fault.id }))]);
-    }
-    if (s.source) rows.push(['Source', String(s.source)]);
-    if (s.instance) rows.push(['Instance', String(s.instance)]);
-    const parts = [
-      h('div', { class: 'detail-title' },
-        h('h3', { text: String(s.name ?? '') || '(unnamed)' }), componentTag(s.component), statusBadge(s.status),
-        h('button', { class: 'btn btn-small', type: 'button', title: 'Copy this span as JSON',
-          onclick: async () => toast((await copyText(JSON.stringify(s, null, 2))) ? 'Span JSON copied' : 'Copy failed') }, 'Copy JSON')),
-      fault ? h('p', { class: 'fault-callout', role: 'note' }, h('strong', { text: '⚡ Injected on purpose' }), ' ', describeInjection(fault)) : null,
-      h('dl', { class: 'kv' }, rows.map(([k, v]) => h('div', null, h('dt', { text: k }), h('dd', null, v)))),
-      h('h4', { text: 'Attributes' }),
-      attributesTable(s.attributes),
-    ];
-    const events = Array.isArray(s.events) ? s.events : [];
-    parts.push(h('h4', { text: `Events (${events.length})` }));
-    if (!events.length) parts.push(h('p', { class: 'muted small', text: 'No events.' }));
+    const show = !!node;
+    this.detailEl.hidden = !show;
+    this.splitter.hidden = !show;
+    if (!node) { this.detailEl.replaceChildren(); return; }
+    renderSpanDetail(this.detailEl, node, {
+      t0: this.t0, traceId: this.traceId, compact: this.compact, onAction: this.onAction,
+      onClose: this.compact ? null : () => { this.selectSpan(null); this.scrollEl.focus(); },
+    });
+  }
+
+  // ---- Flame graph ------------------------------------------------------------------
+
+  setMode(mode) {
+    if (mode !== 'waterfall' && mode !== 'flame') return;
+    this.mode = mode;
+    for (const b of this.modeGroup?.children ?? []) b.setAttribute('aria-checked', String(b.dataset.mode === mode));
+    if (mode === 'flame') this.#showFlame();
     else {
-      const sorted = events.slice().sort((a, b) => (parseTime(a?.timestamp) || 0) - (parseTime(b?.timestamp) || 0));
-      parts.push(h('ol', { class: 'events' }, sorted.map((ev) => {
-        const isExc = String(ev?.name ?? '').toLowerCase() === 'exception';
-        return h('li', { class: isExc ? 'is-error' : null },
-          h('div', { class: 'event-head' },
-            h('span', { class: 'event-time', text: formatOffset(parseTime(ev?.timestamp) - this.t0) }),
-            h('span', { class: 'event-name', text: String(ev?.name ?? '') })),
-          ev?.attributes && Object.keys(ev.attributes).length ? attributesTable(ev.attributes) : null);
-      })));
+      this.flameHost.hidden = true;
+      this.scrollEl.hidden = false;
+      this.scaleEl.hidden = false;
+      this.#schedule();
     }
-    const links = Array.isArray(s.links) ? s.links : [];
-    if (links.length) {
-      parts.push(h('h4', { text: `Links (${links.length})` }));
-      parts.push(h('ul', { class: 'links' }, links.map((l) => {
-        const tid = String(l?.traceId ?? '');
-        const item = h('li', null);
-        if (tid && tid !== this.traceId && !this.compact) {
-          item.append(h('button', { class: 'link-btn', type: 'button', title: 'Open linked trace', onclick: () => this.onAction?.('open', tid) },
-            h('code', { class: 'mono', text: tid })));
-        } else item.append(h('code', { class: 'mono', text: tid || '—' }));
-        if (l?.spanId) item.append(' / ', h('code', { class: 'mono', text: String(l.spanId) }));
-        return item;
-      })));
+  }
+
+  async #showFlame() {
+    const { FlameGraph } = await import('./flame.js');
+    if (this.mode !== 'flame' || !this.tree) return;
+    this.scrollEl.hidden = true;
+    this.scaleEl.hidden = true;
+    this.flameHost.hidden = false;
+    if (this.flame?.tree !== this.tree) {
+      this.flame = new FlameGraph(this.flameHost, this.tree, { t0: this.t0, total: this.total, onSelect: (id) => this.selectSpan(id) });
     }
-    this.detailEl.replaceChildren(...parts.filter(Boolean));
+    this.flame.select(this.spanId);
   }
 }
 
-// Log entries and exceptions recorded on a span, shown as rows under it.
-function inlineEvents(span) {
-  const evs = Array.isArray(span.events) ? span.events : [];
-  return evs.filter((ev) => ev && (String(ev.name).toLowerCase() === 'exception' || ev.attributes?.['log.level'] != null))
-    .sort((a, b) => (parseTime(a.timestamp) || 0) - (parseTime(b.timestamp) || 0));
+function containsNode(group, node) {
+  for (let n = node; n; n = n.parent) if (group.memberSet.has(n)) return true;
+  return false;
 }
 
-export function attributesTable(attrs) {
-  const entries = attrs && typeof attrs === 'object' ? Object.entries(attrs) : [];
-  if (!entries.length) return h('p', { class: 'muted small', text: 'No attributes.' });
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return h('table', { class: 'attrs' },
-    h('tbody', null, entries.map(([k, v]) => h('tr', null,
-      h('th', { scope: 'row', text: k }),
-      h('td', { text: typeof v === 'string' ? v : JSON.stringify(v) })))));
-}
 
-function countDescendants(node) {
-  let n = 0;
-  const stack = [...node.children];
-  while (stack.length && n < 100000) { const c = stack.pop(); n++; stack.push(...c.children); }
-  return n;
-}
 
 function clamp(v, lo, hi) {
   return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;

@@ -9,7 +9,7 @@ namespace FlowScope.Embedded.Storage.Memory;
 /// </summary>
 internal sealed class RecentEvictions
 {
-    private const int Capacity = 4_096;
+    internal const int Capacity = 4_096;
 
     /// <summary>The memory the ring takes.</summary>
     public static readonly long Bytes = Capacity * (long)System.Runtime.CompilerServices.Unsafe.SizeOf<(long, TraceId128)>();
@@ -26,7 +26,10 @@ internal sealed class RecentEvictions
     }
 
     /// <summary>The ids evicted after <paramref name="afterVersion"/> (at most <paramref name="max"/>); overflow when some are not known or not listed.</summary>
-    public (List<string> Ids, bool Overflow) Since(long afterVersion, int max)
+    /// <param name="afterVersion">The reader's version.</param>
+    /// <param name="max">The most ids to list.</param>
+    /// <param name="gone">Whether a trace is still gone (one evicted and then started again by a late span is not).</param>
+    public (List<string> Ids, bool Overflow) Since(long afterVersion, int max, Func<TraceId128, bool> gone)
     {
         var ids = new List<string>();
         var overflow = false;
@@ -44,7 +47,10 @@ internal sealed class RecentEvictions
                 break;
             }
 
-            ids.Add(id.ToString());
+            if (gone(id))
+            {
+                ids.Add(id.ToString());
+            }
         }
 
         // Every remembered eviction is newer than the caller's version: older ones may have been forgotten.

@@ -46,6 +46,9 @@ internal struct TraceSlot
     public ushort StatusCode;
     public byte Flags;
 
+    /// <summary>The kind of the root's work: an index into <see cref="TraceKinds.All"/>.</summary>
+    public byte Kind;
+
     /// <summary>Why the trace is kept once it has gone quiet (<see cref="TraceRetention"/>; recent until decided).</summary>
     public TraceRetention Retention;
 
