@@ -25,6 +25,12 @@ public sealed class RedisStreamsOptions
     /// <summary>The largest value of <see cref="Shards"/>: 64.</summary>
     public const int MaxShards = 64;
 
+    /// <summary>The default value of <see cref="KeptRetention"/>: 24 hours.</summary>
+    public static readonly TimeSpan DefaultKeptRetention = TimeSpan.FromHours(24);
+
+    /// <summary>The default value of <see cref="MaxKeptTraces"/>: 20 000 traces.</summary>
+    public const long DefaultMaxKeptTraces = 20_000;
+
     /// <summary>The default value of <see cref="MaxSpansPerEntry"/>: 256 spans.</summary>
     public const int DefaultMaxSpansPerEntry = 256;
 
@@ -107,6 +113,24 @@ public sealed class RedisStreamsOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public TimeSpan? Retention { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long traces kept for an error or as slow stay retrievable in Redis. When the app's retention
+    /// policy (<c>FlowScope:Retention</c>) would keep a trace for an error (a span failed) or as slow (its root took at
+    /// least <c>SlowThreshold</c>), the whole trace is also copied to its shard's kept stream
+    /// (<c>{prefix}:kept</c>), which only age trims: the main stream moves on with the traffic
+    /// (<see cref="MaxStreamEntries"/>), the errors stay. Lookups by id fall back to the copy, and an instance that
+    /// starts loads the newest copies beside the recent history. <see langword="null"/> switches the copies off.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultKeptRetention"/>.</value>
+    public TimeSpan? KeptRetention { get; set; } = DefaultKeptRetention;
+
+    /// <summary>
+    /// Gets or sets roughly how many kept traces the kept streams hold at most (shared by the shards), whatever their
+    /// age: the bound on the memory they take (see docs/redis.md).
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultMaxKeptTraces"/>.</value>
+    public long MaxKeptTraces { get; set; } = DefaultMaxKeptTraces;
 
     /// <summary>Gets or sets how many spans one stream entry packs at most.</summary>
     /// <value>The default value is <see cref="DefaultMaxSpansPerEntry"/>.</value>
@@ -197,6 +221,9 @@ public sealed class RedisStreamsOptions
     /// <summary>Gets or sets how long the writer may spend persisting what is still queued when the host stops.</summary>
     /// <value>The default value is <see cref="DefaultShutdownTimeout"/>.</value>
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
+
+    /// <summary>How long after a trace is chosen its copy is made, so that spans ending a little later (a queue handler) are in it.</summary>
+    internal TimeSpan KeptSettleDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets whether a connection string is configured.</summary>
     internal bool IsEnabled => !string.IsNullOrWhiteSpace(ConnectionString);

@@ -46,4 +46,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(113, LogLevel.Warning, "FlowScope's Redis is a cluster, but its keys ({KeyPrefix}:…) have no hash tag and one shard: the consumer group's index cannot work across slots. Set FlowScope:Redis:Shards to the number of masters (or more), or use a hash-tagged KeyPrefix such as {{flowscope}}.")]
     public static partial void ClusterWithoutShards(ILogger logger, string keyPrefix);
+
+    [LoggerMessage(114, LogLevel.Warning, "FlowScope could not copy a kept trace to Redis; kept copies are retried with the next trace and counted as failed.")]
+    public static partial void KeptCopyFailed(ILogger logger, Exception exception);
 }

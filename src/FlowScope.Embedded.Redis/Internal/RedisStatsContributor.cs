@@ -15,7 +15,8 @@ internal sealed class RedisStatsContributor(RedisStreamsRuntime runtime) : IStat
         }
 
         var stats = writer.GetStats();
-        return new Dictionary<string, double>
+        var kept = runtime.Kept?.GetStats();
+        var values = new Dictionary<string, double>
         {
             ["produced"] = stats.Produced,
             ["persisted"] = stats.Persisted,
@@ -29,5 +30,15 @@ internal sealed class RedisStatsContributor(RedisStreamsRuntime runtime) : IStat
             ["retryBufferCapacity"] = stats.RetryBufferCapacity,
             ["shards"] = writer.Layout.Count,
         };
+        if (kept is not null)
+        {
+            // Copies of error and slow traces in the kept streams (outside the accounting above: they are copies).
+            values["keptCopied"] = kept.Copied;
+            values["keptDropped"] = kept.Dropped;
+            values["keptFailed"] = kept.Failed;
+            values["keptMissing"] = kept.Missing;
+        }
+
+        return values;
     }
 }

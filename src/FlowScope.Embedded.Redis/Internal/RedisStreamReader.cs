@@ -29,6 +29,7 @@ internal sealed class RedisStreamReader
     private readonly ILogger _logger;
     private readonly BatchIdFilter _seen = new(RememberedBatchIds);
     private readonly string[] _cursors;
+    private readonly bool _loadKept;
 
     private bool _loaded;
     private long _entriesRead;
@@ -41,8 +42,9 @@ internal sealed class RedisStreamReader
     private bool _badEntryLogged;
     private bool _failureLogged;
 
-    public RedisStreamReader(RedisStreamsOptions options, RedisKeyLayout layout, RedisConnection connection, RedisWakeUp wakeUp, ITraceStore local, LiveSignal? signal, string ownRunId, ILogger logger)
+    public RedisStreamReader(RedisStreamsOptions options, RedisKeyLayout layout, RedisConnection connection, RedisWakeUp wakeUp, ITraceStore local, LiveSignal? signal, string ownRunId, ILogger logger, bool loadKept = false)
     {
+        _loadKept = loadKept;
         _options = options;
         _layout = layout;
         _connection = connection;
@@ -262,6 +264,42 @@ internal sealed class RedisStreamReader
         for (var s = 0; s < count; s++)
         {
             _cursors[s] = newest[s] ?? "0-0";
+        }
+
+        if (_loadKept)
+        {
+            await LoadKeptAsync(database).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Loads the newest kept copies (error and slow traces) of traces the recent history did not bring: at most a
+    /// quarter of <see cref="RedisStreamsOptions.MaxHistoryEntriesOnStart"/>, shared by the shards.
+    /// </summary>
+    private async Task LoadKeptAsync(IDatabase database)
+    {
+        var perShard = Math.Max(1, _options.MaxHistoryEntriesOnStart / 4 / _layout.Count);
+        var added = 0;
+        for (var s = 0; s < _layout.Count; s++)
+        {
+            var entries = await database.StreamRangeAsync(_layout[s].KeptStreamKey, "-", "+", perShard, Order.Descending).ConfigureAwait(false);
+            for (var e = entries.Length - 1; e >= 0; e--)
+            {
+                if (!TryTake(entries[e], out var batch) || batch.Count == 0
+                    || await _local.GetTraceAsync(batch.GetTraceId(0).ToHexString()).ConfigureAwait(false) is not null)
+                {
+                    continue;
+                }
+
+                await _local.AddAsync(batch).ConfigureAwait(false);
+                added += batch.SpanCount;
+            }
+        }
+
+        if (added > 0)
+        {
+            Interlocked.Add(ref _spansAdded, added);
+            _signal?.Notify();
         }
     }
 

@@ -69,6 +69,12 @@ internal sealed class RedisStreamsOptionsValidator : IValidateOptions<RedisStrea
             failures.Add("FlowScope:Redis:RetryMaxDelay must not be shorter than RetryBaseDelay.");
         }
 
+        Positive(failures, options.MaxKeptTraces, nameof(options.MaxKeptTraces));
+        if (options.KeptRetention is { } kept && kept <= TimeSpan.Zero)
+        {
+            failures.Add("FlowScope:Redis:KeptRetention must be positive, or unset to keep no copies of error and slow traces.");
+        }
+
         if (options.Retention is { } retention && retention <= TimeSpan.Zero)
         {
             failures.Add("FlowScope:Redis:Retention must be positive, or unset to trim by MaxStreamEntries only.");

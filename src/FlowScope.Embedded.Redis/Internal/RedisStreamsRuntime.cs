@@ -23,6 +23,7 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
     private Task? _writerTask;
     private Task? _readerTask;
     private Task? _indexTask;
+    private Task? _keptTask;
 
     public RedisStreamsRuntime(
         IOptions<RedisStreamsOptions> options,
@@ -48,11 +49,12 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
         Layout = _options.CreateLayout();
         var runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 8));
         Writer = new RedisStreamWriter(_options, Layout, connection, _instance, runId, time, _logger);
-        Store = new RedisTraceStore(local, Writer, _options, connection, core.MaxSpansPerTrace, _logger);
+        Kept = _options.KeptRetention is null ? null : new KeptTraceWriter(_options, Layout, connection, local, core.Retention, _instance, runId, time, _logger);
+        Store = new RedisTraceStore(local, Writer, _options, connection, core.MaxSpansPerTrace, _logger, Kept);
         var wakeUp = new RedisWakeUp(connection, Layout.WakeUpChannel, time);
         if (_options.ReadSharedHistory)
         {
-            Reader = new RedisStreamReader(_options, Layout, connection, wakeUp, local, signal, runId, _logger);
+            Reader = new RedisStreamReader(_options, Layout, connection, wakeUp, local, signal, runId, _logger, loadKept: Kept is not null);
         }
 
         if (_options.EnableConsumerGroup)
@@ -73,6 +75,9 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
     public RedisStreamWriter? Writer { get; }
 
     public RedisStreamReader? Reader { get; }
+
+    /// <summary>Gets the writer of kept copies of error and slow traces (<see langword="null"/> when off).</summary>
+    public KeptTraceWriter? Kept { get; }
 
     public RedisIndexGroup? Index { get; }
 
@@ -106,6 +111,11 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
             _indexTask = Index.RunAsync(_stopping.Token);
         }
 
+        if (Kept is not null)
+        {
+            _keptTask = Task.Run(() => Kept.RunAsync(_stopping.Token), CancellationToken.None);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -124,7 +134,8 @@ internal sealed class RedisStreamsRuntime : IHostedService, IAsyncDisposable
             await Task.WhenAll(
                 _writerTask ?? Task.CompletedTask,
                 _readerTask ?? Task.CompletedTask,
-                _indexTask ?? Task.CompletedTask).ConfigureAwait(false);
+                _indexTask ?? Task.CompletedTask,
+                _keptTask ?? Task.CompletedTask).ConfigureAwait(false);
         }
     }
 

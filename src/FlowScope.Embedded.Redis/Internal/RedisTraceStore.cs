@@ -22,8 +22,9 @@ internal sealed class RedisTraceStore : ITraceStore
     private readonly ILogger _logger;
     private bool _lookupFailureLogged;
 
-    public RedisTraceStore(ITraceStore local, RedisStreamWriter writer, RedisStreamsOptions options, RedisConnection connection, int maxSpansPerTrace, ILogger logger)
+    public RedisTraceStore(ITraceStore local, RedisStreamWriter writer, RedisStreamsOptions options, RedisConnection connection, int maxSpansPerTrace, ILogger logger, KeptTraceWriter? kept = null)
     {
+        Kept = kept;
         _local = local;
         _writer = writer;
         _options = options;
@@ -33,11 +34,15 @@ internal sealed class RedisTraceStore : ITraceStore
         _logger = logger;
     }
 
+    /// <summary>Gets the writer of kept copies, or <see langword="null"/> when <see cref="RedisStreamsOptions.KeptRetention"/> is off.</summary>
+    public KeptTraceWriter? Kept { get; }
+
     public async ValueTask AddAsync(SpanBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         await _local.AddAsync(batch, cancellationToken).ConfigureAwait(false);
         _writer.TryEnqueue(batch);
+        Kept?.Observe(batch);
     }
 
     public ValueTask<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default) =>
@@ -46,14 +51,15 @@ internal sealed class RedisTraceStore : ITraceStore
     public async ValueTask<TraceDetail?> GetTraceAsync(string traceId, CancellationToken cancellationToken = default)
     {
         var local = await _local.GetTraceAsync(traceId, cancellationToken).ConfigureAwait(false);
-        if (local is not null || !_options.EnableConsumerGroup || !_connection.IsConnected)
+        if (local is not null || !_connection.IsConnected)
         {
             return local;
         }
 
         try
         {
-            return await LookUpSharedAsync(traceId).ConfigureAwait(false);
+            return (_options.EnableConsumerGroup ? await LookUpSharedAsync(traceId).ConfigureAwait(false) : null)
+                ?? (Kept is not null ? await LookUpKeptAsync(traceId).ConfigureAwait(false) : null);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidDataException or OverflowException)
         {
@@ -97,6 +103,28 @@ internal sealed class RedisTraceStore : ITraceStore
             }
         }
 
+        return await trace.GetTraceAsync(traceId).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a trace's kept copy, once the main stream no longer holds it.</summary>
+    internal async Task<TraceDetail?> LookUpKeptAsync(string traceId)
+    {
+        var database = (await _connection.GetAsync().ConfigureAwait(false)).GetDatabase();
+        var shard = _layout.For(traceId);
+        var entryId = await database.StringGetAsync(shard.KeptTraceKey(traceId)).ConfigureAwait(false);
+        if (entryId.IsNullOrEmpty)
+        {
+            return null;
+        }
+
+        var entries = await database.StreamRangeAsync(shard.KeptStreamKey, entryId.ToString(), entryId.ToString()).ConfigureAwait(false);
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var trace = new InMemoryTraceStore(LookupCapacity, _maxSpansPerTrace, 0, LookupSegmentSize);
+        await trace.AddAsync(StreamEntryFormat.Decode(entries[0]).Batch).ConfigureAwait(false);
         return await trace.GetTraceAsync(traceId).ConfigureAwait(false);
     }
 

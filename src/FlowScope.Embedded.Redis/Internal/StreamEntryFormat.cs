@@ -15,6 +15,9 @@ internal static class StreamEntryFormat
     public const string CompressionField = "c";
     public const string PayloadField = "d";
 
+    /// <summary>Only in kept-stream entries: why the trace was kept (<c>error</c> or <c>slow</c>).</summary>
+    public const string KeptBecauseField = "k";
+
     public const string Deflate = "deflate";
     public const string None = "none";
 

@@ -13,6 +13,7 @@ internal sealed class RedisShardKeys
         var root = tag is null ? keyPrefix : keyPrefix + ":{" + tag + "}";
         StreamKey = root + ":spans";
         IndexKeyPrefix = root + ":index:";
+        KeptStreamKey = root + ":kept";
         Slot = RedisHashSlot.Of(StreamKey);
     }
 
@@ -26,10 +27,16 @@ internal sealed class RedisShardKeys
 
     public string IndexKeyPrefix { get; }
 
+    /// <summary>Gets the key of the shard's kept stream: copies of error and slow traces, trimmed by age alone.</summary>
+    public string KeptStreamKey { get; }
+
     /// <summary>Gets the hash slot of the stream (for a tagged shard: of every key of the shard).</summary>
     public int Slot { get; }
 
     public string TraceKey(string traceId) => IndexKeyPrefix + "trace:" + traceId;
+
+    /// <summary>The key naming the kept-stream entry that holds a trace's copy (it expires with the copy).</summary>
+    public string KeptTraceKey(string traceId) => IndexKeyPrefix + "kept:" + traceId;
 
     public string DoneKey(string batchId) => IndexKeyPrefix + "done:" + batchId;
 

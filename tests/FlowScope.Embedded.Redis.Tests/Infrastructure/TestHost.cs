@@ -49,6 +49,7 @@ internal sealed class TestHost : IAsyncDisposable
         var app = builder.Build();
         app.UseFlowScope();
         app.MapGet("/hello/{name}", (string name) => $"hello {name}");
+        app.MapGet("/fail/{name}", string (string name) => throw new InvalidOperationException($"failed {name}"));
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
