@@ -197,34 +197,7 @@ export function fetchMap(signal) {
   return getJson('api/map', { signal });
 }
 
-// Parameters the server refused once (older backends answer 400 for unknown
-// parameters); they are then applied on the client instead.
-const unsupported = new Set();
-
-export function isSupported(param) {
-  return !unsupported.has(param);
-}
-
-// Queries api/traces, dropping a parameter the server does not know and
-// retrying. Returns { traces, nextCursor, dropped: [names] }.
-export async function queryTraces(params, signal) {
-  const p = { ...params };
-  const dropped = [];
-  for (const name of unsupported) if (p[name] != null && p[name] !== '') { delete p[name]; dropped.push(name); }
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      const page = await getJson('api/traces', { params: p, signal });
-      return { ...page, dropped };
-    } catch (err) {
-      const name = err?.parameter;
-      if (err?.status === 400 && name && name in p && name !== 'cursor') {
-        unsupported.add(name);
-        delete p[name];
-        dropped.push(name);
-        continue;
-      }
-      throw err;
-    }
-  }
-  throw new HttpError(400, 'Bad Request', 'The server refused the query.');
+// Queries api/traces. Returns { traces, nextCursor }.
+export function queryTraces(params, signal) {
+  return getJson('api/traces', { params, signal });
 }

@@ -1,7 +1,7 @@
 // FlowScope dashboard entry point: views, URL state, live feed, import/export.
 // The flow map, replay, compare, controls and the import/export code load when
 // first used, to keep the first load small.
-import { LiveFeed, queryTraces, isValidId, isSupported } from './api.js';
+import { LiveFeed, queryTraces, isValidId } from './api.js';
 import { TraceList, emptyFilters } from './trace-list.js';
 import { TraceView } from './trace-view.js';
 import { Header } from './header.js';
@@ -383,18 +383,9 @@ async function applyFilters({ asked = true } = {}) {
     if (f.q) params.q = f.q;
     if (f.sort === 'duration') params.sort = 'duration';
     if (attr) params.attr = attrParam(attr);
-    if (attr && !isSupported('attr')) params.q = [f.q, attr.value ?? attr.key].filter(Boolean).join(' ');
     const page = await queryTraces(params);
     if (seq !== serverFilterSeq) return;
-    const approximate = attr && (page.dropped.includes('attr') || !isSupported('attr'));
-    if (approximate && !f.q) {
-      // The server has no attribute filter: approximate it by searching the value.
-      const again = await queryTraces({ q: attr.value ?? attr.key, limit: 1000 });
-      if (seq !== serverFilterSeq) return;
-      page.traces = again.traces;
-    }
-    note.hidden = !approximate;
-    note.textContent = approximate ? 'attribute matched as text (server has no attr filter)' : '';
+    note.hidden = true;
     list.applyResults(f, new Set(page.traces.map((t) => t.traceId)), page.traces, { asked });
     $('list-scroll').dataset.search = 'answered';
   } catch (err) {

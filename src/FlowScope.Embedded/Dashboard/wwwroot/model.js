@@ -178,7 +178,7 @@ export function summarize(traceId, spans, version = 0) {
   const root = tree.roots.find((r) => r.span.component === 'server') ?? tree.roots[0];
   const a = root?.span.attributes || {};
   const count = (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : 0);
-  const status = errors > 0 || root?.span.status === 'error' ? 'error' : root?.span.status === 'ok' ? 'ok' : 'unset';
+  const status = errors > 0 ? 'error' : 'ok';
   return {
     traceId,
     name: root ? String(root.span.name ?? '') : '(empty)',
