@@ -9,6 +9,8 @@ namespace FlowScope.Embedded.BrowserTests;
 [Collection(BrowserSuite.Name)]
 public sealed class SummaryParityTests(BrowserFixture fixture)
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+
     [Fact]
     public async Task The_dashboards_summary_of_a_traces_spans_matches_the_servers()
     {
@@ -63,7 +65,7 @@ public sealed class SummaryParityTests(BrowserFixture fixture)
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"Not within {timeout.TotalSeconds} s: {what}");
-            await Task.Delay(50);
+            await Task.Delay(PollInterval);
         }
     }
 
