@@ -117,6 +117,17 @@ public sealed class BrowserTestApp : IAsyncDisposable
         });
         app.MapGet("/signup/{id:int}", (int id, bool? fail, IQueue<EmailRequested> emails) =>
             emails.TryEnqueue(new EmailRequested(id, fail ?? false)) ? Results.Accepted() : Results.StatusCode(503));
+        app.MapGet("/bulk/{id:int}", (int id) =>
+        {
+            // A trace of about 12 KB: a thousand of them overflow the smallest store (8 MB).
+            using var activity = Source.StartActivity("bulk work");
+            for (var i = 0; i < 12; i++)
+            {
+                activity?.SetTag($"bulk.part{i}", new string((char)('a' + ((id + i) % 26)), 1_000));
+            }
+
+            return "ok";
+        });
         app.MapGet("/slow", async () =>
         {
             await Task.Delay(120);

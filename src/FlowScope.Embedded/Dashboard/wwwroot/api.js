@@ -197,6 +197,10 @@ export function fetchMap(signal) {
   return getJson('api/map', { signal });
 }
 
+export function fetchRoutes(signal) {
+  return getJson('api/routes', { signal });
+}
+
 // Queries api/traces. Returns { traces, nextCursor }.
 export function queryTraces(params, signal) {
   return getJson('api/traces', { params, signal });

@@ -179,7 +179,7 @@ for (const tab of document.querySelectorAll('.tab')) {
 
 const FILTER_KEYS = {
   q: 'q', name: 'name', errors: 'errors', status: 'status', kind: 'kind', nplus: 'nplus', component: 'comp', min: 'min', max: 'max',
-  attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort', routine: 'routine',
+  attr: 'attr', range: 'range', from: 'from', to: 'to', sort: 'sort', routine: 'routine', kept: 'kept',
 };
 const BOOLEAN_FILTERS = new Set(['errors', 'nplus', 'routine']);
 
@@ -266,7 +266,7 @@ function startReplay(spec, { push = false, fromUrl = false } = {}) {
 const inputs = {
   q: $('f-q'), name: $('f-name'), errors: $('f-errors'), status: $('f-status'), kind: $('f-kind'), nplus: $('f-nplus'),
   component: $('f-component'), min: $('f-min'), max: $('f-max'), attr: $('f-attr'), range: $('f-range'), from: $('f-from'),
-  to: $('f-to'), sort: $('f-sort'), routine: $('f-routine'),
+  to: $('f-to'), sort: $('f-sort'), routine: $('f-routine'), kept: $('f-kept'),
 };
 
 // The custom time range lives in the URL as ISO 8601 and in the inputs as local time.
@@ -359,7 +359,7 @@ async function applyFilters({ asked = true } = {}) {
   const attr = parseAttr(f.attr);
   const note = $('filter-note');
   if (f.range === 'custom' && (f.from || f.to) && !source.isImported) loadRange(f.from, f.to);
-  if (!f.q && !attr) {
+  if (!f.q && !attr && (!f.kept || source.isImported)) {
     note.hidden = true;
     list.setFilters(f, null);
     return;
@@ -383,6 +383,8 @@ async function applyFilters({ asked = true } = {}) {
     if (f.q) params.q = f.q;
     if (f.sort === 'duration') params.sort = 'duration';
     if (attr) params.attr = attrParam(attr);
+    // Why a trace is kept is decided in the store as it fills, so only the store can say it now.
+    if (f.kept) params.kept = f.kept;
     const page = await queryTraces(params);
     if (seq !== serverFilterSeq) return;
     note.hidden = true;

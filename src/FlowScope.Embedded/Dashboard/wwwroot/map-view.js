@@ -1,7 +1,7 @@
 // Flow map view: the live component map (api/map, or the imported traces),
 // bubbles for arriving traces and a card for the clicked node.
 import { h, componentTag } from './dom.js';
-import { fetchMap } from './api.js';
+import { fetchMap, fetchRoutes } from './api.js';
 import { FlowMap } from './flow-map.js';
 import { source, mapFromSpans } from './model.js';
 import { formatDuration, formatCount, formatClock, parseTime } from './format.js';
@@ -39,7 +39,9 @@ export class MapView {
         const spans = [...source.imported.values()].flatMap((t) => t.spans);
         this.map.setData(mapFromSpans(spans));
       } else {
-        this.map.setData(await fetchMap());
+        const [map, routes] = await Promise.all([fetchMap(), fetchRoutes().catch(() => null)]);
+        this.map.setData(map);
+        this.routes = routes;
       }
       if (this.node) this.node = this.map.map.nodes.find((n) => n.id === this.node.id) ?? this.node;
       // Keep the card current, but never pull it away from under the keyboard focus.
@@ -174,6 +176,21 @@ export class MapView {
           h('td', { class: 'num', text: String(r.queriesPerRequest) }),
           h('td', { class: 'num', text: formatCount(r.maxQueriesPerRequest) }),
           h('td', { class: 'num', text: r.nPlusOneRequests ? formatCount(r.nPlusOneRequests) : '–' }))))));
+    }
+    const kept = Array.isArray(this.routes?.routes) ? this.routes.routes.slice(0, 12) : [];
+    if (kept.length && !source.isImported) {
+      parts.push(h('h4', { text: 'Seen and kept, by route' }), h('table', { class: 'route-table kept-table' },
+        h('thead', null, h('tr', null, [['Route'], ['Seen', 'Traces of the route since the app started'], ['Kept', 'Traces of the route the store holds now'],
+          ['Err', 'Kept for an error'], ['Slow', 'Kept as slow outliers'], ['Sample', 'Kept as the route\'s sample']]
+          .map(([t, title]) => h('th', { scope: 'col', text: t, title })))),
+        h('tbody', null, kept.map((r) => h('tr', null,
+          h('td', { text: r.route, title: r.route }),
+          h('td', { class: 'num', text: formatCount(r.seen) }),
+          h('td', { class: 'num', text: formatCount(r.kept) }),
+          h('td', { class: 'num', text: r.keptForError ? formatCount(r.keptForError) : '–' }),
+          h('td', { class: 'num', text: r.keptAsSlow ? formatCount(r.keptAsSlow) : '–' }),
+          h('td', { class: 'num', text: r.keptAsSample ? formatCount(r.keptAsSample) : '–' }))))));
+      if (this.routes.tracked > kept.length) parts.push(h('p', { class: 'muted small', text: `The ${kept.length} busiest of ${formatCount(this.routes.tracked)} routes.` }));
     }
     const queues = Array.isArray(metrics.queues) ? metrics.queues : [];
     const workers = Array.isArray(metrics.workers) ? metrics.workers : [];

@@ -13,8 +13,15 @@ const DEFAULT_CAPACITY = 5000;
 
 export const emptyFilters = () => ({
   q: '', name: '', errors: false, status: '', kind: '', nplus: false, component: '', min: '', max: '', attr: '',
-  range: '', from: '', to: '', sort: 'time', routine: false,
+  range: '', from: '', to: '', sort: 'time', routine: false, kept: '',
 });
+
+// Why the store kept a trace beyond the newest ones (api: keptBecause).
+const KEPT_TITLES = {
+  error: 'a span failed',
+  slow: 'slower than its route usually is (or than the slow threshold)',
+  sampled: 'one of the few ordinary traces kept for its route',
+};
 
 export const KIND_LABELS = { http: 'request', connection: 'connection', message: 'message', worker: 'worker', simulator: 'simulator', other: 'other' };
 
@@ -389,11 +396,13 @@ export class TraceList {
     if (Number(s.nPlusOne) > 0) parts.push(h('span', { class: 'row-flag flag-nplus', title: `N+1: one statement ran ${s.nPlusOne} times`, text: `N+1 ×${s.nPlusOne}` }));
     if (Number(s.duplicateQueries) > 0) parts.push(h('span', { class: 'row-flag flag-dup', title: `${s.duplicateQueries} exact duplicate quer${Number(s.duplicateQueries) === 1 ? 'y' : 'ies'}`, text: `dup ×${s.duplicateQueries}` }));
     if (s.routine === true) parts.push(h('span', { class: 'row-flag flag-routine', text: 'routine' }));
+    if (s.keptBecause === 'slow' || s.keptBecause === 'sampled') parts.push(h('span', { class: `row-flag flag-kept`, title: KEPT_TITLES[s.keptBecause], text: s.keptBecause }));
     name.replaceChildren(...parts);
     const title = [label];
     if (evicted) title.push('evicted: the store no longer holds this trace');
     if (s.method || s.route) title.push(`${s.method ?? ''} ${s.route ?? ''}`.trim());
     if (s.kind) title.push(KIND_LABELS[s.kind] ?? s.kind);
+    if (s.keptBecause && s.keptBecause !== 'recent') title.push(`kept because: ${KEPT_TITLES[s.keptBecause] ?? s.keptBecause}`);
     if (Number(s.databaseCount) > 0) title.push(`${s.databaseCount} database command${Number(s.databaseCount) === 1 ? '' : 's'}`);
     if (Array.isArray(s.components) && s.components.length) title.push(s.components.join(', '));
     name.title = title.join(' · ');
