@@ -14,8 +14,9 @@ public sealed class RedisStreamsOptions
     public const string DefaultKeyPrefix = "flowscope";
 
     /// <summary>
-    /// The default value of <see cref="MaxStreamEntries"/>: 10 000 entries — about 150 MB in Redis when every entry
-    /// is full (2 560 000 spans at ~57 B), a few MB at light load (entries of a handful of spans at ~150 B each).
+    /// The default value of <see cref="MaxStreamEntries"/>: 10 000 entries — up to about 490 MB in Redis when every
+    /// entry is full of separate spans (2 560 000 spans at ~190 B; ~100 MB with <see cref="Compress"/>), a few MB at
+    /// light load (entries of a handful of spans).
     /// </summary>
     public const long DefaultMaxStreamEntries = 10_000;
 
@@ -137,8 +138,8 @@ public sealed class RedisStreamsOptions
     public int MaxSpansPerEntry { get; set; } = DefaultMaxSpansPerEntry;
 
     /// <summary>
-    /// Gets or sets whether entry payloads are deflate-compressed: about half the Redis memory per span, for several
-    /// times the writer's CPU per span (see docs/redis.md). Off by default because the writer runs inside the app.
+    /// Gets or sets whether entry payloads are deflate-compressed: about a fifth of the Redis memory per span, for about
+    /// twice the writer's CPU per span (see docs/redis.md). Off by default because the writer runs inside the app.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool Compress { get; set; }
