@@ -14,7 +14,7 @@ namespace FlowScope.Embedded.Dashboard;
 internal sealed class DashboardBranchMiddleware(RequestDelegate next, RequestDelegate dashboard, PathString path, DashboardRequests requests)
 {
     public Task InvokeAsync(HttpContext context) =>
-        context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp
+        context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp && !requests.IsLeftToApp(remaining)
             ? InvokeDashboardAsync(context, remaining)
             : next(context);
 

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using FlowScope.Embedded.Storage;
+
+namespace FlowScope.Embedded.Mcp.Internal;
+
+/// <summary>The parent/child structure of one trace's spans (a span whose parent is not held counts as a root).</summary>
+internal sealed class SpanTree
+{
+    private readonly Dictionary<string, List<SpanRecord>> _children = new(StringComparer.Ordinal);
+    private readonly List<SpanRecord> _roots = [];
+    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+
+    public SpanTree(IReadOnlyList<SpanRecord> spans)
+    {
+        foreach (var span in spans)
+        {
+            _ids.Add(span.SpanId);
+        }
+
+        foreach (var span in spans)
+        {
+            if (span.ParentSpanId is { } parent && _ids.Contains(parent) && parent != span.SpanId)
+            {
+                if (!_children.TryGetValue(parent, out var list))
+                {
+                    _children[parent] = list = [];
+                }
+
+                list.Add(span);
+            }
+            else
+            {
+                _roots.Add(span);
+            }
+        }
+
+        _roots.Sort(ByStart);
+        foreach (var list in _children.Values)
+        {
+            list.Sort(ByStart);
+        }
+    }
+
+    public bool IsRoot(SpanRecord span) => span.ParentSpanId is not { } parent || !_ids.Contains(parent);
+
+    /// <summary>Every span once, parents before children, siblings by start time, with its depth.</summary>
+    public IEnumerable<(SpanRecord Span, int Depth)> DepthFirst()
+    {
+        var stack = new Stack<(SpanRecord, int)>();
+        for (var i = _roots.Count - 1; i >= 0; i--)
+        {
+            stack.Push((_roots[i], 0));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (stack.Count > 0)
+        {
+            var (span, depth) = stack.Pop();
+            if (!seen.Add(span.SpanId))
+            {
+                continue;
+            }
+
+            yield return (span, depth);
+            if (_children.TryGetValue(span.SpanId, out var children))
+            {
+                for (var i = children.Count - 1; i >= 0; i--)
+                {
+                    stack.Push((children[i], depth + 1));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where a trace's error arose: the failed span none of whose descendants failed, the earliest to end when several
+    /// did; <see langword="null"/> when no span failed.
+    /// </summary>
+    public static SpanRecord? Origin(IReadOnlyList<SpanRecord> spans)
+    {
+        var failedParents = new HashSet<string>(StringComparer.Ordinal);
+        var byId = new Dictionary<string, SpanRecord>(StringComparer.Ordinal);
+        foreach (var span in spans)
+        {
+            byId[span.SpanId] = span;
+        }
+
+        foreach (var span in spans)
+        {
+            if (span.Status != ActivityStatusCode.Error)
+            {
+                continue;
+            }
+
+            // Every failed ancestor has a failed descendant: it is not where the error arose.
+            var parent = span.ParentSpanId;
+            var guard = 0;
+            while (parent is not null && byId.TryGetValue(parent, out var ancestor) && guard++ < spans.Count)
+            {
+                failedParents.Add(ancestor.SpanId);
+                parent = ancestor.ParentSpanId;
+            }
+        }
+
+        SpanRecord? origin = null;
+        foreach (var span in spans)
+        {
+            if (span.Status == ActivityStatusCode.Error && !failedParents.Contains(span.SpanId)
+                && (origin is null || span.EndTime < origin.EndTime))
+            {
+                origin = span;
+            }
+        }
+
+        return origin;
+    }
+
+    private static int ByStart(SpanRecord a, SpanRecord b) => a.StartTime.CompareTo(b.StartTime);
+}
