@@ -309,20 +309,21 @@ internal sealed class FlowScopeTools
                     groups[key] = group = new SpanGroup();
                 }
 
-                group.Add(span);
+                group.Add(span, tree.SelfTime(span));
             }
         }
 
-        var ranked = groups.OrderByDescending(g => g.Value.Max).ThenBy(g => g.Key.Name, StringComparer.Ordinal).ToList();
+        var ranked = groups.OrderByDescending(g => g.Value.MaxSelf).ThenBy(g => g.Key.Name, StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
         text.Append("Slowest spans of '").Append(Cut(route)).Append("', read from its ").Append(read).Append(" slowest traces (")
-            .Append(Showing(traces.Count, total, traceLimit)).Append(" matching traces); span groups (same name and component), slowest first: ")
+            .Append(Showing(traces.Count, total, traceLimit)).Append(" matching traces); span groups (same name and component) by their own time (without the spans nested in them), largest first: ")
             .Append(Showing(Math.Min(ranked.Count, limit), ranked.Count, limit)).Append('.').AppendLine();
         foreach (var (key, group) in ranked.Take(limit))
         {
-            text.Append("- ").Append(Cut(key.Name)).Append(" [").Append(key.Component).Append("] max ").Append(Ms(group.Max))
-                .Append(", mean ").Append(Ms(group.Total / group.Count)).Append(", ").Append(group.Count).Append(" spans, ")
-                .Append(group.Errors).Append(" errors; slowest in trace ").Append(group.SlowestTrace);
+            text.Append("- ").Append(Cut(key.Name)).Append(" [").Append(key.Component).Append("] self max ").Append(Ms(group.MaxSelf))
+                .Append(", mean ").Append(Ms(group.TotalSelf / group.Count)).Append("; duration max ").Append(Ms(group.Max))
+                .Append(", mean ").Append(Ms(group.Total / group.Count)).Append("; ").Append(group.Count).Append(" spans, ")
+                .Append(group.Errors).Append(" errors; largest in trace ").Append(group.SlowestTrace);
             if (group.Statement is { } statement)
             {
                 text.Append("; statement: ").Append(Cut(statement));
@@ -342,21 +343,27 @@ internal sealed class FlowScopeTools
 
         public TimeSpan Total { get; private set; }
 
-        public TimeSpan Max { get; private set; } = TimeSpan.MinValue;
+        public TimeSpan Max { get; private set; }
+
+        public TimeSpan TotalSelf { get; private set; }
+
+        public TimeSpan MaxSelf { get; private set; } = TimeSpan.MinValue;
 
         public string SlowestTrace { get; private set; } = string.Empty;
 
         public string? Statement { get; private set; }
 
-        public void Add(SpanRecord span)
+        public void Add(SpanRecord span, TimeSpan self)
         {
             Count++;
             Total += span.Duration;
+            TotalSelf += self;
             Errors += span.Status == ActivityStatusCode.Error ? 1 : 0;
             Statement ??= span.GetAttribute("db.query.text");
-            if (span.Duration > Max)
+            Max = span.Duration > Max ? span.Duration : Max;
+            if (self > MaxSelf)
             {
-                Max = span.Duration;
+                MaxSelf = self;
                 SlowestTrace = span.TraceId;
             }
         }
@@ -413,8 +420,8 @@ internal sealed class FlowScopeTools
             .Append(metrics.RequestsLastMinute).Append(" in the last minute, ").Append(metrics.RequestsTotal).Append(" in all, ")
             .Append(metrics.InFlight).Append(" in flight; latency p50 ").Append(Number(metrics.LatencyP50Ms)).Append(" ms, p95 ")
             .Append(Number(metrics.LatencyP95Ms)).Append(" ms, p99 ").Append(Number(metrics.LatencyP99Ms)).Append(" ms; error rate ")
-            .Append(Number(metrics.ErrorRate * 100)).Append("% (").Append(metrics.ErrorsTotal).Append(" errors in all, ")
-            .Append(metrics.ClientErrorsLastMinute).AppendLine(" client errors in the last minute).");
+            .Append(Number(metrics.ErrorRate * 100)).Append("% (errors: ").Append(metrics.ErrorsTotal).Append(" in all; client errors: ")
+            .Append(metrics.ClientErrorsLastMinute).AppendLine(" in the last minute).");
         text.AppendLine("By kind of work (per second, last minute, errors last minute, p50/p95/p99 ms, total, errors total):");
         foreach (var kind in metrics.Kinds.Where(k => k.Total > 0))
         {
@@ -636,7 +643,7 @@ internal sealed class FlowScopeTools
                 }
                 """),
             Define("find_slow_spans", "Find the slowest spans of a route",
-                $"Reads the slowest traces of a route (default {DefaultDetailLimit}, at most {MaxDetailLimit}) and lists their spans grouped by name and component, slowest first: max and mean duration, count, errors, the trace of the slowest, the statement of database spans. At most {MaxListLimit} groups (default {DefaultListLimit}).",
+                $"Reads the slowest traces of a route (default {DefaultDetailLimit}, at most {MaxDetailLimit}) and lists their spans grouped by name and component, by their own time (without nested spans) largest first: max and mean own time and duration, count, errors, the trace of the largest, the statement of database spans. At most {MaxListLimit} groups (default {DefaultListLimit}).",
                 $$"""
                 {"type": "object", "properties": {
                   "route": {"type": "string", "description": "The route or trace name, or a part of it, case-insensitive (e.g. 'GET /orders/{id}')."},

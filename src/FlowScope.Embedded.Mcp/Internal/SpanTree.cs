@@ -73,6 +73,36 @@ internal sealed class SpanTree
     }
 
     /// <summary>
+    /// A span's own time: its duration less the time covered by its children (overlapping children counted once), or
+    /// less where FlowScope measured it (pipeline stages, whose measure leaves out the stages nested in them).
+    /// </summary>
+    public TimeSpan SelfTime(SpanRecord span)
+    {
+        var measured = span.SelfTime ?? span.Duration;
+        if (!_children.TryGetValue(span.SpanId, out var children))
+        {
+            return measured;
+        }
+
+        // Children are sorted by start: merge their intervals, clipped to the span.
+        var covered = TimeSpan.Zero;
+        var end = span.StartTime;
+        foreach (var child in children)
+        {
+            var from = child.StartTime > end ? child.StartTime : end;
+            var to = child.EndTime < span.EndTime ? child.EndTime : span.EndTime;
+            if (to > from)
+            {
+                covered += to - from;
+                end = to;
+            }
+        }
+
+        var self = span.Duration - covered;
+        return self <= TimeSpan.Zero ? TimeSpan.Zero : self < measured ? self : measured;
+    }
+
+    /// <summary>
     /// Where a trace's error arose: the failed span none of whose descendants failed, the earliest to end when several
     /// did; <see langword="null"/> when no span failed.
     /// </summary>
