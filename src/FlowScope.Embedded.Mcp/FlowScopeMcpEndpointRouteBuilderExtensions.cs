@@ -48,11 +48,20 @@ public static class FlowScopeMcpEndpointRouteBuilderExtensions
         // app's endpoints. It stays a dashboard request (kept out of the captured data, CORS-free, shielded).
         services.GetRequiredService<DashboardRequests>().LeaveToApp(McpSubPath);
 
-        var server = McpServerHost.Create(services);
-        var builder = server.Map(endpoints, pattern);
+        var builder = endpoints.MapGroup(pattern);
+        McpServerHost.Create(services).Map(builder);
+
+        // The server is stateless: it answers POST only. Other methods are answered here, so they never reach an
+        // app's fallback endpoint (a single-page app's index.html, say).
+        builder.MapMethods("/", [HttpMethods.Get, HttpMethods.Delete], static context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = HttpMethods.Post;
+            return Task.CompletedTask;
+        }).WithDisplayName("FlowScope MCP: POST only");
 
         // Every MCP endpoint runs behind the dashboard's guard: access decision, host check, Fetch Metadata check.
-        builder.Add(endpoint =>
+        ((IEndpointConventionBuilder)builder).Add(endpoint =>
         {
             if (endpoint.RequestDelegate is { } handler)
             {

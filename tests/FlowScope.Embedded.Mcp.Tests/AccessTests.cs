@@ -83,6 +83,21 @@ public sealed class AccessTests
     }
 
     [Fact]
+    public async Task Methods_other_than_post_are_refused_not_left_to_the_apps_fallback()
+    {
+        await using var app = await McpTestApp.StartAsync(map: a => a.MapFallback(() => "the app's page"));
+
+        using var get = await app.Http.GetAsync(app.McpEndpoint);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+
+        using var remote = new HttpRequestMessage(HttpMethod.Get, app.McpEndpoint);
+        remote.Headers.Add(McpTestApp.RemoteHeader, "1");
+        using var refused = await app.Http.SendAsync(remote);
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task The_dashboard_still_answers_beside_the_mcp_endpoint()
     {
         await using var app = await McpTestApp.StartAsync();

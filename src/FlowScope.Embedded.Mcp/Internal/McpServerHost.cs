@@ -42,9 +42,8 @@ internal sealed class McpServerHost
         return new McpServerHost(provider);
     }
 
-    /// <summary>Maps the SDK's streamable HTTP endpoints at <paramref name="pattern"/> among the app's endpoints.</summary>
-    public IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern) =>
-        new OwnServices(endpoints, _services).MapMcp(pattern);
+    /// <summary>Maps the SDK's streamable HTTP endpoints at <paramref name="group"/>'s prefix among the app's endpoints.</summary>
+    public IEndpointConventionBuilder Map(RouteGroupBuilder group) => new OwnServices(group, _services).MapMcp();
 
     /// <summary>The app's endpoint route builder, with FlowScope's MCP services in place of the app's.</summary>
     private sealed class OwnServices(IEndpointRouteBuilder inner, IServiceProvider services) : IEndpointRouteBuilder
