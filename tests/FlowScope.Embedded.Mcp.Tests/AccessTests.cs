@@ -123,6 +123,24 @@ public sealed class AccessTests
     }
 
     [Fact]
+    public async Task The_endpoint_follows_the_path_base()
+    {
+        await using var app = await McpTestApp.StartAsync(beforeFlowScope: a =>
+        {
+            a.UsePathBase("/tools");
+            a.UseRouting();
+        });
+
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(app.BaseAddress, "/tools/_flowscope/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        });
+        await using var client = await McpClient.CreateAsync(transport);
+        Assert.NotEmpty(await client.ListToolsAsync());
+    }
+
+    [Fact]
     public async Task The_apps_own_mcp_server_and_flowscopes_do_not_mix()
     {
         await using var app = await McpTestApp.StartAsync(

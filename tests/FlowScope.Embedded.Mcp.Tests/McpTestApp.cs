@@ -50,7 +50,11 @@ internal sealed class McpTestApp : IAsyncDisposable
 
     public ITraceStore Store => App.Services.GetRequiredService<ITraceStore>();
 
-    public static async Task<McpTestApp> StartAsync(bool withPolicy = false, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
+    public static async Task<McpTestApp> StartAsync(
+        bool withPolicy = false,
+        Action<WebApplicationBuilder>? configure = null,
+        Action<WebApplication>? map = null,
+        Action<WebApplication>? beforeFlowScope = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -72,7 +76,7 @@ internal sealed class McpTestApp : IAsyncDisposable
 
         configure?.Invoke(builder);
         var app = builder.Build();
-
+        beforeFlowScope?.Invoke(app);
         app.UseFlowScope();
 
         // Forges the caller's address for the access tests (a proxy-less remote caller); the access decision is made
@@ -148,9 +152,15 @@ internal sealed class McpTestApp : IAsyncDisposable
         return McpClient.CreateAsync(transport);
     }
 
-    public async Task GetAsync(string path)
+    public async Task GetAsync(string path, params (string Name, string Value)[] headers)
     {
-        using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await Http.SendAsync(request);
     }
 
     public async Task WaitForTraceAsync(Func<TraceSummary, bool> predicate, string because)

@@ -7,6 +7,7 @@ namespace FlowScope.Embedded.Mcp.Tests;
 public sealed class ToolTests : IAsyncLifetime
 {
     private const string Secret = "secret-value-123";
+    private const string HeaderSecret = "header-secret-456";
 
     private McpTestApp _app = null!;
     private McpClient _client = null!;
@@ -22,7 +23,7 @@ public sealed class ToolTests : IAsyncLifetime
         await _app.GetAsync("/boom");
         await _app.GetAsync("/slow");
         await _app.GetAsync("/orders/5/lines");
-        await _app.GetAsync($"/search?q=shoes&token={Secret}");
+        await _app.GetAsync($"/search?q=shoes&token={Secret}", ("Authorization", $"Bearer {HeaderSecret}"), ("X-Api-Key", HeaderSecret));
         await _app.WaitForTraceAsync(t => t.Name.Contains("/search", StringComparison.Ordinal), "the last request's trace is stored");
         await _app.WaitForTraceAsync(t => t.NPlusOne > 0, "the N+1 marks are summed into the trace");
         _client = await _app.ConnectAsync();
@@ -165,6 +166,7 @@ public sealed class ToolTests : IAsyncLifetime
         {
             ("list_traces", null),
             ("list_traces", new() { ["text"] = "token" }),
+            ("list_traces", new() { ["text"] = Secret }),
             ("get_trace", new() { ["traceId"] = search.TraceId }),
             ("find_errors", null),
             ("find_slow_traces", new() { ["limit"] = 100 }),
@@ -177,8 +179,12 @@ public sealed class ToolTests : IAsyncLifetime
         }
 
         Assert.All(answers, a => Assert.DoesNotContain(Secret, a, StringComparison.Ordinal));
-        Assert.Contains("token=[REDACTED]", answers[2], StringComparison.Ordinal);
-        Assert.Contains("q=shoes", answers[2], StringComparison.Ordinal);
+        Assert.All(answers, a => Assert.DoesNotContain(HeaderSecret, a, StringComparison.Ordinal));
+
+        // The text search reads the redacted values too: it cannot be used to guess a secret.
+        Assert.Contains("showing all 0", answers[2], StringComparison.Ordinal);
+        Assert.Contains("token=[REDACTED]", answers[3], StringComparison.Ordinal);
+        Assert.Contains("q=shoes", answers[3], StringComparison.Ordinal);
     }
 
     [Fact]
