@@ -132,6 +132,19 @@ internal sealed class McpTestApp : IAsyncDisposable
             return $"lines of {id}";
         });
         app.MapGet("/search", (string? q) => $"results for {q}");
+
+        // Alike leaves in a row: get_trace folds them into one line.
+        app.MapGet("/batch", () =>
+        {
+            using var parent = Source.StartActivity("check stock");
+            for (var i = 0; i < 6; i++)
+            {
+                using var item = Source.StartActivity("SELECT Stock");
+                item?.SetTag("db.query.text", "SELECT s.Count\nFROM Stock AS s\nWHERE s.Sku = @sku");
+            }
+
+            return "checked";
+        });
     }
 
     /// <summary>An MCP client from the SDK, on streamable HTTP, to the app's FlowScope MCP endpoint.</summary>

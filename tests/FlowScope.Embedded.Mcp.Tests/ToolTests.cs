@@ -23,6 +23,7 @@ public sealed class ToolTests : IAsyncLifetime
         await _app.GetAsync("/boom");
         await _app.GetAsync("/slow");
         await _app.GetAsync("/orders/5/lines");
+        await _app.GetAsync("/batch");
         await _app.GetAsync($"/search?q=shoes&token={Secret}", ("Authorization", $"Bearer {HeaderSecret}"), ("X-Api-Key", HeaderSecret));
         await _app.WaitForTraceAsync(t => t.Name.Contains("/search", StringComparison.Ordinal), "the last request's trace is stored");
         await _app.WaitForTraceAsync(t => t.NPlusOne > 0, "the N+1 marks are summed into the trace");
@@ -51,11 +52,11 @@ public sealed class ToolTests : IAsyncLifetime
     public async Task List_traces_filters_and_states_its_cap()
     {
         var all = (await _client.CallToolAsync("list_traces")).Text();
-        Assert.Contains("showing all 7", all, StringComparison.Ordinal);
+        Assert.Contains("showing all 8", all, StringComparison.Ordinal);
         Assert.Contains("GET /orders/{id:int} → 200", all, StringComparison.Ordinal);
 
         var capped = (await _client.CallToolAsync("list_traces", new Dictionary<string, object?> { ["limit"] = 2 })).Text();
-        Assert.Contains("showing 2 of 7 (capped at 2)", capped, StringComparison.Ordinal);
+        Assert.Contains("showing 2 of 8 (capped at 2)", capped, StringComparison.Ordinal);
         Assert.Equal(2, Lines(capped).Count(l => l.StartsWith("- ", StringComparison.Ordinal)));
 
         var errors = (await _client.CallToolAsync("list_traces", new Dictionary<string, object?> { ["status"] = "error" })).Text();
@@ -102,6 +103,19 @@ public sealed class ToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_trace_folds_alike_leaves_and_keeps_statements_on_one_line()
+    {
+        var batch = await TraceOf("/batch");
+        var text = (await _client.CallToolAsync("get_trace", new Dictionary<string, object?> { ["traceId"] = batch.TraceId })).Text();
+
+        var lines = Lines(text);
+        var folded = Assert.Single(lines, l => l.Contains("- SELECT Stock [custom] ×6, ", StringComparison.Ordinal));
+        Assert.True(Indent(folded) > Indent(lines.Single(l => l.Contains("- check stock [custom]", StringComparison.Ordinal))), text);
+        Assert.Single(lines, l => l.Contains("statement: SELECT s.Count FROM Stock AS s WHERE s.Sku = @sku", StringComparison.Ordinal));
+        Assert.Contains($"showing all {batch.SpanCount}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Find_errors_names_the_failed_span_and_its_message()
     {
         var boom = await TraceOf("/boom");
@@ -117,7 +131,7 @@ public sealed class ToolTests : IAsyncLifetime
     public async Task Find_slow_traces_and_spans_put_the_slow_route_and_its_slow_step_first()
     {
         var traces = (await _client.CallToolAsync("find_slow_traces", new Dictionary<string, object?> { ["limit"] = 3 })).Text();
-        Assert.Contains("showing 3 of 7 (capped at 3)", traces, StringComparison.Ordinal);
+        Assert.Contains("showing 3 of 8 (capped at 3)", traces, StringComparison.Ordinal);
         Assert.StartsWith("- ", Lines(traces)[1], StringComparison.Ordinal);
         Assert.Contains("GET /slow", Lines(traces)[1], StringComparison.Ordinal);
 
@@ -150,11 +164,11 @@ public sealed class ToolTests : IAsyncLifetime
         var text = (await _client.CallToolAsync("get_metrics")).Text();
 
         Assert.Contains("HTTP requests (connections excluded):", text, StringComparison.Ordinal);
-        Assert.Matches(@" 7 in all,", text);
+        Assert.Matches(@" 8 in all,", text);
         Assert.Contains("- http:", text, StringComparison.Ordinal);
         Assert.True(text.Contains("- GET /orders/{id:int}/lines: 1, 7/7, 1, 0,", StringComparison.Ordinal), text);
         Assert.True(text.Contains("- GET /boom: 1, 1: ", StringComparison.Ordinal), text);
-        Assert.Contains("store holds 7 traces", text, StringComparison.Ordinal);
+        Assert.Contains("store holds 8 traces", text, StringComparison.Ordinal);
     }
 
     [Fact]

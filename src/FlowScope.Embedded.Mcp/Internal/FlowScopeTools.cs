@@ -142,44 +142,101 @@ internal sealed class FlowScopeTools
         var traceId = args.String("traceId") ?? throw new ToolArgumentException("traceId is required: the 32 hexadecimal digits list_traces shows.");
         if (!DashboardEndpoints.IsTraceId(traceId))
         {
-            throw new ToolArgumentException($"traceId must be 32 hexadecimal digits (was '{Cut(traceId)}').");
+            throw new ToolArgumentException($"traceId must be 32 hexadecimal digits (was '{OneLine(traceId)}').");
         }
 
         var maxSpans = args.Int("maxSpans", DefaultMaxSpans, 1, MaxSpans);
         var trace = await Store.GetTraceAsync(traceId.ToLowerInvariant(), ct).ConfigureAwait(false)
             ?? throw new ToolArgumentException($"No trace {traceId} is held; it may have been evicted. list_traces shows the traces held.");
 
+        var spans = trace.Spans;
+        var tree = new SpanTree(spans);
+        var body = new StringBuilder();
+        var shown = 0;
+        RenderSpans(body, tree, tree.Roots, 0, trace.Summary.StartTime, maxSpans, ref shown);
+
         var text = new StringBuilder();
         AppendSummary(text, trace.Summary);
-        var spans = trace.Spans;
-        text.Append("Spans as a tree (name [component] duration, +start offset from the trace start): ")
-            .Append(Showing(Math.Min(spans.Count, maxSpans), spans.Count, maxSpans)).Append('.');
-        if (spans.Count > maxSpans)
+        text.Append("Spans as a tree (name [component] duration, +start offset from the trace start; ")
+            .Append(FoldThreshold).Append(" or more alike sibling leaves on one line ×count): ")
+            .Append(Showing(Math.Min(shown, spans.Count), spans.Count, maxSpans)).Append('.');
+        if (shown < spans.Count)
         {
             text.Append(" Raise maxSpans (at most ").Append(MaxSpans).Append(") to see more.");
         }
 
-        text.AppendLine();
-        var tree = new SpanTree(spans);
-        var start = trace.Summary.StartTime;
-        var shown = 0;
-        foreach (var (span, depth) in tree.DepthFirst())
+        text.AppendLine().Append(body);
+        return text.ToString();
+    }
+
+    /// <summary>Alike sibling leaves (same name, component and statement, none failed) this many or more in a row share one line.</summary>
+    public const int FoldThreshold = 3;
+
+    private static void RenderSpans(StringBuilder text, SpanTree tree, IReadOnlyList<SpanRecord> siblings, int depth, DateTimeOffset traceStart, int maxSpans, ref int shown)
+    {
+        var i = 0;
+        while (i < siblings.Count && shown < maxSpans)
         {
-            if (shown++ == maxSpans)
+            var span = siblings[i];
+            var run = 1;
+            if (tree.Children(span).Count == 0 && span.Status != ActivityStatusCode.Error)
             {
-                break;
+                while (i + run < siblings.Count && Alike(span, siblings[i + run], tree))
+                {
+                    run++;
+                }
             }
 
-            AppendSpan(text, span, depth, start);
+            if (run >= FoldThreshold)
+            {
+                AppendFolded(text, siblings, i, run, depth, traceStart);
+                shown += run;
+                i += run;
+                continue;
+            }
+
+            AppendSpan(text, span, depth, traceStart);
+            shown++;
+            RenderSpans(text, tree, tree.Children(span), depth + 1, traceStart, maxSpans, ref shown);
+            i++;
+        }
+    }
+
+    private static bool Alike(SpanRecord first, SpanRecord other, SpanTree tree) =>
+        other.Status != ActivityStatusCode.Error
+        && tree.Children(other).Count == 0
+        && string.Equals(first.Name, other.Name, StringComparison.Ordinal)
+        && string.Equals(first.Component, other.Component, StringComparison.Ordinal)
+        && string.Equals(first.GetAttribute("db.query.text"), other.GetAttribute("db.query.text"), StringComparison.Ordinal);
+
+    private static void AppendFolded(StringBuilder text, IReadOnlyList<SpanRecord> siblings, int from, int count, int depth, DateTimeOffset traceStart)
+    {
+        var first = siblings[from];
+        var total = TimeSpan.Zero;
+        var min = TimeSpan.MaxValue;
+        var max = TimeSpan.Zero;
+        for (var i = from; i < from + count; i++)
+        {
+            var duration = siblings[i].Duration;
+            total += duration;
+            min = duration < min ? duration : min;
+            max = duration > max ? duration : max;
         }
 
-        return text.ToString();
+        var indent = new string(' ', depth * 2);
+        text.Append(indent).Append("- ").Append(OneLine(first.Name)).Append(" [").Append(first.Component).Append("] ×").Append(count)
+            .Append(", ").Append(Ms(total)).Append(" in all (").Append(Ms(min)).Append(" to ").Append(Ms(max)).Append(") +")
+            .Append(Ms(first.StartTime - traceStart)).AppendLine();
+        if (first.GetAttribute("db.query.text") is { } statement)
+        {
+            text.Append(indent).Append("    statement: ").Append(OneLine(statement)).AppendLine();
+        }
     }
 
     private static void AppendSpan(StringBuilder text, SpanRecord span, int depth, DateTimeOffset traceStart)
     {
         var indent = new string(' ', depth * 2);
-        text.Append(indent).Append("- ").Append(Cut(span.Name)).Append(" [").Append(span.Component).Append("] ")
+        text.Append(indent).Append("- ").Append(OneLine(span.Name)).Append(" [").Append(span.Component).Append("] ")
             .Append(Ms(span.Duration)).Append(" +").Append(Ms(span.StartTime - traceStart));
         if (span.GetAttribute("http.response.status_code") is { } status)
         {
@@ -191,7 +248,7 @@ internal sealed class FlowScopeTools
             text.Append(" ERROR");
             if (!string.IsNullOrEmpty(span.StatusMessage))
             {
-                text.Append(": ").Append(Cut(span.StatusMessage));
+                text.Append(": ").Append(OneLine(span.StatusMessage));
             }
         }
 
@@ -199,10 +256,10 @@ internal sealed class FlowScopeTools
         var detail = indent + "    ";
         if (span.Kind == ActivityKind.Server && span.GetAttribute("url.path") is { } path)
         {
-            text.Append(detail).Append("url: ").Append(span.GetAttribute("http.request.method")).Append(' ').Append(Cut(path));
+            text.Append(detail).Append("url: ").Append(span.GetAttribute("http.request.method")).Append(' ').Append(OneLine(path));
             if (span.GetAttribute("url.query") is { Length: > 0 } query)
             {
-                text.Append(query.StartsWith('?') ? string.Empty : "?").Append(Cut(query));
+                text.Append(query.StartsWith('?') ? string.Empty : "?").Append(OneLine(query));
             }
 
             text.AppendLine();
@@ -210,12 +267,12 @@ internal sealed class FlowScopeTools
 
         if (span.GetAttribute("db.query.text") is { } statement)
         {
-            text.Append(detail).Append("statement: ").Append(Cut(statement)).AppendLine();
+            text.Append(detail).Append("statement: ").Append(OneLine(statement)).AppendLine();
         }
 
         if (span.GetAttribute("flowscope.db.repeated_statement") is { } repeated)
         {
-            text.Append(detail).Append("N+1: ").Append(Cut(repeated)).Append(" ran ").Append(span.GetAttribute("flowscope.db.repeated_count") ?? "?")
+            text.Append(detail).Append("N+1: ").Append(OneLine(repeated)).Append(" ran ").Append(span.GetAttribute("flowscope.db.repeated_count") ?? "?")
                 .Append(" times, ").Append(span.GetAttribute("flowscope.db.repeated_ms") ?? "?").Append(" ms in all").AppendLine();
         }
 
@@ -246,10 +303,10 @@ internal sealed class FlowScopeTools
 
             if (SpanTree.Origin(trace.Spans) is { } origin)
             {
-                text.Append("    error span: ").Append(Cut(origin.Name)).Append(" [").Append(origin.Component).Append("] ").Append(Ms(origin.Duration));
+                text.Append("    error span: ").Append(OneLine(origin.Name)).Append(" [").Append(origin.Component).Append("] ").Append(Ms(origin.Duration));
                 if (!string.IsNullOrEmpty(origin.StatusMessage))
                 {
-                    text.Append(": ").Append(Cut(origin.StatusMessage));
+                    text.Append(": ").Append(OneLine(origin.StatusMessage));
                 }
 
                 text.AppendLine();
@@ -315,18 +372,18 @@ internal sealed class FlowScopeTools
 
         var ranked = groups.OrderByDescending(g => g.Value.MaxSelf).ThenBy(g => g.Key.Name, StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
-        text.Append("Slowest spans of '").Append(Cut(route)).Append("', read from its ").Append(read).Append(" slowest traces (")
+        text.Append("Slowest spans of '").Append(OneLine(route)).Append("', read from its ").Append(read).Append(" slowest traces (")
             .Append(Showing(traces.Count, total, traceLimit)).Append(" matching traces); span groups (same name and component) by their own time (without the spans nested in them), largest first: ")
             .Append(Showing(Math.Min(ranked.Count, limit), ranked.Count, limit)).Append('.').AppendLine();
         foreach (var (key, group) in ranked.Take(limit))
         {
-            text.Append("- ").Append(Cut(key.Name)).Append(" [").Append(key.Component).Append("] self max ").Append(Ms(group.MaxSelf))
+            text.Append("- ").Append(OneLine(key.Name)).Append(" [").Append(key.Component).Append("] self max ").Append(Ms(group.MaxSelf))
                 .Append(", mean ").Append(Ms(group.TotalSelf / group.Count)).Append("; duration max ").Append(Ms(group.Max))
                 .Append(", mean ").Append(Ms(group.Total / group.Count)).Append("; ").Append(group.Count).Append(" spans, ")
                 .Append(group.Errors).Append(" errors; largest in trace ").Append(group.SlowestTrace);
             if (group.Statement is { } statement)
             {
-                text.Append("; statement: ").Append(Cut(statement));
+                text.Append("; statement: ").Append(OneLine(statement));
             }
 
             text.AppendLine();
@@ -395,7 +452,7 @@ internal sealed class FlowScopeTools
                 {
                     text.Append("    repeated ").Append(span.GetAttribute("flowscope.db.repeated_count") ?? "?").Append(" times (")
                         .Append(span.GetAttribute("flowscope.db.repeated_ms") ?? "?").Append(" ms in all) by ")
-                        .Append(Cut(span.Name)).Append(" [").Append(span.Component).Append("]: ").Append(Cut(statement)).AppendLine();
+                        .Append(OneLine(span.Name)).Append(" [").Append(span.Component).Append("]: ").Append(OneLine(statement)).AppendLine();
                 }
             }
         }
@@ -434,7 +491,7 @@ internal sealed class FlowScopeTools
             .Append(Showing(Math.Min(metrics.Routes.Count, MaxRoutes), metrics.Routes.Count + metrics.RoutesOverflow, MaxRoutes)).AppendLine(" routes.");
         foreach (var route in metrics.Routes.Take(MaxRoutes))
         {
-            text.Append("- ").Append(Cut(route.Route)).Append(": ").Append(route.Requests).Append(", ").Append(Number(route.QueriesPerRequest))
+            text.Append("- ").Append(OneLine(route.Route)).Append(": ").Append(route.Requests).Append(", ").Append(Number(route.QueriesPerRequest))
                 .Append('/').Append(route.MaxQueriesPerRequest).Append(", ").Append(route.NPlusOneRequests).Append(", ")
                 .Append(route.DuplicateQueries).Append(", ").Append(Number(route.LatencyP50Ms)).AppendLine();
         }
@@ -444,7 +501,7 @@ internal sealed class FlowScopeTools
             .Append(Showing(Math.Min(routes.Count, MaxRoutes), routes.Count, MaxRoutes)).AppendLine(" routes, busiest first.");
         foreach (var route in routes.Take(MaxRoutes))
         {
-            text.Append("- ").Append(Cut(route.Route)).Append(": ").Append(route.Seen).Append(", ").Append(route.Kept).Append(": ")
+            text.Append("- ").Append(OneLine(route.Route)).Append(": ").Append(route.Seen).Append(", ").Append(route.Kept).Append(": ")
                 .Append(route.KeptForError).Append('/').Append(route.KeptAsSlow).Append('/').Append(route.KeptAsSample).AppendLine();
         }
 
@@ -461,7 +518,7 @@ internal sealed class FlowScopeTools
                 .Append(worker.Errors).Append(" errors");
             if (worker.LastError is { } error)
             {
-                text.Append("; last error: ").Append(Cut(error));
+                text.Append("; last error: ").Append(OneLine(error));
             }
 
             text.AppendLine(".");
@@ -508,7 +565,7 @@ internal sealed class FlowScopeTools
     private static void AppendSummary(StringBuilder text, TraceSummary s)
     {
         text.Append("- ").Append(s.TraceId).Append(' ').Append(s.StartTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture))
-            .Append("Z ").Append(Cut(s.Name));
+            .Append("Z ").Append(OneLine(s.Name));
         if (s.StatusCode is { } code)
         {
             text.Append(" → ").Append(code);
@@ -565,10 +622,10 @@ internal sealed class FlowScopeTools
                 }
             }
 
-            return Cut($"{type}: {message}");
+            return OneLine($"{type}: {message}");
         }
 
-        return span.GetAttribute("exception.type") is { } attributeType ? Cut($"{attributeType}: {span.GetAttribute("exception.message")}") : null;
+        return span.GetAttribute("exception.type") is { } attributeType ? OneLine($"{attributeType}: {span.GetAttribute("exception.message")}") : null;
     }
 
     private static string? Kind(string? kind)
@@ -580,7 +637,7 @@ internal sealed class FlowScopeTools
 
         return TraceKinds.TryParse(kind, out var canonical)
             ? canonical
-            : throw new ToolArgumentException($"kind must be one of {string.Join(", ", TraceKinds.All)} (was '{Cut(kind)}').");
+            : throw new ToolArgumentException($"kind must be one of {string.Join(", ", TraceKinds.All)} (was '{OneLine(kind)}').");
     }
 
     internal static string Ms(TimeSpan duration) => Number(duration.TotalMilliseconds) + " ms";
@@ -590,6 +647,9 @@ internal sealed class FlowScopeTools
 
     internal static string Cut(string value) =>
         value.Length <= MaxTextLength ? value : string.Concat(value.AsSpan(0, MaxTextLength), $"… (cut at {MaxTextLength} of {value.Length} characters)");
+
+    /// <summary>A text on one line (runs of white space, line breaks included, become one space), cut as <see cref="Cut"/>.</summary>
+    internal static string OneLine(string value) => Cut(string.Join(' ', value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
 
     // ---- definitions ----------------------------------------------------------------------------------------------
 

@@ -43,34 +43,12 @@ internal sealed class SpanTree
 
     public bool IsRoot(SpanRecord span) => span.ParentSpanId is not { } parent || !_ids.Contains(parent);
 
-    /// <summary>Every span once, parents before children, siblings by start time, with its depth.</summary>
-    public IEnumerable<(SpanRecord Span, int Depth)> DepthFirst()
-    {
-        var stack = new Stack<(SpanRecord, int)>();
-        for (var i = _roots.Count - 1; i >= 0; i--)
-        {
-            stack.Push((_roots[i], 0));
-        }
+    /// <summary>The spans without a parent in the trace, by start time.</summary>
+    public IReadOnlyList<SpanRecord> Roots => _roots;
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (stack.Count > 0)
-        {
-            var (span, depth) = stack.Pop();
-            if (!seen.Add(span.SpanId))
-            {
-                continue;
-            }
-
-            yield return (span, depth);
-            if (_children.TryGetValue(span.SpanId, out var children))
-            {
-                for (var i = children.Count - 1; i >= 0; i--)
-                {
-                    stack.Push((children[i], depth + 1));
-                }
-            }
-        }
-    }
+    /// <summary>A span's children, by start time.</summary>
+    public IReadOnlyList<SpanRecord> Children(SpanRecord span) =>
+        _children.TryGetValue(span.SpanId, out var children) ? children : [];
 
     /// <summary>
     /// A span's own time: its duration less the time covered by its children (overlapping children counted once), or
