@@ -8,13 +8,14 @@ namespace FlowScope.Embedded.Dashboard;
 /// Added by <c>UseFlowScope</c> at its position: requests under the dashboard path go to the dashboard's own
 /// pipeline (<see cref="DashboardBranch"/>), with the path moved into <c>PathBase</c> as <c>Map</c> does; all others
 /// pass on untouched (all of them when the app maps the dashboard at that path itself with <c>MapFlowScope</c>, to
-/// apply its own conventions). An endpoint the app's routing chose earlier (a catch-all fallback, say) is set aside while
+/// apply its own conventions; and those under a path an add-on maps among the app's endpoints, such as the MCP
+/// endpoint, <see cref="DashboardRequests.LeaveToApp"/>). An endpoint the app's routing chose earlier (a catch-all fallback, say) is set aside while
 /// the dashboard runs, so its routing matches the dashboard's own endpoints.
 /// </summary>
 internal sealed class DashboardBranchMiddleware(RequestDelegate next, RequestDelegate dashboard, PathString path, DashboardRequests requests)
 {
     public Task InvokeAsync(HttpContext context) =>
-        context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp
+        context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp && !requests.IsLeftToApp(remaining)
             ? InvokeDashboardAsync(context, remaining)
             : next(context);
 

@@ -125,16 +125,19 @@ internal static class DashboardEndpoints
         await WriteJsonAsync(context, response, DashboardJsonContext.Default.TraceDetailResponse).ConfigureAwait(false);
     }
 
-    private static Task GetStatsAsync(HttpContext context)
+    private static Task GetStatsAsync(HttpContext context) =>
+        WriteJsonAsync(context, Stats(context.RequestServices), DashboardJsonContext.Default.StatsResponse);
+
+    /// <summary>What <c>api/stats</c> answers (the MCP endpoint's metrics tool reads it too).</summary>
+    internal static StatsResponse Stats(IServiceProvider services)
     {
-        var services = context.RequestServices;
         var buffer = services.GetRequiredService<SpanBuffer>();
         var totals = services.GetRequiredService<PumpCounters>().Read(buffer, services.GetRequiredService<ITraceStore>());
         var store = totals.Store;
         var runtime = services.GetRequiredService<FlowScopeRuntime>();
         var time = services.GetRequiredService<TimeProvider>();
         var options = services.GetRequiredService<IOptions<FlowScopeOptions>>().Value;
-        var stats = new StatsResponse(
+        return new StatsResponse(
             Captured: totals.Captured,
             Dropped: totals.Dropped,
             Rejected: store.RejectedSpans,
@@ -153,7 +156,6 @@ internal static class DashboardEndpoints
             StartedAt: runtime.StartedAt,
             Instance: options.InstanceName ?? $"{Environment.MachineName}/{Environment.ProcessId}",
             Extensions: Contributions(services));
-        return WriteJsonAsync(context, stats, DashboardJsonContext.Default.StatsResponse);
     }
 
     private static Task GetRoutesAsync(HttpContext context)
@@ -179,17 +181,19 @@ internal static class DashboardEndpoints
         return WriteJsonAsync(context, new MapResponse(map.Nodes, map.Edges, map.Overflow), DashboardJsonContext.Default.MapResponse);
     }
 
-    private static Task GetMetricsAsync(HttpContext context)
+    private static Task GetMetricsAsync(HttpContext context) =>
+        WriteJsonAsync(context, Metrics(context.RequestServices), DashboardJsonContext.Default.MetricsResponse);
+
+    /// <summary>What <c>api/metrics</c> answers (the MCP endpoint's metrics tool reads it too).</summary>
+    internal static MetricsResponse Metrics(IServiceProvider services)
     {
-        var services = context.RequestServices;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var runtime = services.GetRequiredService<FlowScopeRuntime>();
-        var response = MetricsResponse.From(
+        return MetricsResponse.From(
             services.GetRequiredService<RequestMetrics>().Snapshot(now),
             Math.Round((now - runtime.StartedAt).TotalSeconds, 1),
             services.GetRequiredService<QueueRegistry>().Snapshot(),
             services.GetRequiredService<WorkerRegistry>().Snapshot());
-        return WriteJsonAsync(context, response, DashboardJsonContext.Default.MetricsResponse);
     }
 
     private static Dictionary<string, IReadOnlyDictionary<string, double>> Contributions(IServiceProvider services)

@@ -29,6 +29,7 @@ internal sealed class DashboardRequests
     // The paths as one vectorised case-insensitive search: one pass over an app request's path finds them all.
     private SearchValues<string> _search;
     private volatile bool _mappedByApp;
+    private string[] _leftToApp = [];
 
     public DashboardRequests(IOptions<FlowScopeOptions> options)
     {
@@ -43,6 +44,37 @@ internal sealed class DashboardRequests
     /// endpoints and their conventions.
     /// </summary>
     public bool MappedByApp => _mappedByApp;
+
+    /// <summary>
+    /// Notes a path under the dashboard path (such as <c>/mcp</c>) that the app serves with endpoints of its own, mapped
+    /// by an add-on package: <c>UseFlowScope()</c>'s dashboard pipeline leaves requests to it to the app's endpoints.
+    /// They are still the dashboard's requests (<see cref="IsDashboardPath"/>).
+    /// </summary>
+    public void LeaveToApp(string subPath)
+    {
+        var path = "/" + subPath.Trim('/');
+        lock (_lock)
+        {
+            if (!_leftToApp.Contains(path, StringComparer.OrdinalIgnoreCase))
+            {
+                Volatile.Write(ref _leftToApp, [.. _leftToApp, path]);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="remaining"/> (the path after the dashboard path) is one <see cref="LeaveToApp"/> noted.</summary>
+    public bool IsLeftToApp(PathString remaining)
+    {
+        foreach (var path in Volatile.Read(ref _leftToApp))
+        {
+            if (remaining.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Notes a path <c>MapFlowScope</c> serves the dashboard under (its literal part after any route parameter);
