@@ -25,7 +25,7 @@ public sealed class PipelineTests
         "RateLimitingMiddleware",
         "AuthenticationMiddleware",
         "AuthorizationMiddleware",
-        "/items/{id}",
+        "GET /items/{id}",
     ];
 
     private static void AddServices(IServiceCollection services)
@@ -134,7 +134,7 @@ public sealed class PipelineTests
         Assert.Equal(positions.Order(), positions); // in pipeline order, each nested in the one before
 
         Assert.DoesNotContain(names, n => n.Contains('<', StringComparison.Ordinal) || n.Contains("RequestCapture", StringComparison.Ordinal));
-        var endpoint = chain.Single(s => s.Name == "/items/{id}");
+        var endpoint = chain.Single(s => s.Name == "GET /items/{id}");
         Assert.Equal("endpoint", endpoint.Component);
         Assert.All(chain.Where(s => s != endpoint), s => Assert.Equal("middleware", s.Component));
 
