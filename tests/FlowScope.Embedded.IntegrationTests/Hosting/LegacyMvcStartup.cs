@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlowScope.Embedded.IntegrationTests.Hosting;
@@ -10,11 +11,17 @@ namespace FlowScope.Embedded.IntegrationTests.Hosting;
 /// routes and a conventional route, three controllers with a <c>Create</c> action each, the app's error handling
 /// outermost.
 /// </summary>
-public sealed class LegacyMvcStartup
+public sealed class LegacyMvcStartup(IConfiguration configuration)
 {
+    private bool FlowScope => configuration.GetValue("Legacy:FlowScope", true);
+
     public void ConfigureServices(IServiceCollection services)
     {
-        services.AddFlowScope();
+        if (FlowScope)
+        {
+            services.AddFlowScope();
+        }
+
         services.AddSingleton<CaughtExceptions>();
         services.AddMvc(o => o.EnableEndpointRouting = false).AddApplicationPart(typeof(LegacyMvcStartup).Assembly);
     }
@@ -22,7 +29,11 @@ public sealed class LegacyMvcStartup
     public void Configure(IApplicationBuilder app)
     {
         app.UseMiddleware<AppErrorHandlingMiddleware>();
-        app.UseFlowScope();
+        if (FlowScope)
+        {
+            app.UseFlowScope();
+        }
+
 #pragma warning disable MVC1005 // EnableEndpointRouting = false is set in ConfigureServices
         app.UseMvc(routes => routes.MapRoute("default", "{controller}/{action=Index}/{id?}"));
 #pragma warning restore MVC1005

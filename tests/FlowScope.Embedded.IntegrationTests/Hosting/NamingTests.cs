@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -125,11 +126,19 @@ public sealed class NamingTests
 
         public IServiceProvider Services => _host.Services;
 
-        public static async Task<LegacyHost> StartAsync()
+        public static async Task<LegacyHost> StartAsync(bool flowScope = true)
         {
             var host = await new HostBuilder()
+                .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["Legacy:FlowScope"] = flowScope ? "true" : "false" }))
                 .ConfigureLogging(l => l.ClearProviders())
-                .ConfigureWebHost(web => web.UseTestServer().UseStartup<LegacyMvcStartup>())
+                .ConfigureWebHost(web => web
+                    .UseTestServer()
+                    .ConfigureServices(services =>
+                    {
+                        services.AddSingleton<Privacy.MiddlewareRecorder>();
+                        services.AddTransient<IStartupFilter>(sp => sp.GetRequiredService<Privacy.MiddlewareRecorder>());
+                    })
+                    .UseStartup<LegacyMvcStartup>())
                 .StartAsync();
             return new LegacyHost(host);
         }
