@@ -511,7 +511,7 @@ internal sealed class HttpRequestInfo
         }
 
         Connection ??= StatusCode == StatusCodes.Status101SwitchingProtocols ? "websocket"
-            : context.Response.ContentType is { } type && type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ? "sse"
+            : StatusCode == StatusCodes.Status200OK && context.Response.ContentType is { } type && type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ? "sse"
             : null;
         if (_redactor is not null && context.Features.Get<IRouteValuesFeature>() is { } routing)
         {

@@ -60,7 +60,10 @@ public sealed class NamingTests
         var page = await app.WaitForTraceAsync(t => t.Str("route") == "pages/status", "the Razor Page");
         Assert.Equal("GET pages/status", page.Str("name"));
         var pageSpans = await app.SpansAsync(page);
-        Assert.Contains(pageSpans, s => s.Str("component") == "controller" && s.Str("name")!.Contains("Status", StringComparison.Ordinal));
+        var pageEndpoint = pageSpans.Single(s => s.Str("component") == "endpoint");
+        Assert.Equal("pages/status", pageEndpoint.Str("name")); // a page answers several methods: one node
+        var pageStage = pageSpans.Single(s => s.Str("component") == "controller" && s.Str("parentSpanId") == pageEndpoint.Str("spanId"));
+        Assert.Equal("/Status", pageStage.Str("name"));
 
         var map = await app.GetJsonAsync("/_flowscope/api/map");
         var controllers = map.GetProperty("nodes").EnumerateArray().Where(n => n.Str("component") == "controller").Select(n => n.Str("name")).ToArray();
