@@ -15,6 +15,12 @@ public static class FlowScopeSources
     /// <summary>The source <c>HttpClient</c> creates outbound request activities on.</summary>
     internal const string HttpClient = "System.Net.Http";
 
+    /// <summary>The source ASP.NET Core SignalR creates hub connect, invocation and disconnect activities on.</summary>
+    internal const string SignalRServer = "Microsoft.AspNetCore.SignalR.Server";
+
+    /// <summary>The source <c>Grpc.Net.Client</c> creates outbound gRPC call activities on.</summary>
+    internal const string GrpcClient = "Grpc.Net.Client";
+
     /// <summary>The source name recorded on pipeline stages (middleware, endpoints, MVC steps).</summary>
     internal const string PipelineSourceName = "FlowScope.Pipeline";
 

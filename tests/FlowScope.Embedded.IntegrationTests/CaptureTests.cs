@@ -46,11 +46,11 @@ public sealed class CaptureTests
 
         var trace = await app.WaitForTraceAsync(t => t.Route == "/nested" && t.Components.Contains("custom"));
         var spans = (await app.GetJsonAsync($"/_flowscope/api/traces/{trace.TraceId}")).GetProperty("spans").EnumerateArray().ToArray();
-        var byName = spans.ToDictionary(s => s.GetProperty("name").GetString()!);
-        var root = byName["GET /nested"];
-        var endpoint = byName["/nested"];
-        var outer = byName["outer step"];
-        var inner = byName["inner step"];
+        var byName = spans.ToDictionary(s => s.GetProperty("component").GetString() + ":" + s.GetProperty("name").GetString());
+        var root = byName["server:GET /nested"];
+        var endpoint = byName["endpoint:GET /nested"];
+        var outer = byName["custom:outer step"];
+        var inner = byName["custom:inner step"];
 
         // Spans the endpoint starts sit under the endpoint's stage, which sits under the middleware chain.
         Assert.Equal("endpoint", endpoint.GetProperty("component").GetString());

@@ -24,13 +24,13 @@ public sealed class MapAndMetricsTests
         await Eventually.TrueAsync(async () =>
         {
             map = await app.GetJsonAsync("/_flowscope/api/map");
-            return Edge(map, "endpoint:/nested", "custom:TestApp") is { } e && e.GetProperty("count").GetInt64() == 2;
+            return Edge(map, "endpoint:GET /nested", "custom:TestApp") is { } e && e.GetProperty("count").GetInt64() == 2;
         });
 
         Assert.Equal(5, Node(map, "server:server").GetProperty("count").GetInt64());
-        Assert.Equal(3, Node(map, "endpoint:/hello/{id:int}").GetProperty("count").GetInt64());
-        Assert.Equal(3, Edge(map, "middleware:EndpointRoutingMiddleware", "endpoint:/hello/{id:int}")!.Value.GetProperty("count").GetInt64());
-        Assert.Equal(2, Edge(map, "middleware:EndpointRoutingMiddleware", "endpoint:/nested")!.Value.GetProperty("count").GetInt64());
+        Assert.Equal(3, Node(map, "endpoint:GET /hello/{id:int}").GetProperty("count").GetInt64());
+        Assert.Equal(3, Edge(map, "middleware:EndpointRoutingMiddleware", "endpoint:GET /hello/{id:int}")!.Value.GetProperty("count").GetInt64());
+        Assert.Equal(2, Edge(map, "middleware:EndpointRoutingMiddleware", "endpoint:GET /nested")!.Value.GetProperty("count").GetInt64());
         Assert.Equal(5, map.GetProperty("edges").EnumerateArray().Where(e => e.GetProperty("source").GetString() == "server:server").Sum(e => e.GetProperty("count").GetInt64()));
         Assert.Null(Edge(map, "custom:TestApp", "custom:TestApp")); // steps inside one component are not calls between components
         Assert.True(Node(map, "middleware:EndpointRoutingMiddleware").GetProperty("selfTimeP50Ms").GetDouble() >= 0);
@@ -50,13 +50,13 @@ public sealed class MapAndMetricsTests
 
         await app.Client.GetStringAsync("/late");
         await Eventually.TrueAsync(async () => (await app.GetJsonAsync("/_flowscope/api/map")).GetProperty("nodes").EnumerateArray()
-            .Any(n => n.GetProperty("id").GetString() == "endpoint:/late" && n.GetProperty("count").GetInt64() == 1));
+            .Any(n => n.GetProperty("id").GetString() == "endpoint:GET /late" && n.GetProperty("count").GetInt64() == 1));
         Assert.NotNull(late);
         late.Stop();
 
         JsonElement map = default;
-        await Eventually.TrueAsync(async () => Edge(map = await app.GetJsonAsync("/_flowscope/api/map"), "endpoint:/late", "custom:TestApp") is not null);
-        Assert.Equal(1, Edge(map, "endpoint:/late", "custom:TestApp")!.Value.GetProperty("count").GetInt64());
+        await Eventually.TrueAsync(async () => Edge(map = await app.GetJsonAsync("/_flowscope/api/map"), "endpoint:GET /late", "custom:TestApp") is not null);
+        Assert.Equal(1, Edge(map, "endpoint:GET /late", "custom:TestApp")!.Value.GetProperty("count").GetInt64());
         Assert.Equal(0, map.GetProperty("overflow").GetInt64());
     }
 

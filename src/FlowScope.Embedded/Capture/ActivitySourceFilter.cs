@@ -8,7 +8,7 @@ internal sealed class ActivitySourceFilter
 
     public ActivitySourceFilter(IEnumerable<string> userSources)
     {
-        var exact = new List<string> { FlowScopeSources.AspNetCore, FlowScopeSources.HttpClient };
+        var exact = new List<string> { FlowScopeSources.AspNetCore, FlowScopeSources.HttpClient, FlowScopeSources.SignalRServer, FlowScopeSources.GrpcClient };
         var patterns = new List<string> { FlowScopeSources.Prefix + ".*" };
         foreach (var source in userSources)
         {

@@ -87,6 +87,24 @@ internal sealed class HttpRequestInfo
 
     public string? Route { get; private set; }
 
+    /// <summary>
+    /// The route template MVC matched when the request has no endpoint (MVC without endpoint routing, <c>UseMvc</c>),
+    /// set by FlowScope's MVC filter; <see cref="Route"/> when the request ends.
+    /// </summary>
+    internal string? MvcRoute { get; set; }
+
+    /// <summary>The endpoint's stage entry, noted by the endpoint's stage (spares the traits look-up at the end).</summary>
+    internal Instrumentation.Pipeline.EndpointStage? EndpointEntry { get; set; }
+
+    /// <summary>What the request's endpoint is (gRPC method, hub), once the request has ended; null without an endpoint.</summary>
+    internal Instrumentation.Pipeline.EndpointTraits? Traits { get; private set; }
+
+    /// <summary>
+    /// The kind of long-lived connection the request was (<c>websocket</c>, <c>sse</c>, <c>signalr</c>,
+    /// <c>grpc-stream</c>), or <see langword="null"/> for an ordinary request; known once it has ended.
+    /// </summary>
+    internal string? Connection { get; private set; }
+
     public int StatusCode { get; private set; }
 
     /// <summary>The exception that left the outermost recorded stage (or FlowScope's middleware) unhandled.</summary>
@@ -359,6 +377,9 @@ internal sealed class HttpRequestInfo
 
         /// <summary>The action method's stage ("Get()"), noted with the controller stage.</summary>
         public StageDefinition? Method;
+
+        /// <summary>Whether an MVC filter began the controller stage (no endpoint: MVC without endpoint routing) and ends it.</summary>
+        public bool OwnController;
     }
 
     public Exception? LastException { get; private set; }
@@ -477,7 +498,21 @@ internal sealed class HttpRequestInfo
         }
 
         StatusCode = context.Response.StatusCode;
-        Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        if (context.GetEndpoint() is { } endpoint)
+        {
+            var traits = EndpointEntry is { } entry && ReferenceEquals(entry.Endpoint, endpoint) ? entry.Traits : Instrumentation.Pipeline.EndpointTraits.Of(endpoint);
+            Traits = traits;
+            Route = traits.Route;
+            Connection = traits.ConnectionFor(Method);
+        }
+        else
+        {
+            Route = MvcRoute;
+        }
+
+        Connection ??= StatusCode == StatusCodes.Status101SwitchingProtocols ? "websocket"
+            : StatusCode == StatusCodes.Status200OK && context.Response.ContentType is { } type && type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ? "sse"
+            : null;
         if (_redactor is not null && context.Features.Get<IRouteValuesFeature>() is { } routing)
         {
             RedactRouteValues(context, _redactor.SecretRouteValues(routing.RouteValues));

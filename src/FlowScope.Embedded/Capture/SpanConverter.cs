@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FlowScope.Embedded.Instrumentation.Grpc;
 using FlowScope.Embedded.Storage;
 using FlowScope.Embedded.Storage.Encoding;
 
@@ -124,6 +125,20 @@ internal sealed class SpanConverter
         }
 
         var component = CopyTags(activity, attributes) ?? InferComponent(activity);
+        if (http?.Traits?.RpcService is not null || string.Equals(component, SpanComponents.Grpc, StringComparison.Ordinal))
+        {
+            // A gRPC call served here (the request) or made through Grpc.Net.Client: rpc.* attributes and its status.
+            var server = http is not null;
+            if (GrpcSpans.AddAttributes(activity, http?.Traits?.RpcService, http?.Traits?.RpcMethod, server, (key, value) => AddAttribute(attributes, key, value)))
+            {
+                status = ActivityStatusCode.Error;
+            }
+
+            if (!server && GrpcSpans.MethodName(activity) is { } method)
+            {
+                name = method;
+            }
+        }
         if (!reduced)
         {
             CopyEvents(activity, events);
@@ -205,6 +220,11 @@ internal sealed class SpanConverter
         if (http.StatusCode != 0)
         {
             AddAttribute(attributes, "http.response.status_code", StatusText(http.StatusCode), keys.StatusCode);
+        }
+
+        if (http.Connection is { } connection)
+        {
+            AddAttribute(attributes, TraceKinds.ConnectionAttribute, connection);
         }
     }
 
@@ -442,6 +462,16 @@ internal sealed class SpanConverter
         if (string.Equals(source, FlowScopeSources.HttpClient, StringComparison.Ordinal))
         {
             return SpanComponents.HttpClient;
+        }
+
+        if (string.Equals(source, FlowScopeSources.SignalRServer, StringComparison.Ordinal))
+        {
+            return SpanComponents.SignalR;
+        }
+
+        if (string.Equals(source, FlowScopeSources.GrpcClient, StringComparison.Ordinal))
+        {
+            return SpanComponents.Grpc;
         }
 
         return activity.Kind switch

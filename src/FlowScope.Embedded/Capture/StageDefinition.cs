@@ -79,9 +79,9 @@ internal sealed class StageDefinition
     /// <summary>
     /// This kind of stage under a name of its own (an endpoint's route, an action method, a result type): made once
     /// per name and kept, so a stage records one number for both. An endpoint's named stage carries its route as
-    /// <c>http.route</c>.
+    /// <c>http.route</c>: <paramref name="route"/>, else the name.
     /// </summary>
-    public StageDefinition Named(string name)
+    public StageDefinition Named(string name, string? route = null)
     {
         lock (_namedLock)
         {
@@ -97,7 +97,7 @@ internal sealed class StageDefinition
             }
 
             KeyValuePair<string, string>[]? attributes = Component == SpanComponents.Endpoint
-                ? [new("http.route", name), .. Attributes ?? []]
+                ? [new("http.route", route ?? name), .. Attributes ?? []]
                 : Attributes;
             named = new StageDefinition(name, Component, TypeName, attributes);
             _named.Add(name, named);

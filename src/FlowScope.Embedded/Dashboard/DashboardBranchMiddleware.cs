@@ -14,6 +14,7 @@ namespace FlowScope.Embedded.Dashboard;
 /// </summary>
 internal sealed class DashboardBranchMiddleware(RequestDelegate next, RequestDelegate dashboard, PathString path, DashboardRequests requests)
 {
+    [System.Diagnostics.StackTraceHidden] // app requests pass straight through
     public Task InvokeAsync(HttpContext context) =>
         context.Request.Path.StartsWithSegments(path, out var remaining) && !requests.MappedByApp && !requests.IsLeftToApp(remaining)
             ? InvokeDashboardAsync(context, remaining)

@@ -13,6 +13,7 @@ namespace FlowScope.Embedded.Dashboard;
 /// </summary>
 internal sealed class DashboardShieldMiddleware(RequestDelegate next, DashboardRequests requests)
 {
+    [System.Diagnostics.StackTraceHidden] // app requests pass straight through
     public Task InvokeAsync(HttpContext context) =>
         requests.IsDashboardPath(context.Request) ? InvokeOwnAsync(context) : next(context);
 

@@ -105,6 +105,7 @@ public static class FlowScopeServiceCollectionExtensions
         // First among startup filters, so the middleware every other filter adds is timed too.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, FlowScopeStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MvcOptions>, MvcInstrumentationSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<MvcOptions>, MvcRouterInstrumentationSetup>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, SpanLoggerProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, SpanLoggerFilterSetup>());
         services.AddSingleton<FlowScopeRuntime>();

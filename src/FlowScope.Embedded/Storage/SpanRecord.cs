@@ -191,4 +191,10 @@ public static class SpanComponents
 
     /// <summary>Anything else, including custom steps.</summary>
     public const string Custom = "custom";
+
+    /// <summary>A SignalR hub: its connection endpoint, and each connect, invocation and disconnect on it.</summary>
+    public const string SignalR = "signalr";
+
+    /// <summary>A gRPC call: a service method served here, or a call made through <c>Grpc.Net.Client</c>.</summary>
+    public const string Grpc = "grpc";
 }

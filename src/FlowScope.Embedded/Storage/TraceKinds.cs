@@ -57,6 +57,11 @@ internal static class TraceKinds
             return span.Kind == ActivityKind.Consumer ? Message : null;
         }
 
+        if (component.Number == s_signalR && span.Kind == ActivityKind.Server)
+        {
+            return Message; // a hub connect, invocation or disconnect: a message on a connection
+        }
+
         return component.Number == s_worker ? Worker : component.Number == s_simulator ? Simulator : null;
     }
 
@@ -82,6 +87,7 @@ internal static class TraceKinds
 
     private static readonly int s_server = WellKnownStrings.NumberOf(SpanComponents.Server);
     private static readonly int s_queue = WellKnownStrings.NumberOf(SpanComponents.Queue);
+    private static readonly int s_signalR = WellKnownStrings.NumberOf(SpanComponents.SignalR);
     private static readonly int s_worker = WellKnownStrings.NumberOf(SpanComponents.Worker);
     private static readonly int s_simulator = WellKnownStrings.NumberOf(SpanComponents.Simulator);
     private static readonly int s_method = WellKnownStrings.NumberOf("http.request.method");

@@ -77,7 +77,7 @@ public sealed class FaultInjectionTests
 
         Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync("/hello/5")).StatusCode);
         Assert.Equal(HttpStatusCode.InternalServerError, (await app.Client.GetAsync("/hello/6")).StatusCode);
-        var endpoint = await StageAsync(app, "/hello/5", "/hello/{id:int}");
+        var endpoint = await StageAsync(app, "/hello/5", "GET /hello/{id:int}");
         Assert.Equal(ActivityStatusCode.Error, endpoint.Status);
         Assert.Equal("true", endpoint.GetAttribute(FaultInjector.FailureAttribute));
         Assert.Contains(endpoint.Events, e => e.Name == "exception" && e.Attributes.Any(a => a.Value == typeof(InjectedFaultException).FullName));
@@ -92,7 +92,7 @@ public sealed class FaultInjectionTests
         }
 
         Assert.Equal("hello 7", await app.Client.GetStringAsync("/hello/7"));
-        Assert.Null((await StageAsync(app, "/hello/7", "/hello/{id:int}")).GetAttribute(FaultInjector.IdAttribute));
+        Assert.Null((await StageAsync(app, "/hello/7", "GET /hello/{id:int}")).GetAttribute(FaultInjector.IdAttribute));
         using var again = await op.DeleteAsync("api/faults/" + id);
         await OperatorClient.ProblemAsync(again, 404);
     }

@@ -20,9 +20,9 @@ public sealed class PropagationTests
         TraceDetail? trace = null;
         await Eventually.TrueAsync(async () => (trace = await store.GetTraceAsync(traceId)) is { } t && t.Spans.Any(s => s.Name == "GET /downstream") && t.Spans.Any(s => s.Name == "GET /upstream"));
 
-        var upstream = trace!.Spans.Single(s => s.Name == "GET /upstream");
+        var upstream = trace!.Spans.Single(s => s.Name == "GET /upstream" && s.Component == "server");
         var client = trace.Spans.Single(s => s.Component == "http-client");
-        var downstream = trace.Spans.Single(s => s.Name == "GET /downstream");
+        var downstream = trace.Spans.Single(s => s.Name == "GET /downstream" && s.Component == "server");
 
         Assert.True(upstream.HasRemoteParent);
         Assert.Equal("00f067aa0ba902b7", upstream.ParentSpanId);
@@ -31,7 +31,7 @@ public sealed class PropagationTests
         Assert.Equal("GET /upstream", trace.Summary.Name);
 
         // The outbound call sits under the endpoint stage that made it.
-        var endpoint = trace.Spans.Single(s => s.Component == "endpoint" && s.Name == "/upstream");
+        var endpoint = trace.Spans.Single(s => s.Component == "endpoint" && s.Name == "GET /upstream");
         Assert.Equal(endpoint.SpanId, client.ParentSpanId);
         Assert.Equal("GET", client.GetAttribute("http.request.method"));
     }

@@ -143,7 +143,7 @@ public sealed class MvcTests
 
         var spans = await TraceOfAsync(app, "/minimal/");
         var endpoint = spans.Single(s => s.Component == "endpoint");
-        Assert.Equal("/minimal/{n:int}", endpoint.Name);
+        Assert.Equal("GET /minimal/{n:int}", endpoint.Name);
         Assert.Equal("/minimal/{n:int}", endpoint.GetAttribute("http.route"));
         var log = Assert.Single(endpoint.Events, e => e.Attributes.Any(a => a.Key == "log.category" && a.Value == typeof(MvcTests).FullName));
         Assert.Equal("Computing square of 7", log.Name);

@@ -25,7 +25,7 @@ public sealed class PipelineTests
         "RateLimitingMiddleware",
         "AuthenticationMiddleware",
         "AuthorizationMiddleware",
-        "/items/{id}",
+        "GET /items/{id}",
     ];
 
     private static void AddServices(IServiceCollection services)
@@ -134,7 +134,7 @@ public sealed class PipelineTests
         Assert.Equal(positions.Order(), positions); // in pipeline order, each nested in the one before
 
         Assert.DoesNotContain(names, n => n.Contains('<', StringComparison.Ordinal) || n.Contains("RequestCapture", StringComparison.Ordinal));
-        var endpoint = chain.Single(s => s.Name == "/items/{id}");
+        var endpoint = chain.Single(s => s.Name == "GET /items/{id}");
         Assert.Equal("endpoint", endpoint.Component);
         Assert.All(chain.Where(s => s != endpoint), s => Assert.Equal("middleware", s.Component));
 
@@ -198,7 +198,7 @@ public sealed class AsyncStageTests
         foreach (var (summary, spans) in await StoredAsync(app, "/slow/", 2))
         {
             var outer = spans.Single(s => s.Name == nameof(SlowAfterNextMiddleware));
-            var endpoint = spans.Single(s => s.Name == "/slow/{fail}");
+            var endpoint = spans.Single(s => s.Component == "endpoint" && s.Name == "GET /slow/{fail}");
             Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(15), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");
             var failed = summary.IsError;
             Assert.True(outer.EndTime >= endpoint.EndTime, "the middleware ends after the endpoint it awaited");
@@ -238,7 +238,7 @@ public sealed class AsyncStageTests
 
         foreach (var (summary, spans) in await StoredAsync(app, "/pass/", 6))
         {
-            var endpoint = spans.Single(s => s.Name == "/pass/{fail}");
+            var endpoint = spans.Single(s => s.Component == "endpoint" && s.Name == "GET /pass/{fail}");
             var stamp = spans.Single(s => s.Name == nameof(StampMiddleware));
             var inline = spans.Single(s => s.Component == "middleware" && s.Name.StartsWith("inline middleware", StringComparison.Ordinal));
             Assert.True(endpoint.Duration >= TimeSpan.FromMilliseconds(15), $"endpoint {endpoint.Duration.TotalMilliseconds} ms");

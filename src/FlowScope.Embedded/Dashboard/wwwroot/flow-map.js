@@ -54,7 +54,7 @@ export class FlowMap {
     this.expandBtn = h('button', { class: 'btn btn-small', type: 'button', 'aria-pressed': 'false', title: 'Show every middleware and MVC stage (X)', onclick: () => this.setExpanded(!this.expanded) }, 'Expand pipeline');
     this.controls = h('div', { class: 'map-controls' }, zoomIn, zoomOut, fit, fold ? this.expandBtn : null);
     this.legend = h('div', { class: 'map-legend', 'aria-hidden': 'true' },
-      ['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']
+      ['server', 'middleware', 'endpoint', 'controller', 'signalr', 'grpc', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']
         .map((c) => h('span', { class: 'legend-item' }, h('span', { class: 'swatch', dataset: { component: c } }), c)));
     host.replaceChildren(this.svg, this.emptyEl, interactive ? this.controls : null, this.legend, this.tip, this.clipNote);
     this.#wire(interactive);

@@ -10,7 +10,7 @@ export const ROW_GAP = 12;
 export const STACK_GAP = 18;
 export const PIPELINE_ID = 'pipeline:middleware';
 
-const RANK = ['simulator', 'server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'custom', 'http-client', 'database'];
+const RANK = ['simulator', 'server', 'middleware', 'endpoint', 'controller', 'signalr', 'grpc', 'worker', 'queue', 'custom', 'http-client', 'database'];
 const rank = (n) => {
   const r = RANK.indexOf(n.component);
   return r < 0 ? RANK.length : r;

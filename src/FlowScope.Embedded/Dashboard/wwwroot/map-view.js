@@ -160,7 +160,8 @@ export class MapView {
     const routes = Array.isArray(metrics?.routes) ? metrics.routes : [];
     const template = n.route ?? (n.component === 'endpoint' ? n.name : null);
     if (!template) return null;
-    return routes.find((r) => String(r.route).endsWith(` ${template}`)) ?? null;
+    // An endpoint node is named "GET /todos/" (method and route), as the metrics name a route; older names are the template alone.
+    return routes.find((r) => String(r.route) === template || String(r.route).endsWith(` ${template}`)) ?? null;
   }
 
   #summaryList() {

@@ -116,7 +116,7 @@ function attrsToObject(list, where, max = Infinity) {
   return out;
 }
 
-const COMPONENTS = new Set(['server', 'middleware', 'endpoint', 'controller', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']);
+const COMPONENTS = new Set(['server', 'middleware', 'endpoint', 'controller', 'signalr', 'grpc', 'worker', 'queue', 'http-client', 'database', 'simulator', 'custom']);
 const HEX32 = /^[0-9a-f]{32}$/i;
 const HEX16 = /^[0-9a-f]{16}$/i;
 const NANOS = /^\d{1,20}$/;
@@ -209,8 +209,10 @@ export function fromOtlpText(text) {
 function guessComponent(sp, a) {
   if (a['db.system'] || a['db.system.name']) return 'database';
   if (a['messaging.system'] || a['messaging.destination.name']) return 'queue';
+  if (a['rpc.system'] === 'signalr') return 'signalr';
   const kind = typeof sp.kind === 'string' ? KIND_NAMES[sp.kind] : Number(sp.kind);
   if (kind === 2) return 'server';
+  if (kind === 3 && a['rpc.system'] === 'grpc') return 'grpc';
   if (kind === 3 && (a['url.full'] || a['http.request.method'])) return 'http-client';
   return 'custom';
 }

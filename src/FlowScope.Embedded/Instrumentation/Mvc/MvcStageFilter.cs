@@ -114,6 +114,26 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
 
         /// <summary>The action method's stage ("Get()"), for controller actions.</summary>
         public StageDefinition? Method { get; } = descriptor is ControllerActionDescriptor action ? s_action.Named(action.MethodInfo.Name + "()") : null;
+
+        // The conventional route this action was last reached by, with the action filled in: an action is almost
+        // always reached by one route, so one entry is kept (replaced whole, read without a lock).
+        private Tuple<Microsoft.AspNetCore.Routing.Template.RouteTemplate, string>? _conventional;
+
+        /// <summary>The action's name for <paramref name="template"/> (a conventional route), made once by <paramref name="fill"/>.</summary>
+        public string ConventionalRoute(
+            Microsoft.AspNetCore.Routing.Template.RouteTemplate template,
+            Func<Microsoft.AspNetCore.Routing.Template.RouteTemplate, Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor, string> fill)
+        {
+            var last = Volatile.Read(ref _conventional);
+            if (last is not null && ReferenceEquals(last.Item1, template))
+            {
+                return last.Item2;
+            }
+
+            var route = fill(template, descriptor);
+            Volatile.Write(ref _conventional, Tuple.Create(template, route));
+            return route;
+        }
     }
 
     private static KeyValuePair<string, string>[] Attributes(Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor descriptor)
@@ -134,7 +154,7 @@ internal sealed class MvcStageFilter(PipelineInstrumentation pipeline) : IAction
 
         var filters = descriptor.FilterDescriptors
             .Select(f => f.Filter is TypeFilterAttribute t ? t.ImplementationType : f.Filter.GetType())
-            .Where(t => t != typeof(MvcStageFilter))
+            .Where(t => t != typeof(MvcStageFilter) && t != typeof(MvcRouterStageFilter))
             .Select(t => t.Name)
             .Take(12)
             .ToArray();

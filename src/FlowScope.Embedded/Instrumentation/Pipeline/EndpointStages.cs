@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Instrumentation.Mvc;
+using FlowScope.Embedded.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
@@ -12,21 +13,33 @@ internal sealed class EndpointStage
 {
     private readonly MvcStageFilter.Description? _action;
 
+    private static readonly StageDefinition s_grpc = new("gRPC method", SpanComponents.Grpc, null);
+    private static readonly StageDefinition s_hub = new("SignalR hub", SpanComponents.SignalR, null);
+
     public EndpointStage(Endpoint endpoint, StageDefinition endpointStage)
     {
         Endpoint = endpoint;
         Base = endpointStage;
-        var name = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName;
-        Definition = name is null ? endpointStage : endpointStage.Named(name);
+        Traits = EndpointTraits.Of(endpoint);
+        var name = Traits.StageName;
+        Definition = name is null ? endpointStage : Traits.Component switch
+        {
+            SpanComponents.Grpc => s_grpc.Named(name),
+            SpanComponents.SignalR => s_hub.Named(name),
+            _ => endpointStage.Named(name, Traits.Route),
+        };
         _action = endpoint.Metadata.GetMetadata<ActionDescriptor>() is { } action ? MvcStageFilter.Describe(action) : null;
     }
 
     public Endpoint Endpoint { get; }
 
+    /// <summary>The endpoint's route, name and connection kind.</summary>
+    public EndpointTraits Traits { get; }
+
     /// <summary>The endpoint middleware's own stage definition, which this one is named from.</summary>
     public StageDefinition Base { get; }
 
-    /// <summary>The endpoint's stage: named by the route pattern, else by the endpoint's display name.</summary>
+    /// <summary>The endpoint's stage: named by its HTTP methods and route pattern (a gRPC method, a hub: see <see cref="EndpointTraits"/>).</summary>
     public StageDefinition Definition { get; }
 
     /// <summary>For an MVC action (or page): its controller stage; otherwise <see langword="null"/>.</summary>

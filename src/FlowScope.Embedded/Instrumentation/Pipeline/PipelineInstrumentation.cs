@@ -110,7 +110,9 @@ internal sealed class PipelineInstrumentation
         var unmatched = _unmatchedEndpoint;
         var endpoints = _endpoints;
         var faults = _faults; // null unless fault injection is enabled
-        return context =>
+        // Hidden from stack traces: an exception that passes through this wrapper is the app's, and its stack trace
+        // shows the app's frames only.
+        return [StackTraceHidden] (context) =>
         {
             var info = HttpRequestInfo.ForRunning(context, settings);
             if (info is null)
@@ -131,6 +133,7 @@ internal sealed class PipelineInstrumentation
                 else
                 {
                     target = endpoints.Get(endpoint, stage);
+                    info.EndpointEntry = target;
                     begun = Stopwatch.GetTimestamp();
                     index = info.BeginStage(target.Definition, begun);
                 }
@@ -189,8 +192,8 @@ internal sealed class PipelineInstrumentation
 
             // The controller stage is the one awaited; the endpoint's stage joins it (ends with it, same reading).
             var awaited = controller >= 0 && info.TryJoinChild(index)
-                ? AwaitStageAsync(task, info, controller)
-                : AwaitStageAsync(task, info, index);
+                ? StageCompletion.Await(task, info, controller)
+                : StageCompletion.Await(task, info, index);
             t_awaitedTask = awaited;
             t_awaitedInfo = info;
             t_awaitedIndex = index;
@@ -227,21 +230,6 @@ internal sealed class PipelineInstrumentation
     private static HttpRequestInfo? t_awaitedInfo;
     [ThreadStatic]
     private static int t_awaitedIndex;
-
-    private static async Task AwaitStageAsync(Task task, HttpRequestInfo info, int index)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            info.EndStageAndJoined(index, ex);
-            throw;
-        }
-
-        info.EndStageAndJoined(index, null);
-    }
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ApplicationBuilder")]
     private static extern ApplicationBuilder GetApplicationBuilder(WebApplication application);
