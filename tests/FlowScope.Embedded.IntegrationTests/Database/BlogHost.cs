@@ -62,7 +62,7 @@ internal sealed class BlogHost : IAsyncDisposable
     /// <summary>
     /// Waits until the API holds a trace with a span whose <paramref name="attribute"/> is <paramref name="value"/>
     /// (a request's <c>url.path</c>, a worker's name) and that satisfies <paramref name="predicate"/>; returns its
-    /// summary (as listed with <paramref name="query"/>) and its detail.
+    /// summary and its detail (read together).
     /// </summary>
     public async Task<(JsonElement Summary, JsonElement Detail)> WaitForTraceAsync(string attribute, string value, Func<JsonElement, bool>? predicate = null, string query = "")
     {
@@ -77,7 +77,7 @@ internal sealed class BlogHost : IAsyncDisposable
                     if (Spans(detail).Any(s => Attribute(s, attribute) == value || (attribute == "name" && s.GetProperty("name").GetString() == value))
                         && (predicate is null || predicate(detail)))
                     {
-                        found = (trace, detail);
+                        found = (detail.GetProperty("summary"), detail);
                         return true;
                     }
                 }
