@@ -25,7 +25,15 @@ internal sealed class BlogStartup(IConfiguration configuration)
     {
         services.AddFlowScope();
         services.AddSingleton(new BlogDatabase(configuration["Blog:ConnectionString"]!));
-        services.AddDbContext<BlogContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<BlogDatabase>().ConnectionString));
+        var npgsqlLike = configuration.GetValue<bool>("Blog:NpgsqlLikeSpans");
+        services.AddDbContext<BlogContext>((sp, o) =>
+        {
+            o.UseSqlite(sp.GetRequiredService<BlogDatabase>().ConnectionString);
+            if (npgsqlLike)
+            {
+                o.AddInterceptors(new NpgsqlLikeSpans());
+            }
+        });
         services.AddCors(o => o.AddPolicy("frontend", p => p.WithOrigins("https://blog.example").AllowAnyHeader().AllowAnyMethod()));
         services.AddMvc(o => o.EnableEndpointRouting = false)
             .ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new BlogControllersOnly()));

@@ -195,4 +195,36 @@ public sealed class DatabaseCaptureTests
         var (_, detail) = await blog.WaitForTraceAsync("url.path", "/blog/articles/find", d => DatabaseSpans(d).Count() >= 2);
         Assert.Contains(DatabaseSpans(detail), c => c.GetProperty("attributes").EnumerateObject().Any(a => a.Name.StartsWith("db.query.parameter.", StringComparison.Ordinal) && a.Value.GetString() == Title));
     }
+
+    [Fact]
+    public async Task A_provider_reporting_its_own_spans_under_EF_Core_is_counted_once()
+    {
+        await using var blog = await BlogHost.StartAsync(new() { ["Blog:NpgsqlLikeSpans"] = "true" });
+        var before = Volatile.Read(ref NpgsqlLikeSpans.Made);
+        using (var response = await blog.Client.GetAsync("/blog/articles/summary"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var (summary, detail) = await blog.WaitForTraceAsync("url.path", "/blog/articles/summary", d => DatabaseSpans(d).Count() >= 3);
+        Assert.True(Volatile.Read(ref NpgsqlLikeSpans.Made) - before >= 3, "the provider's own spans were made");
+        Assert.Equal(3, DatabaseSpans(detail).Count());
+        Assert.All(DatabaseSpans(detail), c => Assert.Equal("FlowScope.Database", c.GetProperty("source").GetString()));
+        Assert.Equal(3, summary.GetProperty("databaseCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_threshold_is_an_option()
+    {
+        await using var blog = await BlogHost.StartAsync(new() { ["FlowScope:NPlusOneThreshold"] = (ArticleCount + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using (var response = await blog.Client.GetAsync("/blog/articles"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var (summary, detail) = await blog.WaitForTraceAsync("url.path", "/blog/articles", d => DatabaseSpans(d).Count() == 1 + ArticleCount);
+        Assert.Equal(0, summary.GetProperty("nPlusOne").GetInt32());
+        Assert.Equal(1 + ArticleCount, summary.GetProperty("databaseCount").GetInt32());
+        Assert.DoesNotContain(Spans(detail), s => Attribute(s, "flowscope.db.repeated_statement") is not null);
+    }
 }
