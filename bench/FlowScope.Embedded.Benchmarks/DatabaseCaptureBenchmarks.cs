@@ -13,7 +13,8 @@ namespace FlowScope.Embedded.Benchmarks;
 /// connection without FlowScope, then through <see cref="FlowScopeDbConnection"/> with FlowScope's listener capturing
 /// (span started and stopped, handed to the buffer); and Entity Framework Core's executing/executed callbacks alone
 /// (the work FlowScope adds to an EF command), with payloads of EF's shape. The statement is parsed and normalised
-/// later, on the pump, and is not part of this cost. The buffer is drained between iterations.
+/// later, on the pump, and is not part of this cost. For scale, the floor of any design that makes a command an
+/// <see cref="Activity"/>: one started and stopped with FlowScope listening. The buffer is drained between iterations.
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(Invocations)]
@@ -90,6 +91,15 @@ public class DatabaseCaptureBenchmarks : IDisposable
 
     [Benchmark(Description = "SQLite query through FlowScopeDbConnection, captured")]
     public object? Wrapped() => _wrapped.ExecuteScalar();
+
+    /// <summary>The floor of any Activity-based design on this machine: one activity started and stopped, captured.</summary>
+    [Benchmark(Description = "An activity started and stopped, captured (the floor)")]
+    public Activity? ActivityAlone()
+    {
+        var activity = DatabaseCommands.Source.StartActivity("sqlite", ActivityKind.Client);
+        activity?.Stop();
+        return _capture is null ? null : activity;
+    }
 
     [Benchmark(Description = "EF Core executing + executed callbacks alone")]
     public void EntityFrameworkCallbacks()
