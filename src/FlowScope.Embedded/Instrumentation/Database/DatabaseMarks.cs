@@ -114,14 +114,18 @@ internal sealed class DatabaseMarks(int threshold)
             return;
         }
 
-        if (ReferenceEquals(root, activity))
+        // Marks the span already carries (set by code that computed them itself) are kept as they are.
+        if (ReferenceEquals(root, activity) && activity.GetTagItem(Count) is null)
         {
             add(Count, Format(tally.Commands));
             add(NPlusOne, Format(tally.HighestRepeat >= Threshold ? tally.HighestRepeat : 0));
             add(Duplicates, Format(tally.Duplicates));
         }
 
-        AddIssuerMarks(tally, Capture.SpanConverter.SpanIdOf(activity.SpanId), add);
+        if (activity.GetTagItem(RepeatedStatement) is null)
+        {
+            AddIssuerMarks(tally, Capture.SpanConverter.SpanIdOf(activity.SpanId), add);
+        }
     }
 
     /// <summary>Whether a request stage (<paramref name="stageSpanId"/>) of <paramref name="request"/> issued a repeated statement.</summary>
