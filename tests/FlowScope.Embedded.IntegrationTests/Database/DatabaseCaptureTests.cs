@@ -51,6 +51,21 @@ public sealed class DatabaseCaptureTests
         Assert.Contains("= ?", statement);
         Assert.DoesNotContain("@", statement);
         Assert.True(double.Parse(Attribute(issuer, "flowscope.db.repeated_ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+
+        // Without endpoint routing the request is still named by MVC's route, and its queries count under that route.
+        Assert.Equal("GET blog/articles", summary.GetProperty("name").GetString());
+        Assert.Equal("List()", issuer.GetProperty("name").GetString());
+        var controller = Spans(detail).Single(s => s.GetProperty("spanId").GetString() == issuer.GetProperty("parentSpanId").GetString());
+        Assert.Equal("BlogArticlesController.List", controller.GetProperty("name").GetString());
+        JsonElement route = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            var metrics = await blog.GetJsonAsync("/_flowscope/api/metrics");
+            route = metrics.GetProperty("routes").EnumerateArray().FirstOrDefault(r => r.GetProperty("route").GetString() == "GET blog/articles");
+            return route.ValueKind == JsonValueKind.Object;
+        }, because: "the route's queries per request are in the metrics");
+        Assert.Equal(1 + ArticleCount, route.GetProperty("maxQueriesPerRequest").GetInt32());
+        Assert.Equal(1, route.GetProperty("nPlusOneRequests").GetInt32());
     }
 
     [Fact]
