@@ -4,7 +4,7 @@
 # (AddFlowScope/UseFlowScope, defaults), otel (OpenTelemetry SDK, ASP.NET Core + HttpClient instrumentation,
 # AlwaysOn, batch processor -> counting exporter) -- ALTERNATELY (A B C A B C ...) under wrk on loopback.
 #
-#   bench/overhead.sh           # full: JSON controller 5 rounds, minimal/queue 3 rounds, 8 s windows (~8 min)
+#   bench/overhead.sh           # full: JSON controller, minimal and queue endpoints 5 rounds each, 8 s windows (~12 min)
 #   bench/overhead.sh --quick   # JSON controller 3 rounds + minimal/queue 1 round, 4 s windows (< 3 min)
 #   bench/overhead.sh [--quick] --floor
 #                               # adds a fourth configuration, "activity": an ActivityListener that only asks ASP.NET
@@ -58,7 +58,7 @@ if (( QUICK )); then
   PLAN=("json:3" "minimal:1" "queue:1")
 else
   DUR=8; WARM=3; WARM_MAX=40; JIT_QUIET=5
-  PLAN=("json:5" "minimal:3" "queue:3")
+  PLAN=("json:5" "minimal:5" "queue:5")
 fi
 MODES=(baseline flowscope otel)
 (( FLOOR )) && MODES+=(activity)
