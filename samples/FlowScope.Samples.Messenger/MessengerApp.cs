@@ -71,8 +71,7 @@ internal static class MessengerApp
 
         if (string.IsNullOrWhiteSpace(redis))
         {
-            services.AddSingleton<IUserStore, InMemoryUserStore>();
-            services.AddSingleton<IChatStore, InMemoryChatStore>();
+            Storage.Sqlite.SqliteRegistration.AddSqliteBackend(services, builder.Configuration[$"{MessengerOptions.SectionName}:{nameof(MessengerOptions.Database)}"]);
             services.AddSingleton<IMessageBus, InProcessMessageBus>();
             services.AddSingleton<IPresenceDirectory, LocalPresence>();
         }

@@ -30,9 +30,24 @@ internal static class MessengerTelemetry
         return activity;
     }
 
-    /// <summary>Starts a storage span (kind client, <c>db.system</c> set, so it is shown as a database call).</summary>
-    public static Activity? StartStore(string operation, string system, string? room)
+    /// <summary>
+    /// Starts a storage span. For a store whose commands FlowScope records itself (<paramref name="system"/>
+    /// <see langword="null"/>: EF Core on SQLite) it is a plain step, the commands below it being the database spans;
+    /// for Redis it is the database call itself (kind client, <c>db.system</c> set).
+    /// </summary>
+    public static Activity? StartStore(string operation, string? system, string? room)
     {
+        if (system is null)
+        {
+            var step = Source.StartActivity(operation);
+            if (room is not null)
+            {
+                step?.SetTag("messenger.room", room);
+            }
+
+            return step;
+        }
+
         var activity = Source.StartActivity(operation, ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
         {

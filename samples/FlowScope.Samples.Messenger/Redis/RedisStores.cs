@@ -24,7 +24,7 @@ internal static class RedisKeys
 
 internal sealed class RedisUserStore(IConnectionMultiplexer redis) : IUserStore
 {
-    public string System => "redis";
+    public string? System => "redis";
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -45,12 +45,25 @@ internal sealed class RedisChatStore(IConnectionMultiplexer redis, IOptions<Mess
 {
     private static readonly TimeSpan ReceiptLifetime = TimeSpan.FromDays(1);
 
-    public string System => "redis";
+    public string? System => "redis";
 
     private IDatabase Db => redis.GetDatabase();
 
     public async Task<IReadOnlyList<RoomInfo>> RoomsAsync() =>
         [.. (await Db.HashValuesAsync(RedisKeys.Rooms)).Select(v => JsonSerializer.Deserialize<RoomInfo>(v.ToString(), RedisKeys.Json)!).OrderBy(r => r.Name, StringComparer.Ordinal)];
+
+    public async Task<IReadOnlyList<RoomSummary>> RoomSummariesAsync(string user)
+    {
+        var db = Db;
+        var rooms = await RoomsAsync();
+        // Pipelined: one round trip for every room's members.
+        var members = await Task.WhenAll(rooms.Select(r => db.SetMembersAsync(RedisKeys.Members(r.Name))));
+        return [.. rooms.Select((r, i) => new RoomSummary(
+            r.Name,
+            r.Topic,
+            members[i].Count(m => !AccountService.Reserved.Contains(m.ToString())),
+            members[i].Any(m => m == user)))];
+    }
 
     public async Task<RoomInfo?> FindRoomAsync(string name)
     {

@@ -62,6 +62,9 @@ internal sealed class RoomSeeder(IChatStore chat, TimeProvider time) : IHostedSe
         (AccountService.DefaultRoom, "Everyone, everything"),
         ("random", "Off topic"),
         ("dev", "Builds, bugs and traces"),
+        ("design", "Pixels and words"),
+        ("ops", "Deploys and dashboards"),
+        ("books", "What we are reading"),
     ];
 
     public async Task StartAsync(CancellationToken cancellationToken)
