@@ -41,6 +41,9 @@ public sealed class FlowScopeOptions
     /// <summary>The default value of <see cref="HydrationTraceCount"/>: 100 traces.</summary>
     public const int DefaultHydrationTraceCount = 100;
 
+    /// <summary>The default value of <see cref="NPlusOneThreshold"/>: 5.</summary>
+    public const int DefaultNPlusOneThreshold = 5;
+
     /// <summary>The default value of <see cref="LiveUpdateInterval"/>: 100 milliseconds.</summary>
     public static readonly TimeSpan DefaultLiveUpdateInterval = TimeSpan.FromMilliseconds(100);
 
@@ -247,4 +250,28 @@ public sealed class FlowScopeOptions
     /// <summary>Gets or sets how many live-stream connections may be open at once; further ones get 429.</summary>
     /// <value>The default value is <see cref="DefaultMaxLiveSubscribers"/>.</value>
     public int MaxLiveSubscribers { get; set; } = DefaultMaxLiveSubscribers;
+
+    /// <summary>
+    /// Gets or sets whether database commands are recorded as <c>database</c> spans: Entity Framework Core and
+    /// SqlClient through their diagnostic listeners, clients that follow OpenTelemetry's database conventions (Npgsql,
+    /// MySqlConnector, Oracle) through their activity sources, and connections wrapped with
+    /// <see cref="Database.FlowScopeDbConnection"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CaptureDatabaseCommands { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets whether the values of database command parameters are recorded (as
+    /// <c>db.query.parameter.{name}</c> attributes, redacted like every attribute). Off by default: statements are
+    /// recorded with their placeholders only.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool CaptureDatabaseParameters { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many times one normalised statement (literals and parameters as <c>?</c>, IN lists collapsed)
+    /// must run within a trace for the trace and the span that issued the commands to be marked as an N+1.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultNPlusOneThreshold"/>.</value>
+    public int NPlusOneThreshold { get; set; } = DefaultNPlusOneThreshold;
 }

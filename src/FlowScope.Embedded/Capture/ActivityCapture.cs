@@ -59,6 +59,12 @@ internal sealed class ActivityCapture : IDisposable
             return;
         }
 
+        // A default database source's other spans (connection open, pool events) are not commands.
+        if (activity.Kind != ActivityKind.Server && _filter.IsDatabaseOnly(activity.Source.Name) && SpanConverter.DatabaseSystemOf(activity) is null)
+        {
+            return;
+        }
+
         var info = HttpRequestInfo.Get(activity);
         if (info is not null)
         {

@@ -1,12 +1,26 @@
 namespace FlowScope.Embedded.Capture;
 
-/// <summary>Decides which activity sources FlowScope listens to: built-in ones plus user patterns with <c>*</c> wildcards.</summary>
+/// <summary>
+/// Decides which activity sources FlowScope listens to: built-in ones, database clients that follow OpenTelemetry's
+/// database conventions (their command spans only), plus user patterns with <c>*</c> wildcards.
+/// </summary>
 internal sealed class ActivitySourceFilter
 {
+    /// <summary>
+    /// Database clients with activity sources of their own, listened to by default (when database capture is on);
+    /// of their spans only those that carry <c>db.system.name</c> / <c>db.system</c> are kept.
+    /// </summary>
+    internal static readonly string[] DatabaseSources =
+    [
+        "Npgsql", "MySqlConnector", "Oracle.ManagedDataAccess.Core", "Oracle.ManagedDataAccess", "MongoDB.Driver",
+        "MongoDB.Driver.Core.Extensions.DiagnosticSources",
+    ];
+
     private readonly string[] _exact;
     private readonly string[] _patterns;
+    private readonly string[] _databaseOnly;
 
-    public ActivitySourceFilter(IEnumerable<string> userSources)
+    public ActivitySourceFilter(IEnumerable<string> userSources, bool databaseSources = true)
     {
         var exact = new List<string> { FlowScopeSources.AspNetCore, FlowScopeSources.HttpClient };
         var patterns = new List<string> { FlowScopeSources.Prefix + ".*" };
@@ -25,9 +39,39 @@ internal sealed class ActivitySourceFilter
 
         _exact = [.. exact.Distinct(StringComparer.OrdinalIgnoreCase)];
         _patterns = [.. patterns.Distinct(StringComparer.OrdinalIgnoreCase)];
+        _databaseOnly = databaseSources ? [.. DatabaseSources.Where(name => !MatchesUser(name))] : [];
+    }
+
+    /// <summary>
+    /// Whether spans of <paramref name="sourceName"/> are kept only when they are database commands (a default database
+    /// source the user did not name).
+    /// </summary>
+    public bool IsDatabaseOnly(string sourceName)
+    {
+        foreach (var name in _databaseOnly)
+        {
+            if (string.Equals(name, sourceName, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public bool Matches(string sourceName)
+    {
+        // OpenTelemetry's EF Core and SqlClient instrumentations report commands FlowScope records from the same
+        // diagnostic listeners itself: listening to them too would show each command twice.
+        if (Database.DatabaseCommands.IsOpenTelemetryCommandSource(sourceName))
+        {
+            return false;
+        }
+
+        return MatchesUser(sourceName) || IsDatabaseOnly(sourceName);
+    }
+
+    private bool MatchesUser(string sourceName)
     {
         foreach (var name in _exact)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FlowScope.Embedded.Database;
 using FlowScope.Embedded.Storage;
 using FlowScope.Embedded.Storage.Encoding;
 
@@ -23,6 +24,9 @@ internal sealed class SpanConverter
     private readonly int _maxEvents;
     private readonly string _instance;
     private readonly Redactor _redactor;
+    private readonly bool _keepParameters;
+    private readonly DatabaseMarks _database;
+    private readonly Action<string, string> _addMark;
 
     // Scratch lists for one span (one pump, one converter).
     private readonly List<KeyValuePair<string, string>> _attributes = new(16);
@@ -45,6 +49,9 @@ internal sealed class SpanConverter
         _maxValueLength = options.MaxAttributeValueLength;
         _maxEvents = options.MaxEventsPerSpan;
         _instance = instance;
+        _keepParameters = options.CaptureDatabaseParameters;
+        _database = new DatabaseMarks(options.NPlusOneThreshold);
+        _addMark = (key, value) => AddAttribute(_attributes, key, value);
     }
 
     /// <summary>Gets the name of the process instance written into every span.</summary>
@@ -56,6 +63,11 @@ internal sealed class SpanConverter
     /// </summary>
     public int Convert(Activity activity, SpanBatch batch)
     {
+        if (activity.Kind == ActivityKind.Client && DatabaseSystemOf(activity) is not null)
+        {
+            _database.Record(activity, ParentOf(activity), activity.GetTagItem("db.query.text") as string);
+        }
+
         var writer = batch.Writer;
         var start = writer.Begin();
         var spans = Write(activity, writer, reduced: false);
@@ -67,6 +79,7 @@ internal sealed class SpanConverter
         }
 
         batch.Commit(start, writer.End(), spans);
+        _database.Release(activity);
         return spans;
     }
 
@@ -124,6 +137,12 @@ internal sealed class SpanConverter
         }
 
         var component = CopyTags(activity, attributes) ?? InferComponent(activity);
+        if (ReferenceEquals(component, SpanComponents.Database))
+        {
+            name = DescribeCommand(activity, attributes, name);
+        }
+
+        _database.AddMarks(activity, SpanIdOf(activity.SpanId), _addMark);
         if (!reduced)
         {
             CopyEvents(activity, events);
@@ -183,7 +202,7 @@ internal sealed class SpanConverter
         }
 
         PayloadHeader.AddFlags(writer.Header, (byte)(flags | (reduced ? PayloadLayout.Truncated : 0)));
-        return 1 + (http is null ? 0 : WriteStages(http, writer, activity.StartTimeUtc.Ticks, requestEnd.Ticks, valueLength, reduced));
+        return 1 + (http is null ? 0 : WriteStages(activity, http, writer, activity.StartTimeUtc.Ticks, requestEnd.Ticks, valueLength, reduced));
     }
 
     private void AddRequestAttributes(HttpRequestInfo http, List<KeyValuePair<string, string>> attributes)
@@ -209,8 +228,9 @@ internal sealed class SpanConverter
     }
 
     /// <summary>Writes the stage section of a request; returns the number of stages written.</summary>
-    private int WriteStages(HttpRequestInfo http, PayloadWriter writer, long requestStart, long requestEnd, int valueLength, bool reduced)
+    private int WriteStages(Activity request, HttpRequestInfo http, PayloadWriter writer, long requestStart, long requestEnd, int valueLength, bool reduced)
     {
+        var requestId = SpanIdOf(request.SpanId);
         var count = Math.Min(http.StageCount, PayloadLayout.MaxStages);
         if (count == 0)
         {
@@ -241,7 +261,7 @@ internal sealed class SpanConverter
                 flags |= PayloadLayout.StageFailed | PayloadLayout.StageHasDetails | PayloadLayout.StageHasStatusMessage;
                 failed++;
             }
-            else if (hasDetails && HasDetails(http.GetDetails(i)))
+            else if ((hasDetails && HasDetails(http.GetDetails(i))) || _database.HasIssuerMarks(request, StageSection.StageSpanId(requestId, i)))
             {
                 flags |= PayloadLayout.StageHasDetails;
             }
@@ -277,6 +297,7 @@ internal sealed class SpanConverter
                 }
             }
 
+            _database.AddStageMarks(request, StageSection.StageSpanId(requestId, i), _addMark);
             WriteAttributes(writer, attributes, valueLength);
             var events = ScratchEvents();
             if (!reduced)
@@ -385,6 +406,11 @@ internal sealed class SpanConverter
 
             if (tag.Value is not null)
             {
+                if (!_keepParameters && tag.Key.StartsWith(DatabaseCommands.ParameterTagPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 AddAttribute(attributes, tag.Key, FormatValue(tag.Value));
             }
         }
@@ -447,11 +473,39 @@ internal sealed class SpanConverter
         return activity.Kind switch
         {
             ActivityKind.Producer or ActivityKind.Consumer => SpanComponents.Queue,
-            ActivityKind.Client when activity.GetTagItem("db.system") is not null || activity.GetTagItem("db.system.name") is not null => SpanComponents.Database,
+            ActivityKind.Client when DatabaseSystemOf(activity) is not null => SpanComponents.Database,
             ActivityKind.Client => SpanComponents.HttpClient,
             ActivityKind.Server => SpanComponents.Server,
             _ => SpanComponents.Custom,
         };
+    }
+
+    /// <summary>The database system a client span names (OpenTelemetry's current and earlier attribute), if any.</summary>
+    internal static object? DatabaseSystemOf(Activity activity) => activity.GetTagItem("db.system.name") ?? activity.GetTagItem("db.system");
+
+    /// <summary>
+    /// Completes a database span: <c>db.operation.name</c> and <c>db.collection.name</c> read from its statement when
+    /// the client did not set them, and for FlowScope's own command spans the name "{operation} {table}".
+    /// </summary>
+    private string DescribeCommand(Activity activity, List<KeyValuePair<string, string>> attributes, string name)
+    {
+        if (activity.GetTagItem("db.query.text") is not string text)
+        {
+            return name;
+        }
+
+        var statement = _database.Read(text);
+        if (statement.Operation is { } operation && activity.GetTagItem("db.operation.name") is null)
+        {
+            AddAttribute(attributes, "db.operation.name", operation);
+        }
+
+        if (statement.Collection is { } collection && activity.GetTagItem("db.collection.name") is null)
+        {
+            AddAttribute(attributes, "db.collection.name", collection);
+        }
+
+        return string.Equals(activity.Source.Name, DatabaseCommands.ActivitySourceName, StringComparison.Ordinal) ? statement.Name ?? name : name;
     }
 
     internal SpanEvent ExceptionEvent(Exception exception, DateTime timestamp)

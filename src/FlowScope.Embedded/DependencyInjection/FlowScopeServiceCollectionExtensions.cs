@@ -2,6 +2,7 @@ using FlowScope.Embedded;
 using FlowScope.Embedded.Buffering;
 using FlowScope.Embedded.Capture;
 using FlowScope.Embedded.Dashboard;
+using FlowScope.Embedded.Database;
 using FlowScope.Embedded.Diagnostics;
 using FlowScope.Embedded.Faults;
 using FlowScope.Embedded.Operator;
@@ -58,7 +59,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeMarker>();
 
         services.AddSingleton(sp => new SpanBuffer(Options(sp).BufferCapacity));
-        services.AddSingleton(sp => new ActivitySourceFilter(Options(sp).Sources));
+        services.AddSingleton(sp => new ActivitySourceFilter(Options(sp).Sources, Options(sp).CaptureDatabaseCommands));
         services.AddSingleton<ActivityCapture>();
         services.AddSingleton(sp =>
         {
@@ -110,6 +111,7 @@ public static class FlowScopeServiceCollectionExtensions
         services.AddSingleton<FlowScopeRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowScopeRuntime>());
         services.AddFlowScopeAsyncInstrumentation();
+        services.AddHostedService<DatabaseCapture>();
 
         return new FlowScopeBuilder(services);
     }

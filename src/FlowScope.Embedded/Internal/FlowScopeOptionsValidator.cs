@@ -29,6 +29,7 @@ internal sealed class FlowScopeOptionsValidator : IValidateOptions<FlowScopeOpti
         Range(nameof(options.BufferCapacity), options.BufferCapacity, 16, 4_000_000);
         Range(nameof(options.MaxStoreMegabytes), options.MaxStoreMegabytes, InMemoryTraceStore.MinCapacityBytes / (1024 * 1024), 1024 * 1024);
         Range(nameof(options.MaxTraces), options.MaxTraces, 0, 100_000_000);
+        Range(nameof(options.NPlusOneThreshold), options.NPlusOneThreshold, 2, 1_000_000);
         var retention = options.Retention;
         foreach (var (key, share) in new[] { ("ErrorShare", retention.ErrorShare), ("SlowShare", retention.SlowShare), ("SampleShare", retention.SampleShare) })
         {
