@@ -127,7 +127,8 @@ public sealed class TraceCapture
             }
             catch (TraceAssertionException why)
             {
-                throw new TraceAssertionException(timedOut.Message.Split(Environment.NewLine)[0] + " " + why.Message, trace);
+                throw new TraceAssertionException(
+                    $"Trace {trace.TraceId} was not complete within {TraceText.Ms(timeout ?? DefaultTimeout)}: the condition did not hold. {why.Message}", trace);
             }
 
             throw;

@@ -89,11 +89,12 @@ internal static class TraceText
     private static string Status(SpanRecord span) => span.Status switch
     {
         ActivityStatusCode.Error => span.StatusMessage is { Length: > 0 } message ? "error: " + OneLine(message) : "error",
-        ActivityStatusCode.Ok => "ok",
-        _ => span.GetAttribute("http.response.status_code") is { } code ? code : "unset",
+        // Unset is not a failure: shown as ok, or as the HTTP status where there is one.
+        _ => span.GetAttribute("http.response.status_code") is { } code ? code : "ok",
     };
 
-    public static string Ms(TimeSpan duration) => duration.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
+    public static string Ms(TimeSpan duration) =>
+        duration.TotalMilliseconds.ToString(duration.TotalMilliseconds < 1 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + " ms";
 
     private static string OneLine(string value)
     {
