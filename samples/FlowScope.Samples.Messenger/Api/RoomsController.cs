@@ -63,8 +63,7 @@ internal sealed class RoomsController : ControllerBase
             return Problem(statusCode: StatusCodes.Status409Conflict, title: "Room exists", detail: $"There is already a room '{room.Name}'.");
         }
 
-        await _store.JoinAsync(info.Name, Me);
-        await _store.JoinAsync(info.Name, "bot");
+        await _store.JoinAllAsync([info.Name], [Me, Pipeline.BotWorker.UserName]);
         return CreatedAtAction(nameof(Members), new { room = info.Name }, new RoomView(info.Name, info.Topic, 1, true));
     }
 

@@ -31,6 +31,27 @@ internal static class MessengerTelemetry
     }
 
     /// <summary>
+    /// Starts the root span of work of its own (start-up, set-up), outside whatever trace is current. The previous
+    /// current activity comes back when the returned scope is disposed.
+    /// </summary>
+    public static IDisposable StartRoot(string name)
+    {
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var activity = Source.StartActivity(name, ActivityKind.Internal);
+        return new RootScope(activity, previous);
+    }
+
+    private sealed class RootScope(Activity? activity, Activity? previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            activity?.Dispose();
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
     /// Starts a storage span. For a store whose commands FlowScope records itself (<paramref name="system"/>
     /// <see langword="null"/>: EF Core on SQLite) it is a plain step, the commands below it being the database spans;
     /// for Redis it is the database call itself (kind client, <c>db.system</c> set).

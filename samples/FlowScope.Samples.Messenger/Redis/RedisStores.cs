@@ -31,6 +31,12 @@ internal sealed class RedisUserStore(IConnectionMultiplexer redis) : IUserStore
     public Task<bool> TryAddAsync(UserAccount user) =>
         Db.HashSetAsync(RedisKeys.Users, user.UserName, JsonSerializer.Serialize(user, RedisKeys.Json), When.NotExists);
 
+    public async Task AddManyAsync(IReadOnlyCollection<UserAccount> users)
+    {
+        var db = Db;
+        await Task.WhenAll(users.Select(u => db.HashSetAsync(RedisKeys.Users, u.UserName, JsonSerializer.Serialize(u, RedisKeys.Json), When.NotExists)));
+    }
+
     public async Task<UserAccount?> FindAsync(string userName)
     {
         var value = await Db.HashGetAsync(RedisKeys.Users, userName);
@@ -73,6 +79,24 @@ internal sealed class RedisChatStore(IConnectionMultiplexer redis, IOptions<Mess
 
     public Task<bool> TryCreateRoomAsync(RoomInfo room) =>
         Db.HashSetAsync(RedisKeys.Rooms, room.Name, JsonSerializer.Serialize(room, RedisKeys.Json), When.NotExists);
+
+    public async Task CreateRoomsAsync(IReadOnlyCollection<RoomInfo> rooms)
+    {
+        var db = Db;
+        await Task.WhenAll(rooms.Select(r => db.HashSetAsync(RedisKeys.Rooms, r.Name, JsonSerializer.Serialize(r, RedisKeys.Json), When.NotExists)));
+    }
+
+    public async Task JoinAllAsync(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> users)
+    {
+        var db = Db;
+        foreach (var room in rooms)
+        {
+            if (await db.HashExistsAsync(RedisKeys.Rooms, room))
+            {
+                await db.SetAddAsync(RedisKeys.Members(room), [.. users.Select(u => (RedisValue)u)]);
+            }
+        }
+    }
 
     public async Task<bool> JoinAsync(string room, string user)
     {

@@ -11,6 +11,9 @@ internal interface IUserStore
 
     Task<bool> TryAddAsync(UserAccount user);
 
+    /// <summary>Adds every account whose name is free, in one round trip (set-up work: the simulator's users).</summary>
+    Task AddManyAsync(IReadOnlyCollection<UserAccount> users);
+
     Task<UserAccount?> FindAsync(string userName);
 
     Task<IReadOnlyList<string>> ListAsync();
@@ -30,6 +33,12 @@ internal interface IChatStore
     Task<RoomInfo?> FindRoomAsync(string name);
 
     Task<bool> TryCreateRoomAsync(RoomInfo room);
+
+    /// <summary>Creates every room that does not exist yet, in one round trip.</summary>
+    Task CreateRoomsAsync(IReadOnlyCollection<RoomInfo> rooms);
+
+    /// <summary>Makes every one of <paramref name="users"/> a member of every existing room of <paramref name="rooms"/>, in one round trip.</summary>
+    Task JoinAllAsync(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> users);
 
     /// <summary>Adds a member; <see langword="false"/> when the room does not exist.</summary>
     Task<bool> JoinAsync(string room, string user);

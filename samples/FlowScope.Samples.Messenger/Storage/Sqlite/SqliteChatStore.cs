@@ -51,6 +51,23 @@ internal sealed class SqliteChatStore(IDbContextFactory<MessengerDb> contexts, I
         return created == 1;
     }
 
+    public async Task CreateRoomsAsync(IReadOnlyCollection<RoomInfo> rooms)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        var rows = JsonSerializer.Serialize(rooms.Select(r => new[] { r.Name, r.Topic, SqliteText.Of(r.CreatedAt) }));
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT OR IGNORE INTO Rooms (Name, Topic, CreatedAt) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each({rows})");
+    }
+
+    public async Task JoinAllAsync(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> users)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        var roomNames = JsonSerializer.Serialize(rooms);
+        var userNames = JsonSerializer.Serialize(users);
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT OR IGNORE INTO Members (Room, UserName) SELECT r.Name, u.value FROM Rooms AS r JOIN json_each({roomNames}) AS x ON x.value = r.Name CROSS JOIN json_each({userNames}) AS u");
+    }
+
     public async Task<bool> JoinAsync(string room, string user)
     {
         await using var db = await contexts.CreateDbContextAsync();

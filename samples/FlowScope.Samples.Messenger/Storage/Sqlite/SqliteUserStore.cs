@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlowScope.Samples.Messenger.Storage.Sqlite;
@@ -14,6 +15,14 @@ internal sealed class SqliteUserStore(IDbContextFactory<MessengerDb> contexts) :
         var added = await db.Database.ExecuteSqlAsync(
             $"INSERT OR IGNORE INTO Users (UserName, PasswordHash, CreatedAt) VALUES ({user.UserName}, {user.PasswordHash}, {user.CreatedAt})");
         return added == 1;
+    }
+
+    public async Task AddManyAsync(IReadOnlyCollection<UserAccount> users)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        var rows = JsonSerializer.Serialize(users.Select(u => new[] { u.UserName, u.PasswordHash, SqliteText.Of(u.CreatedAt) }));
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT OR IGNORE INTO Users (UserName, PasswordHash, CreatedAt) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each({rows})");
     }
 
     public async Task<UserAccount?> FindAsync(string userName)

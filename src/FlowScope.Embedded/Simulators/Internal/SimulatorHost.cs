@@ -12,6 +12,7 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly bool _enabled;
     private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
     private Task _loops = Task.CompletedTask;
 
     public SimulatorHost(
@@ -77,6 +78,13 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host can be stopped again after its services were disposed (WebApplicationFactory stops the host the
+        // app's own Run() already stopped and disposed): nothing is left to stop.
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -88,5 +96,9 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _stopping.Dispose();
+    }
 }
