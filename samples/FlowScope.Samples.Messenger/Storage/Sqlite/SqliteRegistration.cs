@@ -54,6 +54,8 @@ internal sealed partial class SqliteSchema(IDbContextFactory<MessengerDb> contex
             Directory.CreateDirectory(directory);
         }
 
+        // One trace for the schema's commands rather than one per command.
+        using var span = Infrastructure.MessengerTelemetry.StartRoot("create schema");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.EnsureCreatedAsync(cancellationToken);
         // Readers do not wait for the writer (the socket, the workers and the API all use the file at once).
