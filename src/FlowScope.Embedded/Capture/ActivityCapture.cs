@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlowScope.Embedded.Buffering;
+using FlowScope.Embedded.Database;
 
 namespace FlowScope.Embedded.Capture;
 
@@ -61,6 +62,13 @@ internal sealed class ActivityCapture : IDisposable
 
         // A default database source's other spans (connection open, pool events) are not commands.
         if (activity.Kind != ActivityKind.Server && _filter.IsDatabaseOnly(activity.Source.Name) && SpanConverter.DatabaseSystemOf(activity) is null)
+        {
+            return;
+        }
+
+        // A client's own span for a command FlowScope records already (Npgsql's inside EF Core's command): one is enough.
+        if (activity.Kind == ActivityKind.Client && DatabaseCommands.IsCommandInFlight(activity.TraceId)
+            && !ReferenceEquals(activity.Source, DatabaseCommands.Source) && SpanConverter.DatabaseSystemOf(activity) is not null)
         {
             return;
         }

@@ -68,6 +68,11 @@ internal sealed class ActivitySourceFilter
             return false;
         }
 
+        if (Array.IndexOf(DatabaseSources, sourceName) >= 0)
+        {
+            Database.DatabaseCommands.TrackTraces();
+        }
+
         return MatchesUser(sourceName) || IsDatabaseOnly(sourceName);
     }
 

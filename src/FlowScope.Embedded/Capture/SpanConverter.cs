@@ -142,7 +142,7 @@ internal sealed class SpanConverter
             name = DescribeCommand(activity, attributes, name);
         }
 
-        _database.AddMarks(activity, SpanIdOf(activity.SpanId), _addMark);
+        _database.AddMarks(activity, _addMark);
         if (!reduced)
         {
             CopyEvents(activity, events);

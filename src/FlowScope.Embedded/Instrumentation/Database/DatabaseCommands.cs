@@ -32,7 +32,9 @@ internal static class DatabaseCommands
 
     private static readonly ConcurrentDictionary<DbCommand, InFlight> s_inFlight = new(ReferenceEqualityComparer.Instance);
     private static readonly ConditionalWeakTable<DbConnection, ConnectionFacts> s_connections = new();
+    private static readonly ConcurrentDictionary<ActivityTraceId, int> s_tracesInFlight = new();
     private static int s_inFlightCount;
+    private static volatile bool s_trackTraces;
     private static int s_captureParameters;
 
     /// <summary>Who started recording a command; only its owner ends it.</summary>
@@ -47,6 +49,19 @@ internal static class DatabaseCommands
     internal static bool CaptureParameters => Volatile.Read(ref s_captureParameters) > 0;
 
     internal static void AddParameterCapture(int delta) => Interlocked.Add(ref s_captureParameters, delta);
+
+    /// <summary>
+    /// From now on, note which traces have a command being recorded: a database client with an activity source of
+    /// its own is present (Npgsql under EF Core reports the command EF Core reports).
+    /// </summary>
+    internal static void TrackTraces() => s_trackTraces = true;
+
+    /// <summary>
+    /// Whether FlowScope is recording a command in <paramref name="traceId"/> right now: a client's own command span
+    /// that ends meanwhile (Npgsql's, inside EF Core's command) is the same command.
+    /// </summary>
+    internal static bool IsCommandInFlight(ActivityTraceId traceId) =>
+        s_trackTraces && s_tracesInFlight.TryGetValue(traceId, out var count) && count > 0;
 
     /// <summary>Gets whether a command is being recorded (by any path).</summary>
     internal static bool IsInFlight(DbCommand command) => s_inFlight.ContainsKey(command);
@@ -72,12 +87,18 @@ internal static class DatabaseCommands
             }
 
             var activity = StartActivity(command, previous);
-            if (activity is null || !s_inFlight.TryAdd(command, new InFlight(activity, owner)))
+            var tracked = s_trackTraces;
+            if (activity is null || !s_inFlight.TryAdd(command, new InFlight(activity, owner, tracked)))
             {
                 Interlocked.Decrement(ref s_inFlightCount);
                 activity?.Stop();
                 InstrumentationFailures.RestoreCurrent(previous);
                 return false;
+            }
+
+            if (tracked)
+            {
+                s_tracesInFlight.AddOrUpdate(activity.TraceId, 1, static (_, count) => count + 1);
             }
 
             return true;
@@ -103,6 +124,11 @@ internal static class DatabaseCommands
         try
         {
             var activity = entry.Activity;
+            if (entry.Tracked)
+            {
+                Untrack(activity.TraceId);
+            }
+
             if (rows >= 0)
             {
                 activity.SetTag("db.response.returned_rows", rows);
@@ -127,6 +153,17 @@ internal static class DatabaseCommands
             if (Activity.Current != current)
             {
                 InstrumentationFailures.RestoreCurrent(current);
+            }
+        }
+    }
+
+    private static void Untrack(ActivityTraceId traceId)
+    {
+        while (s_tracesInFlight.TryGetValue(traceId, out var count))
+        {
+            if (count <= 1 ? s_tracesInFlight.TryRemove(new KeyValuePair<ActivityTraceId, int>(traceId, count)) : s_tracesInFlight.TryUpdate(traceId, count - 1, count))
+            {
+                return;
             }
         }
     }
@@ -235,7 +272,7 @@ internal static class DatabaseCommands
         return database;
     }
 
-    private readonly record struct InFlight(Activity Activity, Owner Owner);
+    private readonly record struct InFlight(Activity Activity, Owner Owner, bool Tracked);
 
     private sealed record ConnectionFacts(string System, string? Namespace);
 }

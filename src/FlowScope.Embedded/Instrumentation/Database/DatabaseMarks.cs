@@ -99,9 +99,9 @@ internal sealed class DatabaseMarks(int threshold)
 
     /// <summary>
     /// Adds the marks that belong on <paramref name="activity"/>: root marks when it is the local root of commands,
-    /// issuer marks when it issued a repeated statement. <paramref name="spanId"/> is its span id as a number.
+    /// issuer marks when it issued a repeated statement.
     /// </summary>
-    public void AddMarks(Activity activity, ulong spanId, Action<string, string> add)
+    public void AddMarks(Activity activity, Action<string, string> add)
     {
         if (_open == 0)
         {
@@ -121,10 +121,10 @@ internal sealed class DatabaseMarks(int threshold)
             add(Duplicates, Format(tally.Duplicates));
         }
 
-        AddIssuerMarks(tally, spanId, add);
+        AddIssuerMarks(tally, Capture.SpanConverter.SpanIdOf(activity.SpanId), add);
     }
 
-    /// <summary>Adds the issuer marks of a request stage (<paramref name="stageSpanId"/>) of <paramref name="request"/>.</summary>
+    /// <summary>Whether a request stage (<paramref name="stageSpanId"/>) of <paramref name="request"/> issued a repeated statement.</summary>
     public bool HasIssuerMarks(Activity request, ulong stageSpanId) =>
         _open != 0 && _tallies.TryGetValue(LocalRoot(request), out var tally) && tally.Repeated(stageSpanId, Threshold) is not null;
 
