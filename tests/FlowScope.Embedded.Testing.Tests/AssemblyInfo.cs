@@ -1,3 +1,3 @@
-// ActivityListeners and diagnostic listeners are process-wide: apps started by tests running at once would each record
-// the others' database commands too.
+// ActivityListeners and diagnostic listeners are process-wide: apps started by tests running at once could see each
+// other's spans and database commands.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
