@@ -53,8 +53,8 @@ internal sealed class FlowScopeRuntime : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // A host can be stopped again after its services were disposed (WebApplicationFactory stops the host the
-        // app's own Run() already stopped and disposed): nothing is left to stop.
+        // StopAsync can come after the services were disposed (seen with WebApplicationFactory on a minimal-hosting
+        // app, whose Run() also stops the host): nothing is left to stop, and the app's shutdown must not fail.
         if (Volatile.Read(ref _disposed))
         {
             return;
