@@ -65,6 +65,15 @@ public sealed class BlogArticlesController(BlogContext db) : ControllerBase
         var comments = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM Comments");
         return Ok(new { titles, comments });
     }
+
+    /// <summary>A parameter whose name says it is a secret (redacted even when parameter values are recorded).</summary>
+    [HttpPost("check")]
+    public async Task<IActionResult> Check([FromServices] BlogDatabase database, [FromBody] FindRequest request)
+    {
+        await using var connection = new SqliteConnection(database.ConnectionString).WithFlowScope();
+        var matches = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM Articles WHERE Title = @password", new { password = request.Title });
+        return Ok(new { matches });
+    }
 }
 
 /// <summary>The body of <see cref="BlogArticlesController.Find"/>.</summary>

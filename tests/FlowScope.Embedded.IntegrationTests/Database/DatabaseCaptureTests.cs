@@ -194,6 +194,17 @@ public sealed class DatabaseCaptureTests
 
         var (_, detail) = await blog.WaitForTraceAsync("url.path", "/blog/articles/find", d => DatabaseSpans(d).Count() >= 2);
         Assert.Contains(DatabaseSpans(detail), c => c.GetProperty("attributes").EnumerateObject().Any(a => a.Name.StartsWith("db.query.parameter.", StringComparison.Ordinal) && a.Value.GetString() == Title));
+
+        // Redacted like every attribute: a parameter named as a secret keeps no value.
+        const string Password = "hunter2-5d0e";
+        using (var response = await blog.Client.PostAsJsonAsync("/blog/articles/check", new FindRequest(Password)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var (_, check) = await blog.WaitForTraceAsync("url.path", "/blog/articles/check", d => DatabaseSpans(d).Any());
+        Assert.Equal("[REDACTED]", Attribute(Assert.Single(DatabaseSpans(check)), "db.query.parameter.password"));
+        Assert.DoesNotContain(Password, check.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]

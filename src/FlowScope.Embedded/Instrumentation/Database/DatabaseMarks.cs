@@ -29,6 +29,9 @@ internal sealed class DatabaseMarks(int threshold)
 
     private const int MaxCachedStatements = 4_096;
 
+    /// <summary>Statements are read (normalised, described) up to this many characters.</summary>
+    internal const int MaxStatementLength = 8_192;
+
     // Keyed by the local root activity itself: a root that is never encoded (dropped, not captured) takes its tally
     // with it when it is collected.
     private readonly ConditionalWeakTable<Activity, Tally> _tallies = new();
@@ -38,18 +41,23 @@ internal sealed class DatabaseMarks(int threshold)
     /// <summary>Gets the threshold: the repeat count at which a normalised statement is an N+1.</summary>
     public int Threshold { get; } = threshold;
 
-    /// <summary>Reads a statement (normalised form, operation, table), cached by text.</summary>
+    /// <summary>
+    /// Reads a statement (normalised form, operation, table), cached by text. A statement longer than
+    /// <see cref="MaxStatementLength"/> is read from its beginning and not cached (the cache must not keep huge texts alive).
+    /// </summary>
     public Statement Read(string text)
     {
+        if (text.Length > MaxStatementLength)
+        {
+            return Describe(text[..MaxStatementLength]);
+        }
+
         if (_statements.TryGetValue(text, out var statement))
         {
             return statement;
         }
 
-        var normalized = SqlStatement.Normalize(text, out var hasPlaceholders);
-        var (operation, collection) = SqlStatement.Describe(text);
-        var name = operation is null ? null : collection is null ? operation : string.Concat(operation, " ", collection);
-        statement = new Statement(normalized, hasPlaceholders, operation, collection, name);
+        statement = Describe(text);
         if (_statements.Count >= MaxCachedStatements)
         {
             _statements.Clear();
@@ -57,6 +65,14 @@ internal sealed class DatabaseMarks(int threshold)
 
         _statements[text] = statement;
         return statement;
+    }
+
+    private static Statement Describe(string text)
+    {
+        var normalized = SqlStatement.Normalize(text, out var hasPlaceholders);
+        var (operation, collection) = SqlStatement.Describe(text);
+        var name = operation is null ? null : collection is null ? operation : string.Concat(operation, " ", collection);
+        return new Statement(normalized, hasPlaceholders, operation, collection, name);
     }
 
     /// <summary>Counts a database command in its local trace, under the span (or stage) <paramref name="issuer"/>.</summary>
@@ -114,14 +130,18 @@ internal sealed class DatabaseMarks(int threshold)
             return;
         }
 
-        if (ReferenceEquals(root, activity))
+        // Marks the span already carries (set by code that computed them itself) are kept as they are.
+        if (ReferenceEquals(root, activity) && activity.GetTagItem(Count) is null)
         {
             add(Count, Format(tally.Commands));
             add(NPlusOne, Format(tally.HighestRepeat >= Threshold ? tally.HighestRepeat : 0));
             add(Duplicates, Format(tally.Duplicates));
         }
 
-        AddIssuerMarks(tally, Capture.SpanConverter.SpanIdOf(activity.SpanId), add);
+        if (activity.GetTagItem(RepeatedStatement) is null)
+        {
+            AddIssuerMarks(tally, Capture.SpanConverter.SpanIdOf(activity.SpanId), add);
+        }
     }
 
     /// <summary>Whether a request stage (<paramref name="stageSpanId"/>) of <paramref name="request"/> issued a repeated statement.</summary>
