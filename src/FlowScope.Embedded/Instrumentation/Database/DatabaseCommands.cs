@@ -45,7 +45,7 @@ internal static class DatabaseCommands
         Wrapper,
     }
 
-    /// <summary>Gets or sets how many hosts asked for parameter values (their converters keep them; others drop them).</summary>
+    /// <summary>Gets whether any host asked for parameter values (its converter keeps them; the others drop them).</summary>
     internal static bool CaptureParameters => Volatile.Read(ref s_captureParameters) > 0;
 
     internal static void AddParameterCapture(int delta) => Interlocked.Add(ref s_captureParameters, delta);
