@@ -14,11 +14,15 @@ namespace FlowScope.Samples.Messenger;
 /// <summary>Builds the messenger: services, middleware and endpoints. <c>Program</c> runs it; tests start it on Kestrel.</summary>
 internal static class MessengerApp
 {
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Runs first: configuration sources and logging (tests).</param>
+    /// <param name="configureServices">Runs after the app's own registrations (tests: FlowScope's testing services).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
         AddServices(builder);
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         UsePipeline(app);
         return app;
@@ -71,8 +75,7 @@ internal static class MessengerApp
 
         if (string.IsNullOrWhiteSpace(redis))
         {
-            services.AddSingleton<IUserStore, InMemoryUserStore>();
-            services.AddSingleton<IChatStore, InMemoryChatStore>();
+            Storage.Sqlite.SqliteRegistration.AddSqliteBackend(services, builder.Configuration[$"{MessengerOptions.SectionName}:{nameof(MessengerOptions.Database)}"]);
             services.AddSingleton<IMessageBus, InProcessMessageBus>();
             services.AddSingleton<IPresenceDirectory, LocalPresence>();
         }

@@ -38,6 +38,18 @@ internal sealed class MessengerOptions
     [Range(1, 1_000_000)]
     public int AuthRequestsPerMinute { get; set; } = 30;
 
+    /// <summary>
+    /// The SQLite database file (created on first use, schema included). Empty: a new file in the temp folder for each
+    /// run, deleted when the app stops. Not used when <c>ConnectionStrings:Redis</c> is set.
+    /// </summary>
+    public string? Database { get; set; }
+
+    /// <summary>
+    /// Whether the room list loads every room's members in one query. <see langword="false"/> (the default) keeps the
+    /// deliberate N+1 — one members query per room — that FlowScope's dashboard flags.
+    /// </summary>
+    public bool FixNPlusOne { get; set; }
+
     /// <summary>Messages kept per room.</summary>
     [Range(10, 1_000_000)]
     public int HistoryPerRoom { get; set; } = 500;

@@ -39,7 +39,7 @@ public sealed class HttpApiTests
         Assert.DoesNotContain("a good password", account!.PasswordHash, StringComparison.Ordinal);
 
         var rooms = await ada.Http.GetFromJsonAsync<JsonElement>("/api/rooms");
-        Assert.Equal(["dev", "general", "random"], rooms.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(["books", "design", "dev", "general", "ops", "random"], rooms.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.True(rooms.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "general").GetProperty("joined").GetBoolean());
 
         await AssertProblem(await ada.Http.GetAsync("/api/rooms/nowhere/messages"), HttpStatusCode.NotFound);

@@ -44,8 +44,9 @@ public sealed class MessagingTests
         var validate = Assert.Single(spans, s => s.Name == "validate message");
         Assert.Equal(receive.SpanId, validate.ParentSpanId);
         Assert.Equal("accept", validate["flowscope.step.decision"]);
+        // With SQLite the step is plain; the INSERT below it is recorded by FlowScope's EF Core capture.
         var store = Assert.Single(spans, s => s.Name == "store message");
-        Assert.Equal("database", store.Component);
+        Assert.NotEqual("database", store.Component);
         Assert.Equal(receive.SpanId, store.ParentSpanId);
         var send = Assert.Single(spans, s => s.Name == "send messages");
         Assert.Equal(("queue", "producer"), (send.Component, send.Kind));

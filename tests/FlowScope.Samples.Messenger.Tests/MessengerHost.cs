@@ -19,10 +19,14 @@ internal sealed class MessengerHost : IAsyncDisposable
         _process = process;
         Address = address;
         Dashboard = new HttpClient { BaseAddress = address };
+        Capture = app is null ? null : TraceCapture.For(app.Services);
     }
 
     /// <summary>The in-process app (not available for a host started as a separate process).</summary>
     public WebApplication App => _app ?? throw new InvalidOperationException("This instance runs in a process of its own.");
+
+    /// <summary>The traces of the requests made by this host's sessions (in-process hosts only).</summary>
+    public TraceCapture? Capture { get; }
 
     public Uri Address { get; }
 
@@ -44,11 +48,14 @@ internal sealed class MessengerHost : IAsyncDisposable
             values[key] = value;
         }
 
-        var app = MessengerApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(values);
-            builder.Logging.ClearProviders();
-        });
+        var app = MessengerApp.Create(
+            ["--urls", "http://127.0.0.1:0", "--environment", "Testing"],
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(values);
+                builder.Logging.ClearProviders();
+            },
+            services => services.AddFlowScopeTesting());
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new MessengerHost(app, null, new Uri(address));

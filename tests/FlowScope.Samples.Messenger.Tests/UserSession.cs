@@ -16,7 +16,8 @@ internal sealed class UserSession : IAsyncDisposable
         Host = host;
         UserName = userName;
         Cookies = new CookieContainer();
-        Http = new HttpClient(new HttpClientHandler { CookieContainer = Cookies }) { BaseAddress = host.Address };
+        var handler = new HttpClientHandler { CookieContainer = Cookies };
+        Http = new HttpClient(host.Capture is { } capture ? capture.CreateHandler(handler) : handler) { BaseAddress = host.Address };
     }
 
     public MessengerHost Host { get; }

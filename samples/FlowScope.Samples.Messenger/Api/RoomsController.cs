@@ -3,6 +3,7 @@ using FlowScope.Samples.Messenger.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace FlowScope.Samples.Messenger.Api;
 
@@ -16,19 +17,31 @@ internal sealed class RoomsController : ControllerBase
     private readonly IChatStore _store;
     private readonly IPresenceDirectory _presence;
     private readonly TimeProvider _time;
+    private readonly bool _fixNPlusOne;
 
-    public RoomsController(IChatStore store, IPresenceDirectory presence, TimeProvider time)
+    public RoomsController(IChatStore store, IPresenceDirectory presence, TimeProvider time, IOptionsSnapshot<MessengerOptions> options)
     {
         _store = store;
         _presence = presence;
         _time = time;
+        _fixNPlusOne = options.Value.FixNPlusOne;
     }
 
     private string Me => User.Identity!.Name!;
 
+    /// <summary>
+    /// Every room, with its member count and whether the caller is in it. With <c>Messenger:FixNPlusOne</c> false
+    /// (the default) it asks the database once per room — a deliberate N+1 for FlowScope's dashboard to flag.
+    /// </summary>
     [HttpGet]
     public async Task<IEnumerable<RoomView>> List()
     {
+        if (_fixNPlusOne)
+        {
+            var summaries = await _store.RoomSummariesAsync(Me);
+            return summaries.Select(s => new RoomView(s.Name, s.Topic, s.Members, s.Joined));
+        }
+
         var rooms = await _store.RoomsAsync();
         var views = new List<RoomView>(rooms.Count);
         foreach (var room in rooms)
@@ -50,8 +63,7 @@ internal sealed class RoomsController : ControllerBase
             return Problem(statusCode: StatusCodes.Status409Conflict, title: "Room exists", detail: $"There is already a room '{room.Name}'.");
         }
 
-        await _store.JoinAsync(info.Name, Me);
-        await _store.JoinAsync(info.Name, "bot");
+        await _store.JoinAllAsync([info.Name], [Me, Pipeline.BotWorker.UserName]);
         return CreatedAtAction(nameof(Members), new { room = info.Name }, new RoomView(info.Name, info.Topic, 1, true));
     }
 

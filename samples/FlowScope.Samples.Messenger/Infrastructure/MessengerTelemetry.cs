@@ -30,9 +30,45 @@ internal static class MessengerTelemetry
         return activity;
     }
 
-    /// <summary>Starts a storage span (kind client, <c>db.system</c> set, so it is shown as a database call).</summary>
-    public static Activity? StartStore(string operation, string system, string? room)
+    /// <summary>
+    /// Starts the root span of work of its own (start-up, set-up), outside whatever trace is current. The previous
+    /// current activity comes back when the returned scope is disposed.
+    /// </summary>
+    public static IDisposable StartRoot(string name)
     {
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var activity = Source.StartActivity(name, ActivityKind.Internal);
+        return new RootScope(activity, previous);
+    }
+
+    private sealed class RootScope(Activity? activity, Activity? previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            activity?.Dispose();
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
+    /// Starts a storage span. For a store whose commands FlowScope records itself (<paramref name="system"/>
+    /// <see langword="null"/>: EF Core on SQLite) it is a plain step, the commands below it being the database spans;
+    /// for Redis it is the database call itself (kind client, <c>db.system</c> set).
+    /// </summary>
+    public static Activity? StartStore(string operation, string? system, string? room)
+    {
+        if (system is null)
+        {
+            var step = Source.StartActivity(operation);
+            if (room is not null)
+            {
+                step?.SetTag("messenger.room", room);
+            }
+
+            return step;
+        }
+
         var activity = Source.StartActivity(operation, ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
         {

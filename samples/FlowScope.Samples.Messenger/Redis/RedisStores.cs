@@ -24,12 +24,18 @@ internal static class RedisKeys
 
 internal sealed class RedisUserStore(IConnectionMultiplexer redis) : IUserStore
 {
-    public string System => "redis";
+    public string? System => "redis";
 
     private IDatabase Db => redis.GetDatabase();
 
     public Task<bool> TryAddAsync(UserAccount user) =>
         Db.HashSetAsync(RedisKeys.Users, user.UserName, JsonSerializer.Serialize(user, RedisKeys.Json), When.NotExists);
+
+    public async Task AddManyAsync(IReadOnlyCollection<UserAccount> users)
+    {
+        var db = Db;
+        await Task.WhenAll(users.Select(u => db.HashSetAsync(RedisKeys.Users, u.UserName, JsonSerializer.Serialize(u, RedisKeys.Json), When.NotExists)));
+    }
 
     public async Task<UserAccount?> FindAsync(string userName)
     {
@@ -45,12 +51,25 @@ internal sealed class RedisChatStore(IConnectionMultiplexer redis, IOptions<Mess
 {
     private static readonly TimeSpan ReceiptLifetime = TimeSpan.FromDays(1);
 
-    public string System => "redis";
+    public string? System => "redis";
 
     private IDatabase Db => redis.GetDatabase();
 
     public async Task<IReadOnlyList<RoomInfo>> RoomsAsync() =>
         [.. (await Db.HashValuesAsync(RedisKeys.Rooms)).Select(v => JsonSerializer.Deserialize<RoomInfo>(v.ToString(), RedisKeys.Json)!).OrderBy(r => r.Name, StringComparer.Ordinal)];
+
+    public async Task<IReadOnlyList<RoomSummary>> RoomSummariesAsync(string user)
+    {
+        var db = Db;
+        var rooms = await RoomsAsync();
+        // Pipelined: one round trip for every room's members.
+        var members = await Task.WhenAll(rooms.Select(r => db.SetMembersAsync(RedisKeys.Members(r.Name))));
+        return [.. rooms.Select((r, i) => new RoomSummary(
+            r.Name,
+            r.Topic,
+            members[i].Count(m => !AccountService.Reserved.Contains(m.ToString())),
+            members[i].Any(m => m == user)))];
+    }
 
     public async Task<RoomInfo?> FindRoomAsync(string name)
     {
@@ -60,6 +79,24 @@ internal sealed class RedisChatStore(IConnectionMultiplexer redis, IOptions<Mess
 
     public Task<bool> TryCreateRoomAsync(RoomInfo room) =>
         Db.HashSetAsync(RedisKeys.Rooms, room.Name, JsonSerializer.Serialize(room, RedisKeys.Json), When.NotExists);
+
+    public async Task CreateRoomsAsync(IReadOnlyCollection<RoomInfo> rooms)
+    {
+        var db = Db;
+        await Task.WhenAll(rooms.Select(r => db.HashSetAsync(RedisKeys.Rooms, r.Name, JsonSerializer.Serialize(r, RedisKeys.Json), When.NotExists)));
+    }
+
+    public async Task JoinAllAsync(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> users)
+    {
+        var db = Db;
+        foreach (var room in rooms)
+        {
+            if (await db.HashExistsAsync(RedisKeys.Rooms, room))
+            {
+                await db.SetAddAsync(RedisKeys.Members(room), [.. users.Select(u => (RedisValue)u)]);
+            }
+        }
+    }
 
     public async Task<bool> JoinAsync(string room, string user)
     {

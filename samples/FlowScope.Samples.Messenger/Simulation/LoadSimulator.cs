@@ -14,7 +14,6 @@ namespace FlowScope.Samples.Messenger.Simulation;
 /// </summary>
 internal sealed partial class LoadSimulator(
     AccountService accounts,
-    IChatStore store,
     MessageIntake intake,
     IOptions<MessengerOptions> options,
     ILogger<LoadSimulator> logger) : IDisposable
@@ -68,18 +67,14 @@ internal sealed partial class LoadSimulator(
     private async Task CreateUsersAsync()
     {
         var count = Math.Min(options.Value.Simulator.Users, Names.Length);
-        foreach (var name in Names.Take(count))
+        var userNames = Names.Take(count).Select(name => "sim-" + name).ToList();
+        // A trace of its own, not part of the first simulated message's.
+        using (MessengerTelemetry.StartRoot("create simulated users"))
         {
-            var userName = "sim-" + name;
-            // Random passwords: nobody signs in as a simulated user.
-            await accounts.RegisterAsync(userName, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-            foreach (var (room, _) in RoomSeeder.DefaultRooms)
-            {
-                await store.JoinAsync(room, userName);
-            }
-
-            _users.Add(userName);
+            await accounts.RegisterUnattendedAsync(userNames, [.. RoomSeeder.DefaultRooms.Select(r => r.Name)]);
         }
+
+        _users.AddRange(userNames);
     }
 
     private async Task SendCoreAsync(CancellationToken cancellationToken)

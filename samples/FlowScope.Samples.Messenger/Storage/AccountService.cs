@@ -31,6 +31,21 @@ internal sealed class AccountService(IUserStore users, IChatStore chat, TimeProv
         return account;
     }
 
+    /// <summary>
+    /// Creates accounts that nobody signs in to (random passwords) and puts them in <paramref name="rooms"/>: two
+    /// commands whatever the number of users. Names already taken are left as they are.
+    /// </summary>
+    public async Task RegisterUnattendedAsync(IReadOnlyCollection<string> userNames, IReadOnlyCollection<string> rooms)
+    {
+        var accounts = userNames.Select(name =>
+        {
+            var draft = new UserAccount(name, string.Empty, time.GetUtcNow());
+            return draft with { PasswordHash = Hasher.HashPassword(draft, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))) };
+        }).ToList();
+        await users.AddManyAsync(accounts);
+        await chat.JoinAllAsync(rooms, userNames);
+    }
+
     /// <summary>The account when the password matches; <see langword="null"/> otherwise (unknown name or wrong password alike).</summary>
     public async Task<UserAccount?> VerifyAsync(string userName, string password)
     {
@@ -62,15 +77,18 @@ internal sealed class RoomSeeder(IChatStore chat, TimeProvider time) : IHostedSe
         (AccountService.DefaultRoom, "Everyone, everything"),
         ("random", "Off topic"),
         ("dev", "Builds, bugs and traces"),
+        ("design", "Pixels and words"),
+        ("ops", "Deploys and dashboards"),
+        ("books", "What we are reading"),
     ];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var (name, topic) in DefaultRooms)
-        {
-            await chat.TryCreateRoomAsync(new RoomInfo(name, topic, time.GetUtcNow()));
-            await chat.JoinAsync(name, "bot");
-        }
+        // One trace for the start-up work, two commands whatever the number of rooms.
+        using var span = Infrastructure.MessengerTelemetry.StartRoot("seed rooms");
+        var now = time.GetUtcNow();
+        await chat.CreateRoomsAsync([.. DefaultRooms.Select(r => new RoomInfo(r.Name, r.Topic, now))]);
+        await chat.JoinAllAsync([.. DefaultRooms.Select(r => r.Name)], [Pipeline.BotWorker.UserName]);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

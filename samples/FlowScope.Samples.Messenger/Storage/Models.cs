@@ -8,6 +8,9 @@ internal sealed record UserAccount(string UserName, string PasswordHash, DateTim
 /// <summary>A chat room.</summary>
 internal sealed record RoomInfo(string Name, string Topic, DateTimeOffset CreatedAt);
 
+/// <summary>A room as the room list shows it.</summary>
+internal sealed record RoomSummary(string Name, string Topic, int Members, bool Joined);
+
 /// <summary>A stored message. <see cref="TraceId"/> names the trace it travelled in (shown in the UI, searchable in /_flowscope).</summary>
 internal sealed record ChatMessage(long Id, string Room, string Author, string Text, DateTimeOffset SentAt, string? ClientId, string? TraceId)
 {

@@ -19,6 +19,7 @@ internal sealed class FlowScopeRuntime : IHostedService, IDisposable
     private readonly SpanPump _pump;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
     private Task? _pumpTask;
     private int _bufferFullLogged;
 
@@ -52,6 +53,13 @@ internal sealed class FlowScopeRuntime : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // StopAsync can come after the services were disposed (seen with WebApplicationFactory on a minimal-hosting
+        // app, whose Run() also stops the host): nothing is left to stop, and the app's shutdown must not fail.
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         _capture.Dispose();
         _buffer.Complete();
         if (_pumpTask is not null)
@@ -72,6 +80,7 @@ internal sealed class FlowScopeRuntime : IHostedService, IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
         _capture.Dispose();
         _stopping.Dispose();
     }

@@ -12,6 +12,7 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly bool _enabled;
     private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
     private Task _loops = Task.CompletedTask;
 
     public SimulatorHost(
@@ -77,6 +78,13 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // StopAsync can come after the services were disposed (seen with WebApplicationFactory on a minimal-hosting
+        // app, whose Run() also stops the host): nothing is left to stop, and the app's shutdown must not fail.
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -88,5 +96,9 @@ internal sealed class SimulatorHost : IHostedService, IDisposable
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _stopping.Dispose();
+    }
 }

@@ -24,6 +24,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
     private readonly QueueMetrics _metrics;
     private readonly FaultInjector? _faults;
     private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _deadLock = new();
     private readonly List<QueueDeadLetter<TMessage>> _deadLetters = [];
@@ -300,6 +301,13 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // StopAsync can come after the services were disposed (seen with WebApplicationFactory on a minimal-hosting
+        // app, whose Run() also stops the host): nothing is left to stop, and the app's shutdown must not fail.
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         _stopped = true;
         _channel.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -385,6 +393,7 @@ internal sealed class InProcessQueue<TMessage> : IQueue<TMessage>, IQueueRuntime
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
         _stopping.Dispose();
         _abort.Dispose();
     }
