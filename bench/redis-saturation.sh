@@ -7,9 +7,9 @@
 #   bench/redis-saturation.sh [--seconds N] [--connections C] [--path /api/rooms] [--shards N] [--set NAME=VALUE]...
 #
 # Starts redis-server on a free loopback port (--save '' --appendonly no) and the sample (Release, Production,
-# FlowScope__Redis__ConnectionString pointing at it; the app's own data stays in memory; its API rate limit raised so
+# FlowScope__Redis__ConnectionString pointing at it; the app's own data in its SQLite file; its API rate limit raised so
 # every request is served), registers a user and drives GET <path> (default /api/rooms: cookie authentication, rate
-# limiter, MVC, ~15 spans per request) with wrk from loopback. Nothing is pinned: app, wrk and redis-server share the
+# limiter, MVC, seven SQLite queries: ~22 spans per request) with wrk from loopback. Nothing is pinned: app, wrk and redis-server share the
 # machine's cores, as on a small server.
 #
 # From the sample's /_flowscope/api/stats (extensions.redis): s0 after the warm-up, s1 when the load stops, s2 once the
