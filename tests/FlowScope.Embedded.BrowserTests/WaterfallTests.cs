@@ -127,7 +127,7 @@ public sealed class WaterfallTests(BrowserFixture fixture)
 
         // Queries per request, per route, in the metrics (the flow map's summary).
         await page.Keyboard.PressAsync("2");
-        var route = page.Locator("#map-card .route-table tr", new() { HasText = "GET /articles" });
+        var route = page.Locator("#map-card .queries-table tr", new() { HasText = "GET /articles" });
         await Expect(route).ToContainTextAsync((ApiTestApp.ArticleCount + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(route).ToHaveClassAsync(new Regex("has-nplus"));
 

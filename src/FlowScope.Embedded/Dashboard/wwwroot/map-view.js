@@ -169,7 +169,7 @@ export class MapView {
     const parts = [];
     const routes = (Array.isArray(metrics.routes) ? metrics.routes : []).filter((r) => r.databaseCommands > 0).slice(0, 12);
     if (routes.length) {
-      parts.push(h('h4', { text: 'Queries per request, by route' }), h('table', { class: 'route-table' },
+      parts.push(h('h4', { text: 'Queries per request, by route' }), h('table', { class: 'route-table queries-table' },
         h('thead', null, h('tr', null, ['Route', 'Req', 'Queries/req', 'Max', 'N+1'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', null, routes.map((r) => h('tr', { class: r.nPlusOneRequests ? 'has-nplus' : null },
           h('td', { text: r.route, title: r.route }),
