@@ -1,4 +1,3 @@
-using System.Globalization;
 using FlowScope.Embedded.Storage;
 using FlowScope.Embedded.Storage.Encoding;
 
@@ -37,17 +36,17 @@ internal sealed class RouteQueries
             _routes.Add(name, stats);
         }
 
-        var commands = Count(request.GetAttribute("flowscope.db.count"));
+        var commands = request.CountOf(s_count);
         stats.Requests++;
         stats.Commands += commands;
         stats.MaxCommands = Math.Max(stats.MaxCommands, commands);
         stats.Durations.Add(durationMs);
-        if (Count(request.GetAttribute("flowscope.db.n_plus_one")) > 0)
+        if (request.CountOf(s_nPlusOne) > 0)
         {
             stats.NPlusOneRequests++;
         }
 
-        stats.DuplicateQueries += Count(request.GetAttribute("flowscope.db.duplicates"));
+        stats.DuplicateQueries += request.CountOf(s_duplicates);
     }
 
     public (IReadOnlyList<RouteQueriesSnapshot> Routes, long Overflow) Snapshot()
@@ -73,7 +72,9 @@ internal sealed class RouteQueries
 
     private static readonly int s_route = WellKnownStrings.NumberOf("http.route");
 
-    private static int Count(string? text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    private static readonly int s_count = WellKnownStrings.NumberOf("flowscope.db.count");
+    private static readonly int s_nPlusOne = WellKnownStrings.NumberOf("flowscope.db.n_plus_one");
+    private static readonly int s_duplicates = WellKnownStrings.NumberOf("flowscope.db.duplicates");
 
     private sealed class Stats
     {

@@ -185,9 +185,9 @@ internal sealed class InMemoryTraceStore : ITraceStore
 
         if (HasDatabaseMarks(payload))
         {
-            slot.DatabaseCount += IntAttribute(payload, "flowscope.db.count");
-            slot.NPlusOne = Math.Max(slot.NPlusOne, IntAttribute(payload, "flowscope.db.n_plus_one"));
-            slot.DuplicateQueries += IntAttribute(payload, "flowscope.db.duplicates");
+            slot.DatabaseCount += payload.CountOf(s_databaseCount);
+            slot.NPlusOne = Math.Max(slot.NPlusOne, payload.CountOf(s_nPlusOne));
+            slot.DuplicateQueries += payload.CountOf(s_duplicates);
         }
     }
 
@@ -240,11 +240,12 @@ internal sealed class InMemoryTraceStore : ITraceStore
         return (byte)(TraceKinds.All.Count - 1);
     }
 
-    private static bool HasDatabaseMarks(SpanPayload payload) => payload.TryGetAttribute(WellKnownStrings.NumberOf("flowscope.db.count"), out _);
+    private static readonly int s_databaseCount = WellKnownStrings.NumberOf("flowscope.db.count");
+    private static readonly int s_nPlusOne = WellKnownStrings.NumberOf("flowscope.db.n_plus_one");
+    private static readonly int s_duplicates = WellKnownStrings.NumberOf("flowscope.db.duplicates");
 
-    private static int IntAttribute(SpanPayload payload, string key) =>
-        payload.TryGetAttribute(WellKnownStrings.NumberOf(key), out var value)
-        && int.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : 0;
+    private static bool HasDatabaseMarks(SpanPayload payload) => payload.TryGetAttribute(s_databaseCount, out _);
+
 
     /// <summary>Makes sure the head segment takes a block of <paramref name="length"/> and the index a new trace and block.</summary>
     private void MakeRoom(int length, bool newTrace)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace FlowScope.Embedded.Storage.Encoding;
 
@@ -118,6 +119,25 @@ internal readonly ref struct SpanPayload
 
         value = default;
         return false;
+    }
+
+    /// <summary>
+    /// The value of a count attribute (a non-negative integer, such as <c>flowscope.db.count</c>) with the well-known
+    /// key <paramref name="wellKnownKey"/>; 0 when it is absent or not such a number. Reads in place, allocates nothing.
+    /// </summary>
+    public int CountOf(int wellKnownKey)
+    {
+        if (!TryGetAttribute(wellKnownKey, out var value))
+        {
+            return 0;
+        }
+
+        if (value.IsWellKnown)
+        {
+            return int.TryParse(WellKnownStrings.Get(value.Number), NumberStyles.None, CultureInfo.InvariantCulture, out var known) ? known : 0;
+        }
+
+        return System.Buffers.Text.Utf8Parser.TryParse(value.Utf8, out int number, out var consumed) && consumed == value.Utf8.Length && number >= 0 ? number : 0;
     }
 
     /// <summary>The value of attribute <paramref name="key"/> as a string, or <see langword="null"/>.</summary>
